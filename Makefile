@@ -1,0 +1,43 @@
+# jobwise: every target creates .venv and installs on first use, so each is one command.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: help demo test regen lint typecheck spec check-generated pytest record bench soak clean
+
+help:
+	@echo "make demo     start the emulator and run a real batch of ~200 jobs"
+	@echo "make test     every check: lint, types, spec, generated/ freshness, pytest"
+	@echo "make regen    regenerate generated/jobwise_api from openapi.yaml"
+	@echo "make lint     ruff and mypy"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+regen: $(STAMP)
+	scripts/regen
+
+lint: $(STAMP)
+	$(BIN)/ruff check facade emulator tests scripts
+	$(BIN)/ruff format --check facade emulator tests
+	$(BIN)/mypy facade/jobwise
+
+typecheck: lint
+
+spec: $(STAMP)
+	$(BIN)/openapi-spec-validator openapi.yaml
+
+check-generated: $(STAMP)
+	scripts/check-generated
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: lint spec check-generated pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""The API's models, re-exported from the generated client under readable names.
+
+jobwise has no second model hierarchy: every result is one of these attrs classes.
+"""
+
+from jobwise_api.models import (
+    Job,
+    JobCreated,
+    JobCreateRequest,
+    JobInput,
+    JobList,
+    JobResult,
+    JobStatus,
+    OsapiAgentResponse,
+    OsapiAgentState,
+    OsapiError,
+    OsapiJob,
+    OsapiJobList,
+    OsapiJobStatus,
+    OsapiJobStatusFilter,
+    OsapiRetryRequest,
+    OsapiRetryResult,
+    OsapiTimelineEvent,
+    Pagination,
+    WriterError,
+    WriterErrorItem,
+)
+from jobwise_api.types import UNSET, Unset
+
+__all__ = [
+    "UNSET",
+    "Job",
+    "JobCreateRequest",
+    "JobCreated",
+    "JobInput",
+    "JobList",
+    "JobResult",
+    "JobStatus",
+    "OsapiAgentResponse",
+    "OsapiAgentState",
+    "OsapiError",
+    "OsapiJob",
+    "OsapiJobList",
+    "OsapiJobStatus",
+    "OsapiJobStatusFilter",
+    "OsapiRetryRequest",
+    "OsapiRetryResult",
+    "OsapiTimelineEvent",
+    "Pagination",
+    "Unset",
+    "WriterError",
+    "WriterErrorItem",
+]

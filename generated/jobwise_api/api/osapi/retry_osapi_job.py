@@ -1,0 +1,237 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.osapi_error import OsapiError
+from ...models.osapi_retry_request import OsapiRetryRequest
+from ...models.osapi_retry_result import OsapiRetryResult
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    id: UUID,
+    *,
+    body: OsapiRetryRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/job/{id}/retry".format(
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> OsapiError | OsapiRetryResult | None:
+    if response.status_code == 201:
+        response_201 = OsapiRetryResult.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = OsapiError.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = OsapiError.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = OsapiError.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = OsapiError.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = OsapiError.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 429:
+        response_429 = OsapiError.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = OsapiError.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[OsapiError | OsapiRetryResult]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: OsapiRetryRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[OsapiError | OsapiRetryResult]:
+    """Retry a job
+
+     Queues a job again, optionally on another host. Answers status "unprocessed".
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset):
+        body (OsapiRetryRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[OsapiError | OsapiRetryResult]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: OsapiRetryRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> OsapiError | OsapiRetryResult | None:
+    """Retry a job
+
+     Queues a job again, optionally on another host. Answers status "unprocessed".
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset):
+        body (OsapiRetryRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        OsapiError | OsapiRetryResult
+    """
+
+    return sync_detailed(
+        id=id,
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: OsapiRetryRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[OsapiError | OsapiRetryResult]:
+    """Retry a job
+
+     Queues a job again, optionally on another host. Answers status "unprocessed".
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset):
+        body (OsapiRetryRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[OsapiError | OsapiRetryResult]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: OsapiRetryRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> OsapiError | OsapiRetryResult | None:
+    """Retry a job
+
+     Queues a job again, optionally on another host. Answers status "unprocessed".
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset):
+        body (OsapiRetryRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        OsapiError | OsapiRetryResult
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

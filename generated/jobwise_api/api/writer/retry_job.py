@@ -1,0 +1,212 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.job_created import JobCreated
+from ...models.writer_error import WriterError
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    job_id: str,
+    *,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/applications/jobs/{job_id}/retry".format(
+            job_id=quote(str(job_id), safe=""),
+        ),
+    }
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> JobCreated | WriterError | None:
+    if response.status_code == 202:
+        response_202 = JobCreated.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = WriterError.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = WriterError.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = WriterError.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = WriterError.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 429:
+        response_429 = WriterError.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = WriterError.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[JobCreated | WriterError]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    job_id: str,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[JobCreated | WriterError]:
+    """Retry a failed job
+
+     Retries a job that failed. Refused for a job that has not failed.
+
+    Args:
+        job_id (str):
+        idempotency_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[JobCreated | WriterError]
+    """
+
+    kwargs = _get_kwargs(
+        job_id=job_id,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    job_id: str,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> JobCreated | WriterError | None:
+    """Retry a failed job
+
+     Retries a job that failed. Refused for a job that has not failed.
+
+    Args:
+        job_id (str):
+        idempotency_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        JobCreated | WriterError
+    """
+
+    return sync_detailed(
+        job_id=job_id,
+        client=client,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    job_id: str,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[JobCreated | WriterError]:
+    """Retry a failed job
+
+     Retries a job that failed. Refused for a job that has not failed.
+
+    Args:
+        job_id (str):
+        idempotency_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[JobCreated | WriterError]
+    """
+
+    kwargs = _get_kwargs(
+        job_id=job_id,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    job_id: str,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> JobCreated | WriterError | None:
+    """Retry a failed job
+
+     Retries a job that failed. Refused for a job that has not failed.
+
+    Args:
+        job_id (str):
+        idempotency_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        JobCreated | WriterError
+    """
+
+    return (
+        await asyncio_detailed(
+            job_id=job_id,
+            client=client,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,0 +1,14 @@
+from enum import StrEnum
+
+
+class OsapiJobStatus(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PARTIAL_FAILURE = "partial_failure"
+    PROCESSING = "processing"
+    SKIPPED = "skipped"
+    SUBMITTED = "submitted"
+    UNPROCESSED = "unprocessed"
+
+    def __str__(self) -> str:
+        return str(self.value)
