@@ -24,7 +24,7 @@ regen: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check facade emulator tests scripts
 	$(BIN)/ruff format --check facade emulator tests
-	$(BIN)/mypy facade/jobwise
+	$(BIN)/mypy facade/jobwise emulator/jobwise_emulator
 
 typecheck: lint
 

@@ -1,0 +1,48 @@
+"""The emulator's options: latency, seeded faults, auth."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def parse_latency(text: str) -> tuple[float, float]:
+    """Parse ``"MIN-MAX"`` (or one number) into seconds, e.g. ``"0.2-1.0"``."""
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high) if sep else float(low))
+    except ValueError:
+        raise ValueError(
+            f"latency must be MIN-MAX in seconds, e.g. 0.2-1.0; got {text!r}"
+        ) from None
+    return bounds
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """What the emulator does; every random choice comes from ``seed``."""
+
+    api_key: str | None = None
+    latency: tuple[float, float] = (0.2, 1.0)
+    fail_rate: float = 0.0
+    error_rate: float = 0.0
+    rate_limit: float | None = None
+    reset_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 5.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        low, high = self.latency
+        if not (0 <= low <= high) or not math.isfinite(high):
+            raise ValueError(f"latency must be 0 <= MIN <= MAX; got {low}-{high}")
+        for name in ("fail_rate", "error_rate", "reset_rate", "slow_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1]; got {value}")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError(f"rate_limit must be > 0 requests per second; got {self.rate_limit}")
+        if self.slow_seconds < 0:
+            raise ValueError(f"slow_seconds must be >= 0; got {self.slow_seconds}")
+        if self.api_key == "":
+            raise ValueError("api_key must not be empty (omit it to accept any token)")

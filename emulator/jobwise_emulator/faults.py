@@ -1,0 +1,132 @@
+"""ASGI middleware: route labels and stats, then the seeded faults of the options."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.routing import Route
+
+from jobwise_emulator.config import EmulatorConfig
+from jobwise_emulator.connections import drop
+from jobwise_emulator.errors import OSAPI, WRITER, api_error
+from jobwise_emulator.stats import Stats
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class TokenBucket:
+    """Allows ``rate`` requests per second with a burst of the same size."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+
+    def take(self) -> float:
+        """0 when allowed, else the seconds until a token is free."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+def _api_of(path: str) -> str | None:
+    if path.startswith("/v1/"):
+        return WRITER
+    if path == "/job" or path.startswith("/job/"):
+        return OSAPI
+    return None
+
+
+class FaultMiddleware:
+    """Labels each request by route, counts its answer, and injects the configured faults."""
+
+    def __init__(self, app: ASGIApp, config: EmulatorConfig, stats: Stats, routes: list[Route]):
+        self.app = app
+        self.config = config
+        self.stats = stats
+        self.routes = routes
+        rng = random.Random(f"faults-{config.seed}")
+        self.rngs = {name: random.Random(rng.random()) for name in ("error", "reset", "slow")}
+        self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
+
+    def _label(self, method: str, path: str) -> str:
+        for route in self.routes:
+            if route.path_regex.match(path) and (route.methods is None or method in route.methods):
+                return f"{method} {route.path}"
+        return f"{method} (unrouted)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        label = self._label(scope["method"], scope["path"])
+        status_seen: list[int] = []
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_seen.append(message["status"])
+                self.stats.count(label, message["status"])
+            await send(message)
+
+        api = _api_of(scope["path"])
+        if api is None:
+            await self.app(scope, receive, counting_send)
+            return
+        fault = await self._fault(api)
+        if fault is not None:
+            await fault(scope, receive, counting_send)
+            return
+        if self.config.reset_rate and self.rngs["reset"].random() < self.config.reset_rate:
+            await self._reset(scope, receive, label)
+            return
+        await self.app(scope, receive, counting_send)
+
+    async def _fault(self, api: str) -> ASGIApp | None:
+        config = self.config
+        if self.bucket is not None:
+            wait = self.bucket.take()
+            if wait:
+                self.stats.faults["rate_limited"] += 1
+                response = api_error(api, 429, "Rate limit exceeded", "fail.rate_limit")
+                response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                response.headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+                return response
+        if config.error_rate and self.rngs["error"].random() < config.error_rate:
+            self.stats.faults["server_error"] += 1
+            status = self.rngs["error"].choice((500, 503))
+            response = api_error(api, status, "Simulated server error", "fail.internal")
+            if status == 503:
+                response.headers["Retry-After"] = "1"
+                response.headers["retry-after-ms"] = "50"
+            return response
+        if config.slow_rate and self.rngs["slow"].random() < config.slow_rate:
+            self.stats.faults["slow"] += 1
+            await asyncio.sleep(config.slow_seconds)
+        return None
+
+    async def _reset(self, scope: Scope, receive: Receive, label: str) -> None:
+        """Drop the connection: half the time before the handler runs, half after."""
+        after = self.rngs["reset"].random() < 0.5
+        self.stats.faults["reset_after" if after else "reset_before"] += 1
+        if after:
+
+            async def swallow(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+        self.stats.count(label, 0)
+        drop(dict(scope))

@@ -1,0 +1,187 @@
+"""Writer async-application jobs: in memory, statuses advanced by a heap of finish times."""
+
+from __future__ import annotations
+
+import heapq
+import random
+import uuid
+from bisect import bisect_left, insort
+from typing import Any
+
+from jobwise_emulator.clock import Clock
+from jobwise_emulator.config import EmulatorConfig
+
+IN_PROGRESS, COMPLETED, FAILED = "in_progress", "completed", "failed"
+STATUSES = (IN_PROGRESS, COMPLETED, FAILED)
+
+
+class WriterJob:
+    """One job; ``index`` is its position in its application's creation order."""
+
+    __slots__ = (
+        "app_id",
+        "completed_at",
+        "created_at",
+        "error",
+        "finish_at",
+        "generation",
+        "id",
+        "index",
+        "inputs",
+        "outcome",
+        "status",
+        "suggestion",
+        "updated_at",
+    )
+
+    def __init__(self, job_id: str, app_id: str, index: int, inputs: list[dict[str, Any]]) -> None:
+        self.id = job_id
+        self.app_id = app_id
+        self.index = index
+        self.inputs = inputs
+        self.status = IN_PROGRESS
+        self.outcome = COMPLETED
+        self.generation = 0
+        self.created_at = self.updated_at = 0.0
+        self.finish_at = 0.0
+        self.completed_at: float | None = None
+        self.suggestion: str | None = None
+        self.error: str | None = None
+
+
+class _App:
+    __slots__ = ("by_status", "jobs")
+
+    def __init__(self) -> None:
+        self.jobs: list[WriterJob] = []
+        self.by_status: dict[str, list[int]] = {status: [] for status in STATUSES}
+
+
+def _asks_to_fail(inputs: list[dict[str, Any]]) -> bool:
+    return any("fail" in value.lower() for item in inputs for value in item["value"])
+
+
+def _suggestion(inputs: list[dict[str, Any]]) -> str:
+    lines = [f"{item['id']}: {value}" for item in inputs for value in item["value"]]
+    return "# Generated\n" + "\n".join(lines)
+
+
+class WriterStore:
+    """All Writer jobs of the emulator."""
+
+    def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
+        self._config = config
+        self._clock = clock
+        self._rng = random.Random(f"writer-{config.seed}")
+        self._apps: dict[str, _App] = {}
+        self._jobs: dict[str, WriterJob] = {}
+        self._due: list[tuple[float, int, int, WriterJob]] = []
+        self._tick = 0
+
+    def _schedule(self, job: WriterJob, now: float) -> None:
+        low, high = self._config.latency
+        job.finish_at = now + self._rng.uniform(low, high)
+        job.generation += 1
+        if _asks_to_fail(job.inputs):
+            job.outcome = FAILED
+            job.error = "An input asked to fail: " + ", ".join(
+                value for item in job.inputs for value in item["value"] if "fail" in value.lower()
+            )
+        elif self._rng.random() < self._config.fail_rate:
+            job.outcome, job.error = FAILED, "Simulated failure (--fail-rate)"
+        else:
+            job.outcome, job.error = COMPLETED, None
+        self._tick += 1
+        heapq.heappush(self._due, (job.finish_at, self._tick, job.generation, job))
+
+    def _move(self, job: WriterJob, status: str) -> None:
+        app = self._apps[job.app_id]
+        old = app.by_status[job.status]
+        del old[bisect_left(old, job.index)]
+        insort(app.by_status[status], job.index)
+        job.status = status
+
+    def advance(self) -> None:
+        """Finish every job whose time has come."""
+        now = self._clock.now()
+        due = self._due
+        while due and due[0][0] <= now:
+            finish_at, _, generation, job = heapq.heappop(due)
+            if generation != job.generation or job.status != IN_PROGRESS:
+                continue
+            self._move(job, job.outcome)
+            job.updated_at = finish_at
+            if job.outcome == COMPLETED:
+                job.completed_at = finish_at
+                job.suggestion = _suggestion(job.inputs)
+
+    def create(self, app_id: str, inputs: list[dict[str, Any]]) -> WriterJob:
+        """Store a new job, in progress."""
+        now = self._clock.now()
+        app = self._apps.setdefault(app_id, _App())
+        job_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        job = WriterJob(job_id, app_id, len(app.jobs), inputs)
+        job.created_at = job.updated_at = now
+        app.jobs.append(job)
+        app.by_status[IN_PROGRESS].append(job.index)
+        self._jobs[job_id] = job
+        self._schedule(job, now)
+        return job
+
+    def get(self, job_id: str) -> WriterJob | None:
+        """The job, or None."""
+        self.advance()
+        return self._jobs.get(job_id)
+
+    def retry(self, job: WriterJob) -> None:
+        """Put a failed job back in progress."""
+        now = self._clock.now()
+        self._move(job, IN_PROGRESS)
+        job.updated_at = now
+        job.completed_at = None
+        job.suggestion = None
+        job.error = None
+        self._schedule(job, now)
+
+    def page(
+        self, app_id: str, status: str | None, offset: int, limit: int
+    ) -> tuple[list[WriterJob], int]:
+        """A page of an application's jobs, newest first, and how many match in all."""
+        self.advance()
+        app = self._apps.get(app_id)
+        if app is None:
+            return [], 0
+        if status is None:
+            total = len(app.jobs)
+            end, start = total - offset, max(total - offset - limit, 0)
+            return ([app.jobs[i] for i in range(end - 1, start - 1, -1)] if end > 0 else []), total
+        indexes = app.by_status[status]
+        total = len(indexes)
+        end, start = total - offset, max(total - offset - limit, 0)
+        chosen = indexes[start:end] if end > 0 else []
+        return [app.jobs[i] for i in reversed(chosen)], total
+
+    def as_created(self, job: WriterJob) -> dict[str, Any]:
+        """The create/retry answer."""
+        return {"id": job.id, "status": job.status, "created_at": self._clock.iso(job.created_at)}
+
+    def as_dict(self, job: WriterJob) -> dict[str, Any]:
+        """The Job schema."""
+        iso = self._clock.iso
+        return {
+            "id": job.id,
+            "status": job.status,
+            "application_id": job.app_id,
+            "created_at": iso(job.created_at),
+            "updated_at": iso(job.updated_at),
+            "completed_at": iso(job.completed_at) if job.completed_at is not None else None,
+            "data": {"title": "Generated", "suggestion": job.suggestion}
+            if job.suggestion is not None
+            else None,
+            "error": job.error if job.status == FAILED else None,
+        }
+
+    @property
+    def created(self) -> int:
+        """How many jobs were ever created."""
+        return len(self._jobs)

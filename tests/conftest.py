@@ -1,0 +1,27 @@
+"""Shared fixtures: one emulator per test session on loopback, and per-test ones with faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from jobwise_emulator import EmulatorServer, run_emulator
+
+TOKEN = "test-token-not-a-secret"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorServer]:
+    """A fast emulator shared by the session: jobs finish in 50-150 ms."""
+    with run_emulator(latency=(0.05, 0.15), seed=1) as server:
+        yield server
+
+
+@pytest.fixture
+def http(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """A plain httpx client authenticated against the shared emulator."""
+    with httpx.Client(
+        base_url=emulator.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    ) as client:
+        yield client

@@ -1,0 +1,343 @@
+"""The emulator serves both APIs as documented, refuses what breaks the spec, and injects faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+from jobwise_emulator import EmulatorConfig, EmulatorServer, run_emulator
+
+from .conftest import TOKEN
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def inputs(*values: str) -> dict[str, Any]:
+    return {"inputs": [{"id": "Product", "value": list(values)}]}
+
+
+def wait_final(http: httpx.Client, path: str, final: set[str]) -> dict[str, Any]:
+    for _ in range(200):
+        body: dict[str, Any] = http.get(path).json()
+        if body["status"] in final:
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never reached {final}")
+
+
+def is_writer_error(body: Any) -> bool:
+    return body["tpe"] == "FailResponse" and body["errors"][0]["description"]
+
+
+def test_writer_create_retrieve_complete_with_inputs_verbatim(http: httpx.Client) -> None:
+    created = http.post("/v1/applications/app-a/jobs", json=inputs("Terra running shoe"))
+    assert created.status_code == 202
+    assert set(created.json()) == {"id", "status", "created_at"}
+    assert created.json()["status"] == "in_progress"
+    job = wait_final(http, f"/v1/applications/jobs/{created.json()['id']}", {"completed"})
+    assert "Terra running shoe" in job["data"]["suggestion"]
+    assert job["application_id"] == "app-a"
+    assert job["error"] is None and job["completed_at"]
+
+
+def test_writer_input_with_fail_fails_and_retry_is_only_for_failed(http: httpx.Client) -> None:
+    ok = http.post("/v1/applications/app-b/jobs", json=inputs("fine")).json()
+    bad = http.post("/v1/applications/app-b/jobs", json=inputs("please fail")).json()
+    failed = wait_final(http, f"/v1/applications/jobs/{bad['id']}", {"failed", "completed"})
+    assert failed["status"] == "failed" and "please fail" in failed["error"]
+    wait_final(http, f"/v1/applications/jobs/{ok['id']}", {"completed"})
+    refused = http.post(f"/v1/applications/jobs/{ok['id']}/retry")
+    assert refused.status_code == 409 and is_writer_error(refused.json())
+    retried = http.post(f"/v1/applications/jobs/{bad['id']}/retry")
+    assert retried.status_code == 202
+    assert retried.json()["id"] == bad["id"] and retried.json()["status"] == "in_progress"
+
+
+def test_writer_list_is_newest_first_with_total_and_pagination(http: httpx.Client) -> None:
+    ids = [
+        http.post("/v1/applications/app-c/jobs", json=inputs(f"p{n}")).json()["id"]
+        for n in range(5)
+    ]
+    page = http.get("/v1/applications/app-c/jobs", params={"limit": 2, "offset": 1}).json()
+    assert [job["id"] for job in page["result"]] == [ids[3], ids[2]]
+    assert page["totalCount"] == 5
+    assert page["pagination"] == {"offset": 1, "limit": 2}
+    past_end = http.get("/v1/applications/app-c/jobs", params={"offset": 50}).json()
+    assert past_end["result"] == [] and past_end["totalCount"] == 5
+    for job in page["result"]:
+        wait_final(http, f"/v1/applications/jobs/{job['id']}", {"completed"})
+    done = http.get("/v1/applications/app-c/jobs", params={"status": "completed"}).json()
+    assert {job["id"] for job in done["result"]} >= {ids[3], ids[2]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "params"),
+    [
+        ("POST", "/v1/applications/app/jobs", {"inputs": []}, None),
+        ("POST", "/v1/applications/app/jobs", {"inputs": [{"id": "x", "value": "no list"}]}, None),
+        ("POST", "/v1/applications/app/jobs", {"nothing": 1}, None),
+        ("POST", "/v1/applications/app/jobs", None, None),
+        ("GET", "/v1/applications/app/jobs", None, {"status": "queued"}),
+        ("GET", "/v1/applications/app/jobs", None, {"offset": "-1"}),
+        ("GET", "/v1/applications/app/jobs", None, {"limit": "abc"}),
+    ],
+)
+def test_writer_bad_requests_answer_400_in_writer_shape(
+    http: httpx.Client, method: str, path: str, body: Any, params: Any
+) -> None:
+    response = http.request(method, path, json=body, params=params)
+    assert response.status_code == 400
+    assert is_writer_error(response.json())
+
+
+def test_unknown_jobs_answer_404(http: httpx.Client) -> None:
+    assert http.get("/v1/applications/jobs/nope").status_code == 404
+    assert is_writer_error(http.post("/v1/applications/jobs/nope/retry").json())
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert http.get(f"/job/{missing}").json() == {"error": "job not found", "code": 404}
+    assert http.delete(f"/job/{missing}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "101"}, {"offset": "-1"}, {"status": "queued"}]
+)
+def test_osapi_list_bad_parameters_answer_400_in_osapi_shape(
+    http: httpx.Client, params: dict[str, str]
+) -> None:
+    response = http.get("/job", params=params)
+    assert response.status_code == 400
+    assert response.json()["code"] == 400 and response.json()["error"]
+
+
+def test_osapi_lifecycle_list_get_retry_delete(http: httpx.Client) -> None:
+    created = http.post(
+        "/_emulator/osapi/jobs", json={"hosts": ["web-01", "web-02"], "failing_hosts": ["web-02"]}
+    )
+    job_id = created.json()["job_ids"][0]
+    first = http.get(f"/job/{job_id}").json()
+    assert first["status"] in {"submitted", "processing"}
+    done = wait_final(http, f"/job/{job_id}", {"partial_failure"})
+    assert done["responses"]["web-02"]["status"] == "failed"
+    assert done["agent_states"]["web-01"]["status"] == "completed"
+    assert done["timeline"][0]["event"] == "submitted"
+    listed = http.get("/job", params={"limit": 100}).json()
+    assert listed["items"][0]["id"] == job_id
+    assert listed["status_counts"]["partial_failure"] >= 1
+    assert listed["total_items"] >= 1
+    retried = http.post(f"/job/{job_id}/retry", json={"target_hostname": "web-01"})
+    assert retried.status_code == 201
+    assert retried.json()["status"] == "unprocessed" and retried.json()["job_id"] == job_id
+    again = wait_final(http, f"/job/{job_id}", {"completed"})
+    assert list(again["responses"]) == ["web-01"]
+    assert http.delete(f"/job/{job_id}").status_code == 204
+    assert http.get(f"/job/{job_id}").status_code == 404
+    assert http.get("/job/not-a-uuid").status_code == 400
+
+
+def test_idempotency_key_returns_the_original_and_refuses_another_body(
+    http: httpx.Client,
+) -> None:
+    before = http.get("/_emulator/stats").json()
+    headers = {"Idempotency-Key": "key-1"}
+    first = http.post("/v1/applications/app-i/jobs", json=inputs("a"), headers=headers)
+    second = http.post("/v1/applications/app-i/jobs", json=inputs("a"), headers=headers)
+    other = http.post("/v1/applications/app-i/jobs", json=inputs("b"), headers=headers)
+    assert first.json() == second.json()
+    assert other.status_code == 422 and is_writer_error(other.json())
+    after = http.get("/_emulator/stats").json()
+    assert after["jobs_created"] - before["jobs_created"] == 1
+    assert after["duplicates_prevented"] - before["duplicates_prevented"] == 1
+    assert after["requests"]["POST /v1/applications/{application_id}/jobs"]["422"] >= 1
+
+
+def test_api_key_option_answers_401_in_each_shape() -> None:
+    with run_emulator(api_key="right", latency=(0, 0)) as server:
+        wrong = {"Authorization": "Bearer wrong"}
+        writer = httpx.get(f"{server.base_url}/v1/applications/a/jobs", headers=wrong)
+        osapi = httpx.get(f"{server.base_url}/job")
+        right = httpx.get(f"{server.base_url}/job", headers={"Authorization": "Bearer right"})
+    assert writer.status_code == 401 and is_writer_error(writer.json())
+    assert osapi.status_code == 401 and osapi.json()["error"]
+    assert right.status_code == 200
+
+
+def run_requests(server: EmulatorServer, n: int) -> list[httpx.Response | Exception]:
+    out: list[httpx.Response | Exception] = []
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as client:
+        for i in range(n):
+            try:
+                out.append(client.post("/v1/applications/f/jobs", json=inputs(f"x{i}")))
+            except httpx.HTTPError as exc:
+                out.append(exc)
+    return out
+
+
+def test_error_rate_answers_500_and_503() -> None:
+    with run_emulator(error_rate=1.0, latency=(0, 0)) as server:
+        answers = run_requests(server, 20)
+    statuses = {r.status_code for r in answers if isinstance(r, httpx.Response)}
+    assert statuses == {500, 503}
+
+
+def test_rate_limit_answers_429_with_retry_after() -> None:
+    with run_emulator(rate_limit=5, latency=(0, 0)) as server:
+        answers = run_requests(server, 20)
+    limited = [r for r in answers if isinstance(r, httpx.Response) and r.status_code == 429]
+    assert limited, "20 requests in a burst above 5 rps must be limited"
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    assert int(limited[0].headers["retry-after-ms"]) >= 1
+
+
+def test_reset_rate_drops_connections_before_and_after_storing() -> None:
+    with run_emulator(reset_rate=1.0, latency=(0, 0), seed=3) as server:
+        answers = run_requests(server, 20)
+        stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
+    assert all(isinstance(a, httpx.TransportError) for a in answers)
+    assert stats["faults"]["reset_before"] + stats["faults"]["reset_after"] == 20
+    assert stats["jobs_created"] == stats["faults"]["reset_after"] > 0
+
+
+def test_slow_rate_delays_answers() -> None:
+    with run_emulator(slow_rate=1.0, slow_seconds=0.3, latency=(0, 0)) as server:
+        started = time.monotonic()
+        run_requests(server, 2)
+    assert time.monotonic() - started >= 0.6
+
+
+def test_fail_rate_fails_jobs() -> None:
+    with (
+        run_emulator(fail_rate=1.0, latency=(0, 0)) as server,
+        httpx.Client(base_url=server.base_url, headers=AUTH) as client,
+    ):
+        job = client.post("/v1/applications/f/jobs", json=inputs("fine")).json()
+        final = wait_final(client, f"/v1/applications/jobs/{job['id']}", {"failed"})
+    assert final["error"]
+
+
+def test_faults_are_reproducible_with_a_seed() -> None:
+    def statuses(seed: int) -> list[int]:
+        with run_emulator(error_rate=0.5, latency=(0, 0), seed=seed) as server:
+            return [
+                r.status_code for r in run_requests(server, 30) if isinstance(r, httpx.Response)
+            ]
+
+    assert statuses(7) == statuses(7)
+    assert statuses(7) != statuses(8)
+
+
+def test_config_refuses_bad_options() -> None:
+    with pytest.raises(ValueError, match="fail_rate"):
+        EmulatorConfig(fail_rate=2)
+    with pytest.raises(ValueError, match="latency"):
+        EmulatorConfig(latency=(2, 1))
+    with pytest.raises(ValueError, match="rate_limit"):
+        EmulatorConfig(rate_limit=0)
+
+
+def test_generated_client_drives_every_operation(emulator: EmulatorServer) -> None:
+    from jobwise_api import AuthenticatedClient
+    from jobwise_api.api.osapi import (
+        delete_osapi_job,
+        get_osapi_job,
+        list_osapi_jobs,
+        retry_osapi_job,
+    )
+    from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
+    from jobwise_api.models import (
+        Job,
+        JobCreated,
+        JobCreateRequest,
+        JobInput,
+        JobList,
+        OsapiJob,
+        OsapiJobList,
+        OsapiRetryRequest,
+        OsapiRetryResult,
+    )
+
+    client = AuthenticatedClient(base_url=emulator.base_url, token=TOKEN)
+    body = JobCreateRequest(inputs=[JobInput(id="Product", value=["Flex yoga mat", "fail"])])
+    created = create_job.sync(application_id="gen", client=client, body=body)
+    assert isinstance(created, JobCreated)
+    job = retrieve_job.sync(job_id=created.id, client=client)
+    assert isinstance(job, Job) and job.id == created.id
+    for _ in range(100):
+        job = retrieve_job.sync(job_id=created.id, client=client)
+        assert isinstance(job, Job)
+        if job.status == "failed":
+            break
+        time.sleep(0.02)
+    page = list_jobs.sync(application_id="gen", client=client)
+    assert isinstance(page, JobList) and page.result[0].id == created.id
+    again = retry_job.sync(job_id=created.id, client=client)
+    assert isinstance(again, JobCreated)
+    job_id = httpx.post(f"{emulator.base_url}/_emulator/osapi/jobs").json()["job_ids"][0]
+    listed = list_osapi_jobs.sync(client=client, limit=100)
+    assert isinstance(listed, OsapiJobList)
+    from uuid import UUID
+
+    detail = get_osapi_job.sync(id=UUID(job_id), client=client)
+    assert isinstance(detail, OsapiJob)
+    time.sleep(0.2)
+    retried = retry_osapi_job.sync(id=UUID(job_id), client=client, body=OsapiRetryRequest())
+    assert isinstance(retried, OsapiRetryResult) and retried.status == "unprocessed"
+    assert delete_osapi_job.sync_detailed(id=UUID(job_id), client=client).status_code == 204
+
+
+def test_official_writer_sdk_works_unchanged(emulator: EmulatorServer) -> None:
+    writerai = pytest.importorskip("writerai")
+    sdk = writerai.Writer(api_key=TOKEN, base_url=emulator.base_url, max_retries=0)
+    created = [
+        sdk.applications.jobs.create(
+            application_id="sdk", inputs=[{"id": "Product", "value": [f"item {n}"]}]
+        )
+        for n in range(3)
+    ]
+    got = sdk.applications.jobs.retrieve(created[0].id)
+    assert got.id == created[0].id
+    seen = [job.id for job in sdk.applications.jobs.list(application_id="sdk", limit=1)]
+    assert sorted(seen) == sorted(job.id for job in created)
+    failing = sdk.applications.jobs.create(
+        application_id="sdk", inputs=[{"id": "Product", "value": ["fail"]}]
+    )
+    for _ in range(100):
+        if sdk.applications.jobs.retrieve(failing.id).status == "failed":
+            break
+        time.sleep(0.02)
+    assert sdk.applications.jobs.retry(failing.id).id == failing.id
+
+
+def test_command_line_prints_url_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", "0-0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line
+        url = line.split()[-1]
+        assert httpx.get(f"{url}/job", headers=AUTH).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+
+
+def test_command_line_rejects_bad_flag_values() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "jobwise_emulator", "--fail-rate", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--fail-rate" in result.stderr and "probability" in result.stderr
