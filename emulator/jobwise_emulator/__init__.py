@@ -1,7 +1,7 @@
 """A local emulator of Writer's async jobs API and osapi's job API, for demos, tests, benchmarks.
 
 >>> from jobwise_emulator import run_emulator
->>> with run_emulator(latency=(0.1, 0.2), seed=1) as server:  # doctest: +SKIP
+>>> with run_emulator(latency=(0.1, 0.2), seed=1) as server:
 ...     print(server.base_url)
 """
 

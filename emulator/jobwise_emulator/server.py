@@ -92,7 +92,7 @@ def run_emulator(
     """Start an emulator for the ``with`` block; ``options`` are EmulatorConfig's fields.
 
     >>> with run_emulator(latency=(0, 0)) as server:
-    ...     server.base_url  # doctest: +SKIP
+    ...     server.base_url
     'http://127.0.0.1:43211'
     """
     server = EmulatorServer(config or EmulatorConfig(**options), host, port)

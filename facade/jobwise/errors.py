@@ -1,0 +1,155 @@
+"""One exception hierarchy for both APIs.
+
+JobwiseError
+├── InvalidArgumentError (also ValueError and TypeError): bad input, nothing was sent
+├── APIError: the server answered with an error status
+│   ├── BadRequestError 400, UnprocessableEntityError 422
+│   ├── AuthenticationError 401, PermissionDeniedError 403
+│   ├── NotFoundError 404, ConflictError 409
+│   ├── RateLimitError 429 (``retry_after``)
+│   └── ServerError >= 500 (any other unexpected status is an APIError)
+├── InvalidResponseError: a success answer that does not match the spec
+├── APIConnectionError: no answer (connection refused, reset, ...)
+│   └── APITimeoutError
+└── WaitTimeoutError: a wait ran out of time (``job`` is the last one seen)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+
+class JobwiseError(Exception):
+    """Base of every error jobwise raises on purpose."""
+
+
+class InvalidArgumentError(JobwiseError, ValueError, TypeError):
+    """An argument was refused before any request was sent; ``argument`` names it."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument = argument
+
+
+def _describe_body(body: Any) -> str:
+    """The server's own words from either API's error shape, or a short excerpt."""
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            found = errors[0].get("description") or errors[0].get("key")
+            if found:
+                return str(found)
+        for key in ("error", "message", "detail", "details"):
+            if isinstance(body.get(key), str) and body[key]:
+                details = body.get("details") if key == "error" else None
+                return f"{body[key]} ({details})" if isinstance(details, str) else str(body[key])
+    text = body if isinstance(body, str) else json.dumps(body)
+    text = " ".join(text.split())
+    return text[:200] + ("..." if len(text) > 200 else "") if text else "(empty body)"
+
+
+class APIError(JobwiseError):
+    """The server answered with an error status.
+
+    ``status_code``, ``body`` (parsed JSON, else text), ``method`` and ``url`` say what
+    happened; ``headers`` are the answer's (they never hold the caller's credentials).
+    """
+
+    def __init__(self, response: httpx.Response, body: Any) -> None:
+        request = response.request
+        self.status_code = response.status_code
+        self.body = body
+        self.headers = response.headers
+        self.method = request.method
+        self.url = str(request.url.copy_with(query=None))
+        super().__init__(
+            f"{self.method} {self.url} answered {self.status_code}: {_describe_body(body)}"
+        )
+
+
+class BadRequestError(APIError):
+    """400: the server refused the request's shape."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key or token is missing or wrong."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIError):
+    """404: no such job or application."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the job's state (e.g. retrying a job that did not fail)."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: well-formed but refused (e.g. an Idempotency-Key reused with another body)."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests; ``retry_after`` is the server's wait in seconds, if it said."""
+
+    def __init__(self, response: httpx.Response, body: Any, retry_after: float | None) -> None:
+        super().__init__(response, body)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """>= 500: the server failed (after jobwise's retries)."""
+
+
+class InvalidResponseError(JobwiseError):
+    """A success answer whose body does not match openapi.yaml."""
+
+
+class APIConnectionError(JobwiseError):
+    """No answer from the server (after jobwise's retries)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer in time."""
+
+
+class WaitTimeoutError(JobwiseError):
+    """A wait ran out of time; ``job`` is the last state seen (None if none was)."""
+
+    def __init__(self, job_id: str, timeout: float, job: Any) -> None:
+        status = getattr(job, "status", None)
+        status_text = getattr(status, "value", status)
+        seen = f"; last status {status_text}" if job is not None else ""
+        super().__init__(f"job {job_id} did not finish within {timeout:g} s{seen}")
+        self.job_id = job_id
+        self.timeout = timeout
+        self.job = job
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+}
+
+
+def error_for(response: httpx.Response, retry_after: float | None) -> APIError:
+    """The APIError for an error answer, whatever its body (JSON, HTML or empty)."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    status = response.status_code
+    if status == 429:
+        return RateLimitError(response, body, retry_after)
+    if status >= 500:
+        return ServerError(response, body)
+    return _BY_STATUS.get(status, APIError)(response, body)

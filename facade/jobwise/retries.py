@@ -1,0 +1,242 @@
+"""Retries in one place: httpx transports that re-send failed attempts below the generated code.
+
+What is retried, and why it is safe:
+
+* connection errors, 408, 429 and 5xx answers, with exponential backoff and full jitter;
+  ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date) are honoured, capped;
+* GET and DELETE always (they are idempotent);
+* POST only when it carries an ``Idempotency-Key`` (jobwise puts one on every create and retry,
+  the same on every attempt), so a server that honours it never makes a second job. A POST
+  without a key is retried only when it certainly never reached the server (a connect error)
+  or was refused with 429;
+* never past the policy's total deadline, and never more than ``max_retries`` times.
+
+Each attempt goes through the inner transport, so recorders such as vcrpy see every one.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from jobwise.times import parse_time
+
+log = logging.getLogger("jobwise")
+
+_REPLAY_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry one call."""
+
+    max_retries: int = 4
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    deadline: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.initial_backoff < 0 or self.max_backoff < 0:
+            raise ValueError("RetryPolicy values must be >= 0")
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(max_backoff, initial * 2**attempt)]."""
+        return rng.uniform(0, min(self.max_backoff, self.initial_backoff * 2**attempt))
+
+
+def retryable_status(status: int) -> bool:
+    """408, 429 and every 5xx."""
+    return status in (408, 429) or status >= 500
+
+
+def parse_retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """Seconds the server asked to wait: ``retry-after-ms``, else ``Retry-After`` (secs or date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parse_time(value)
+    except ValueError:
+        return None
+    if when is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class Attempts:
+    """The retry decisions for one request (no I/O: the transports sleep and send)."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        request: httpx.Request,
+        clock: Callable[[], float],
+        rng: random.Random,
+    ) -> None:
+        self.policy = policy
+        self.request = request
+        self.clock = clock
+        self.rng = rng
+        self.started = clock()
+        self.retries = 0
+        self.replay_safe = (
+            request.method in _REPLAY_SAFE_METHODS or "idempotency-key" in request.headers
+        )
+
+    def after_response(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before trying again, or None to hand the answer back."""
+        status = response.status_code
+        if not retryable_status(status) or not (self.replay_safe or status == 429):
+            return None
+        asked = parse_retry_after(response.headers)
+        if asked is not None and asked > self.policy.max_retry_after:
+            return None
+        delay = asked if asked is not None else self.policy.backoff(self.retries, self.rng)
+        return self._spend(delay, f"answer {status}")
+
+    def after_error(self, exc: httpx.TransportError) -> float | None:
+        """Seconds to wait before trying again, or None to let the error through."""
+        if not (self.replay_safe or isinstance(exc, _NEVER_SENT)):
+            return None
+        return self._spend(self.policy.backoff(self.retries, self.rng), type(exc).__name__)
+
+    def _spend(self, delay: float, reason: str) -> float | None:
+        if self.retries >= self.policy.max_retries:
+            return None
+        if self.clock() - self.started + delay > self.policy.deadline:
+            return None
+        self.retries += 1
+        log.info(
+            "jobwise: %s %s got %s; retry %d of %d in %.2f s",
+            self.request.method,
+            self.request.url.path,
+            reason,
+            self.retries,
+            self.policy.max_retries,
+            delay,
+        )
+        return delay
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Wraps a transport; re-sends what :class:`Attempts` says may be re-sent."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.inner = inner
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.sent = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempts = Attempts(self.policy, request, self.clock, self.rng)
+        while True:
+            self.sent += 1
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.TransportError as exc:
+                delay = attempts.after_error(exc)
+                if delay is None:
+                    raise
+                self.sleep(delay)
+                continue
+            delay = attempts.after_response(response)
+            if delay is None:
+                return response
+            response.close()
+            self.sleep(delay)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRetryTransport(httpx.AsyncBaseTransport):
+    """The async twin of :class:`RetryTransport`."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        policy: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.inner = inner
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        attempts = Attempts(self.policy, request, self.clock, self.rng)
+        while True:
+            self.sent += 1
+            try:
+                response = await self.inner.handle_async_request(request)
+            except httpx.TransportError as exc:
+                delay = attempts.after_error(exc)
+                if delay is None:
+                    raise
+                await self.sleep(delay)
+                continue
+            delay = attempts.after_response(response)
+            if delay is None:
+                return response
+            await response.aclose()
+            await self.sleep(delay)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class ViaClient(httpx.BaseTransport):
+    """A transport that sends through a caller's httpx.Client (its proxies, TLS, hooks)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.client.send(request, stream=True)
+
+    def close(self) -> None:
+        """The caller owns the client: leave it open."""
+
+
+class AsyncViaClient(httpx.AsyncBaseTransport):
+    """A transport that sends through a caller's httpx.AsyncClient."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.client.send(request, stream=True)
+
+    async def aclose(self) -> None:
+        """The caller owns the client: leave it open."""

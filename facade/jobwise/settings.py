@@ -1,0 +1,84 @@
+"""Where each client's base URL and credentials come from, checked before any request."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from jobwise.errors import InvalidArgumentError
+
+WRITER_DEFAULT_BASE_URL = "https://api.writer.com"
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one HTTP attempt may take (connect, read, write, pool each)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A resolved base URL and bearer token; the token never shows in repr."""
+
+    base_url: str
+    token: str = field(repr=False)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: object, argument: str, *, allow_insecure: bool) -> str:
+    """A usable http(s) URL without a trailing slash; plain http only to loopback or opted in."""
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise InvalidArgumentError(argument, f"must be an http(s) URL; got {base_url!r}")
+    url = base_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgumentError(argument, f"must be an http(s) URL with a host; got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidArgumentError(argument, "must not carry credentials, a query or a fragment")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure:
+        raise InvalidArgumentError(
+            argument,
+            f"refusing to send a bearer token over plain http to {parts.hostname}; "
+            "use https, or pass allow_insecure=True if you really mean it",
+        )
+    return url
+
+
+def _token(value: object, argument: str, env: str) -> str:
+    if value is None:
+        value = os.environ.get(env)
+        if not value:
+            raise InvalidArgumentError(argument, f"missing: pass {argument}= or set {env}")
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(argument, "must be a non-empty string")
+    if any(ch.isspace() for ch in value.strip()) or not value.isprintable():
+        raise InvalidArgumentError(argument, "must not contain spaces or control characters")
+    return value.strip()
+
+
+def writer_settings(api_key: str | None, base_url: str | None, allow_insecure: bool) -> Settings:
+    """Writer: ``api_key`` or WRITER_API_KEY; ``base_url`` or WRITER_BASE_URL or the public API."""
+    url = base_url
+    if url is None:
+        url = os.environ.get("WRITER_BASE_URL") or WRITER_DEFAULT_BASE_URL
+    return Settings(
+        base_url=check_base_url(url, "base_url", allow_insecure=allow_insecure),
+        token=_token(api_key, "api_key", "WRITER_API_KEY"),
+    )
+
+
+def osapi_settings(base_url: str | None, token: str | None, allow_insecure: bool) -> Settings:
+    """osapi: ``base_url`` or OSAPI_URL (required); ``token`` or OSAPI_TOKEN (required)."""
+    url = base_url if base_url is not None else os.environ.get("OSAPI_URL")
+    if not url:
+        raise InvalidArgumentError("base_url", "missing: pass base_url= or set OSAPI_URL")
+    return Settings(
+        base_url=check_base_url(url, "base_url", allow_insecure=allow_insecure),
+        token=_token(token, "token", "OSAPI_TOKEN"),
+    )

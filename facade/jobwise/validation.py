@@ -1,0 +1,141 @@
+"""Checks of caller input, run before any request so that bad input costs nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any, TypeVar
+
+from jobwise.errors import InvalidArgumentError
+from jobwise.models import JobInput
+
+E = TypeVar("E", bound=Enum)
+MAX_ID_LENGTH = 256
+_FORBIDDEN_IN_IDS = set("/\\?#%")
+
+
+def check_id(value: object, argument: str) -> str:
+    """A path segment: non-empty, not ``.``/``..``, no ``/ \\ ? # %``, no space or control char."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, f"must be a string; got {type(value).__name__}")
+    if not value:
+        raise InvalidArgumentError(argument, "must not be empty")
+    if value in (".", ".."):
+        raise InvalidArgumentError(argument, f"must not be {value!r}")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidArgumentError(argument, f"is longer than {MAX_ID_LENGTH} characters")
+    bad = sorted(
+        {ch for ch in value if ch in _FORBIDDEN_IN_IDS or not ch.isprintable() or ch.isspace()}
+    )
+    if bad:
+        raise InvalidArgumentError(argument, f"must not contain {''.join(bad)!r}; got {value!r}")
+    return value
+
+
+def check_uuid(value: object, argument: str) -> uuid.UUID:
+    """A job id that must be a UUID (osapi)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, f"must be a UUID string; got {type(value).__name__}")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgumentError(argument, f"must be a UUID; got {value[:80]!r}") from None
+
+
+def check_enum(value: object, enum: type[E], argument: str) -> E:
+    """``value`` as a member of ``enum`` (by member or by its string value)."""
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in enum)
+        raise InvalidArgumentError(argument, f"must be one of {allowed}; got {value!r}") from None
+
+
+def check_int(value: object, argument: str, low: int, high: int) -> int:
+    """An int (not a bool) in ``low..high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(argument, f"must be an integer; got {value!r}")
+    if not low <= value <= high:
+        raise InvalidArgumentError(argument, f"must be between {low} and {high}; got {value}")
+    return value
+
+
+def check_seconds(value: object, argument: str) -> float:
+    """A positive, finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(argument, f"must be a number of seconds; got {value!r}")
+    if not 0 < value < float("inf"):
+        raise InvalidArgumentError(argument, f"must be > 0 and finite; got {value}")
+    return float(value)
+
+
+def check_optional_key(value: object, argument: str = "idempotency_key") -> str | None:
+    """An Idempotency-Key: None (jobwise makes one) or 1..255 printable characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or not value.isprintable():
+        raise InvalidArgumentError(argument, "must be 1 to 255 printable characters")
+    return value
+
+
+def _values(name: str, value: object, argument: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        items = list(value)
+        for n, item in enumerate(items):
+            if not isinstance(item, str):
+                raise InvalidArgumentError(
+                    f"{argument}[{name!r}][{n}]", f"must be a string; got {type(item).__name__}"
+                )
+        return items
+    raise InvalidArgumentError(
+        f"{argument}[{name!r}]",
+        f"must be a string or a list of strings; got {type(value).__name__}",
+    )
+
+
+def _name(name: object, argument: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgumentError(argument, f"input names must be non-empty strings; got {name!r}")
+    return name
+
+
+def normalize_inputs(inputs: object, argument: str = "inputs") -> list[JobInput]:
+    """``{"name": "v" | ["v", ...]}`` or ``[{"id": name, "value": [...]}, ...]`` as JobInputs."""
+    pairs: list[tuple[Any, Any]]
+    if isinstance(inputs, Mapping):
+        pairs = list(inputs.items())
+    elif isinstance(inputs, list | tuple):
+        pairs = []
+        for n, item in enumerate(inputs):
+            if isinstance(item, JobInput):
+                pairs.append((item.id, item.value))
+            elif isinstance(item, Mapping) and set(item) == {"id", "value"}:
+                pairs.append((item["id"], item["value"]))
+            else:
+                raise InvalidArgumentError(
+                    f"{argument}[{n}]", 'must be a mapping {"id": name, "value": [str, ...]}'
+                )
+    else:
+        raise InvalidArgumentError(
+            argument,
+            "must be a mapping of input name to value(s), or a list of {id, value}; "
+            f"got {type(inputs).__name__}",
+        )
+    if not pairs:
+        raise InvalidArgumentError(argument, "must not be empty")
+    seen: set[str] = set()
+    out: list[JobInput] = []
+    for name, value in pairs:
+        name = _name(name, argument)
+        if name in seen:
+            raise InvalidArgumentError(argument, f"input {name!r} is given twice")
+        seen.add(name)
+        out.append(JobInput(id=name, value=_values(name, value, argument)))
+    return out

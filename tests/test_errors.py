@@ -1,0 +1,127 @@
+"""Every error status maps to one class, whatever the body; connection failures too."""
+
+from __future__ import annotations
+
+import httpx
+import jobwise
+import pytest
+from jobwise import WriterJobs
+
+from .fakes import FakeClock, scripted
+
+WRITER_BODY = {"tpe": "FailResponse", "errors": [{"description": "Nope", "key": "fail.x"}]}
+
+
+def client(recorder: object, **options: object) -> WriterJobs:
+    clock = FakeClock()
+    return WriterJobs(
+        "secret-key",
+        "https://api.example.test",
+        http_client=recorder.sync_client(),  # type: ignore[attr-defined]
+        sleep=clock.sleep,
+        clock=clock,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, jobwise.BadRequestError),
+        (401, jobwise.AuthenticationError),
+        (403, jobwise.PermissionDeniedError),
+        (404, jobwise.NotFoundError),
+        (409, jobwise.ConflictError),
+        (422, jobwise.UnprocessableEntityError),
+        (429, jobwise.RateLimitError),
+        (500, jobwise.ServerError),
+        (503, jobwise.ServerError),
+        (520, jobwise.ServerError),
+        (418, jobwise.APIError),
+    ],
+)
+def test_status_maps_to_error_class(status: int, error: type[jobwise.APIError]) -> None:
+    recorder = scripted(httpx.Response(status, json=WRITER_BODY))
+    with pytest.raises(error) as caught, client(recorder, max_retries=0) as jobs:
+        jobs.retrieve("job-1")
+    assert type(caught.value) is error
+    assert caught.value.status_code == status
+    assert caught.value.body == WRITER_BODY
+    assert "Nope" in str(caught.value) and str(status) in str(caught.value)
+    assert caught.value.method == "GET"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"error": "job not found", "details": "no row", "code": 404}, "job not found (no row)"),
+        ({"message": "Not Found"}, "Not Found"),
+        ("<html><body>Bad gateway</body></html>", "<html><body>Bad gateway</body></html>"),
+        ("", "(empty body)"),
+    ],
+)
+def test_any_error_body_is_described(body: object, expected: str) -> None:
+    response = (
+        httpx.Response(404, json=body) if isinstance(body, dict) else httpx.Response(404, text=body)
+    )
+    with (
+        pytest.raises(
+            jobwise.NotFoundError, match=expected.replace("(", r"\(").replace(")", r"\)")
+        ),
+        client(scripted(response), max_retries=0) as jobs,
+    ):
+        jobs.retrieve("job-1")
+
+
+def test_rate_limit_error_carries_retry_after() -> None:
+    recorder = scripted(httpx.Response(429, headers={"Retry-After": "7"}, json=WRITER_BODY))
+    with pytest.raises(jobwise.RateLimitError) as caught, client(recorder, max_retries=0) as jobs:
+        jobs.retrieve("job-1")
+    assert caught.value.retry_after == 7
+
+
+def test_connection_error_after_retries() -> None:
+    recorder = scripted(httpx.ConnectError("refused"))
+    with pytest.raises(jobwise.APIConnectionError) as caught, client(recorder) as jobs:
+        jobs.retrieve("job-1")
+    assert not isinstance(caught.value, jobwise.APITimeoutError)
+    assert len(recorder.requests) == 5  # 1 + max_retries (4)
+
+
+def test_timeout_is_api_timeout_error() -> None:
+    recorder = scripted(httpx.ReadTimeout("slow"))
+    with pytest.raises(jobwise.APITimeoutError), client(recorder, max_retries=1) as jobs:
+        jobs.retrieve("job-1")
+    assert len(recorder.requests) == 2
+
+
+def test_success_body_that_breaks_the_spec_is_invalid_response() -> None:
+    recorder = scripted(httpx.Response(200, json={"id": "x"}))
+    with (
+        pytest.raises(jobwise.InvalidResponseError, match=r"does not match openapi\.yaml"),
+        client(recorder) as jobs,
+    ):
+        jobs.retrieve("job-1")
+
+
+def test_non_json_success_is_invalid_response() -> None:
+    recorder = scripted(httpx.Response(200, text="<html>"))
+    with pytest.raises(jobwise.InvalidResponseError), client(recorder) as jobs:
+        jobs.retrieve("job-1")
+
+
+def test_wait_timeout_error_carries_last_job() -> None:
+    from .fakes import job_body
+
+    recorder = scripted(httpx.Response(200, json=job_body(status="in_progress")))
+    with pytest.raises(jobwise.WaitTimeoutError) as caught, client(recorder) as jobs:
+        jobs.wait("job-1", timeout=5)
+    assert caught.value.job is not None and caught.value.job.id == "job-1"
+    assert "in_progress" in str(caught.value)
+
+
+def test_every_error_is_a_jobwise_error() -> None:
+    for name in jobwise.errors.__dict__:
+        value = getattr(jobwise.errors, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, jobwise.JobwiseError)

@@ -1,0 +1,112 @@
+"""Listing: every job once, never early, never forever, in constant memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from jobwise import AsyncWriterJobs, WriterJobs
+from jobwise.pagination import Page, PageWalk
+
+from .fakes import Recorder, job_body
+
+
+def server(
+    jobs: list[str],
+    *,
+    total: bool,
+    pagination: bool,
+    ignore_offset: bool = False,
+    arrivals: dict[int, list[str]] | None = None,
+) -> Recorder:
+    """A list endpoint over ``jobs`` (newest first); ``arrivals[n]`` jobs arrive before call n."""
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        for new in (arrivals or {}).get(calls["n"], []):
+            jobs.insert(0, new)
+        calls["n"] += 1
+        offset = 0 if ignore_offset else int(request.url.params.get("offset", 0))
+        limit = int(request.url.params.get("limit", 50))
+        body: dict[str, Any] = {"result": [job_body(i) for i in jobs[offset : offset + limit]]}
+        if total:
+            body["totalCount"] = len(jobs)
+        if pagination:
+            body["pagination"] = {"offset": offset, "limit": limit}
+        return httpx.Response(200, json=body)
+
+    return Recorder(handler)
+
+
+def writer(recorder: Recorder) -> WriterJobs:
+    return WriterJobs("k", "https://api.example.test", http_client=recorder.sync_client())
+
+
+def test_two_pages_without_pagination_or_total_yield_every_job() -> None:
+    ids = [f"j{n}" for n in range(7)]
+    recorder = server(list(ids), total=False, pagination=False)
+    assert [job.id for job in writer(recorder).list("app", page_size=4)] == ids
+    assert len(recorder.requests) == 2
+
+
+def test_exact_multiple_of_page_size_ends_on_an_empty_page() -> None:
+    ids = [f"j{n}" for n in range(8)]
+    recorder = server(list(ids), total=False, pagination=False)
+    assert [job.id for job in writer(recorder).list("app", page_size=4)] == ids
+    assert len(recorder.requests) == 3
+
+
+def test_total_count_ends_the_listing_without_an_extra_call() -> None:
+    ids = [f"j{n}" for n in range(8)]
+    recorder = server(list(ids), total=True, pagination=True)
+    assert [job.id for job in writer(recorder).list("app", page_size=4)] == ids
+    assert len(recorder.requests) == 2
+
+
+def test_shifting_pages_yield_no_job_twice() -> None:
+    ids = [f"j{n}" for n in range(10)]
+    recorder = server(list(ids), total=True, pagination=True, arrivals={1: ["new1", "new2"]})
+    seen = [job.id for job in writer(recorder).list("app", page_size=4)]
+    assert len(seen) == len(set(seen))
+    assert set(ids) <= set(seen)
+
+
+def test_server_ignoring_offset_does_not_loop_forever() -> None:
+    ids = [f"j{n}" for n in range(4)]
+    recorder = server(list(ids), total=False, pagination=True, ignore_offset=True)
+    assert [job.id for job in writer(recorder).list("app", page_size=4)] == ids
+    assert len(recorder.requests) == 2
+
+
+def test_pages_and_status_filter_are_sent() -> None:
+    ids = [f"j{n}" for n in range(5)]
+    recorder = server(list(ids), total=True, pagination=True)
+    pages = list(writer(recorder).list("app", status="failed", page_size=2).pages())
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert all(r.url.params["status"] == "failed" for r in recorder.requests)
+    assert [r.url.params["offset"] for r in recorder.requests] == ["0", "2", "4"]
+
+
+def test_listing_is_lazy() -> None:
+    recorder = server(["a"], total=True, pagination=True)
+    pager = writer(recorder).list("app")
+    assert recorder.requests == []
+    next(iter(pager))
+    assert len(recorder.requests) == 1
+
+
+def test_walk_memory_is_bounded_by_page_size() -> None:
+    walk: PageWalk[str] = PageWalk(10, key=str)
+    for start in range(0, 10_000, 10):
+        walk.take(Page([str(n) for n in range(start, start + 10)], None, None))
+    assert len(walk.recent) == 3 and sum(len(ids) for ids in walk.recent) == 30
+
+
+async def test_async_list_yields_every_job() -> None:
+    ids = [f"j{n}" for n in range(7)]
+    recorder = server(list(ids), total=False, pagination=False)
+    async with AsyncWriterJobs(
+        "k", "https://api.example.test", http_client=recorder.async_client()
+    ) as jobs:
+        assert [job.id async for job in jobs.list("app", page_size=3)] == ids
+        assert [len(p) async for p in jobs.list("app", page_size=3).pages()] == [3, 3, 1]

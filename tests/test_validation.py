@@ -1,0 +1,118 @@
+"""Bad input raises an error naming the argument, and no request is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import jobwise
+import pytest
+from jobwise import OsapiJobs, WriterJobs
+from jobwise.validation import normalize_inputs
+
+from .fakes import Recorder
+
+UUID = "550e8400-e29b-41d4-a716-446655440000"
+
+
+def never(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"a request was sent: {request.method} {request.url}")
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder(never)
+
+
+@pytest.fixture
+def writer(recorder: Recorder) -> WriterJobs:
+    return WriterJobs("k", "https://api.example.test", http_client=recorder.sync_client())
+
+
+@pytest.fixture
+def osapi(recorder: Recorder) -> OsapiJobs:
+    return OsapiJobs("https://osapi.example.test", "t", http_client=recorder.sync_client())
+
+
+WRITER_CASES: list[tuple[str, Callable[[WriterJobs], Any]]] = [
+    ("application_id", lambda j: j.create("", {"P": "x"})),
+    ("application_id", lambda j: j.create("..", {"P": "x"})),
+    ("application_id", lambda j: j.create(".", {"P": "x"})),
+    ("application_id", lambda j: j.create("a/b", {"P": "x"})),
+    ("application_id", lambda j: j.create("a%2Fb", {"P": "x"})),
+    ("application_id", lambda j: j.create("a b", {"P": "x"})),
+    ("application_id", lambda j: j.create(123, {"P": "x"})),
+    ("application_id", lambda j: j.create("x" * 300, {"P": "x"})),
+    ("inputs", lambda j: j.create("app", {})),
+    ("inputs", lambda j: j.create("app", [])),
+    ("inputs", lambda j: j.create("app", "just a string")),
+    ("inputs", lambda j: j.create("app", None)),
+    ("inputs['P']", lambda j: j.create("app", {"P": 5})),
+    ("inputs['P'][1]", lambda j: j.create("app", {"P": ["ok", 5]})),
+    ("inputs", lambda j: j.create("app", {"": "x"})),
+    ("inputs[0]", lambda j: j.create("app", [{"name": "P", "value": ["x"]}])),
+    ("idempotency_key", lambda j: j.create("app", {"P": "x"}, idempotency_key="")),
+    ("idempotency_key", lambda j: j.create("app", {"P": "x"}, idempotency_key="k" * 256)),
+    ("job_id", lambda j: j.retrieve("")),
+    ("job_id", lambda j: j.retrieve("../etc")),
+    ("job_id", lambda j: j.retry("a/b")),
+    ("job_id", lambda j: j.wait("..")),
+    ("timeout", lambda j: j.wait("job", timeout=0)),
+    ("timeout", lambda j: j.wait("job", timeout=-1)),
+    ("timeout", lambda j: j.create_and_wait("app", {"P": "x"}, timeout=float("inf"))),
+    ("status", lambda j: j.list("app", status="queued")),
+    ("page_size", lambda j: j.list("app", page_size=0)),
+    ("page_size", lambda j: j.list("app", page_size=-5)),
+    ("page_size", lambda j: j.list("app", page_size=10**9)),
+    ("page_size", lambda j: j.list("app", page_size=True)),
+    ("application_id", lambda j: j.list("")),
+]
+
+
+@pytest.mark.parametrize(("argument", "call"), WRITER_CASES)
+def test_writer_bad_input_raises_before_any_request(
+    writer: WriterJobs, recorder: Recorder, argument: str, call: Callable[[WriterJobs], Any]
+) -> None:
+    with pytest.raises(jobwise.InvalidArgumentError) as caught:
+        result = call(writer)
+        if hasattr(result, "__next__"):
+            next(result)
+    assert caught.value.argument == argument
+    assert isinstance(caught.value, ValueError)
+    assert recorder.requests == []
+
+
+OSAPI_CASES: list[tuple[str, Callable[[OsapiJobs], Any]]] = [
+    ("job_id", lambda j: j.retrieve("not-a-uuid")),
+    ("job_id", lambda j: j.retrieve("../" + UUID)),
+    ("job_id", lambda j: j.delete("")),
+    ("job_id", lambda j: j.retry(42)),
+    ("target_hostname", lambda j: j.retry(UUID, target_hostname="  ")),
+    ("status", lambda j: j.list(status="skipped")),
+    ("page_size", lambda j: j.list(page_size=0)),
+    ("page_size", lambda j: j.list(page_size=101)),
+    ("timeout", lambda j: j.wait(UUID, timeout=0)),
+]
+
+
+@pytest.mark.parametrize(("argument", "call"), OSAPI_CASES)
+def test_osapi_bad_input_raises_before_any_request(
+    osapi: OsapiJobs, recorder: Recorder, argument: str, call: Callable[[OsapiJobs], Any]
+) -> None:
+    with pytest.raises(jobwise.InvalidArgumentError) as caught:
+        call(osapi)
+    assert caught.value.argument == argument
+    assert recorder.requests == []
+
+
+def test_inputs_forms_normalize_alike() -> None:
+    as_mapping = normalize_inputs({"P": ["a", "b"], "Q": "c"})
+    as_list = normalize_inputs([{"id": "P", "value": ["a", "b"]}, {"id": "Q", "value": ["c"]}])
+    assert [i.to_dict() for i in as_mapping] == [i.to_dict() for i in as_list]
+    assert as_mapping[1].value == ["c"]
+
+
+def test_duplicate_input_names_are_refused() -> None:
+    with pytest.raises(jobwise.InvalidArgumentError, match="given twice"):
+        normalize_inputs([{"id": "P", "value": ["a"]}, {"id": "P", "value": ["b"]}])

@@ -1,0 +1,158 @@
+"""Waiting: deadlines kept exactly with a fake clock, status changes seen, hints honoured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import jobwise
+import pytest
+from jobwise import AsyncWriterJobs, PollPolicy, WriterJobs
+
+from .fakes import FakeClock, Recorder, job_body, scripted
+
+
+def writer(recorder: Recorder, clock: FakeClock, **options: Any) -> WriterJobs:
+    return WriterJobs(
+        "k",
+        "https://api.example.test",
+        http_client=recorder.sync_client(),
+        sleep=clock.sleep,
+        clock=clock,
+        **options,
+    )
+
+
+def ok(status: str, **extra: Any) -> httpx.Response:
+    return httpx.Response(200, json=job_body(status=status, **extra))
+
+
+def test_wait_returns_the_final_job_and_reports_each_change() -> None:
+    clock = FakeClock()
+    recorder = scripted(
+        ok("in_progress"),
+        ok("in_progress"),
+        ok("queued"),
+        ok("completed", data={"suggestion": "s"}),
+    )
+    seen: list[str] = []
+    job = writer(recorder, clock).wait("job-1", on_status=lambda j: seen.append(str(j.status)))
+    assert job.status == jobwise.JobStatus.COMPLETED
+    assert seen == ["JobStatus.IN_PROGRESS", "queued", "JobStatus.COMPLETED"] or seen == [
+        "in_progress",
+        "queued",
+        "completed",
+    ]
+    assert len(recorder.requests) == 4
+
+
+def test_unknown_status_is_not_final() -> None:
+    clock = FakeClock()
+    recorder = scripted(ok("queued"), ok("failed", error="boom"))
+    job = writer(recorder, clock).wait("job-1")
+    assert job.status == jobwise.JobStatus.FAILED and job.error == "boom"
+
+
+def test_wait_honours_the_deadline_exactly() -> None:
+    clock = FakeClock()
+    start = clock.now
+    recorder = scripted(ok("in_progress"))
+    with pytest.raises(jobwise.WaitTimeoutError) as caught:
+        writer(recorder, clock).wait("job-1", timeout=30)
+    assert clock.now - start == pytest.approx(30)
+    assert sum(clock.sleeps) == pytest.approx(30)
+    assert caught.value.timeout == 30
+
+
+def test_poll_intervals_grow_with_jitter_up_to_the_cap() -> None:
+    clock = FakeClock()
+    recorder = scripted(ok("in_progress"))
+    policy = PollPolicy(initial=0.5, factor=1.5, max_interval=10)
+    with pytest.raises(jobwise.WaitTimeoutError):
+        writer(recorder, clock, poll_policy=policy).wait("job-1", timeout=200)
+    for n, pause in enumerate(clock.sleeps[:-1]):
+        base = min(10, 0.5 * 1.5**n)
+        assert base / 2 <= pause <= base
+    assert max(clock.sleeps) <= 10
+
+
+def test_server_retry_after_on_a_poll_is_honoured() -> None:
+    clock = FakeClock()
+    recorder = scripted(
+        httpx.Response(200, headers={"Retry-After": "5"}, json=job_body()), ok("completed")
+    )
+    writer(recorder, clock).wait("job-1")
+    assert clock.sleeps == [5]
+
+
+def test_404_just_after_create_is_tolerated() -> None:
+    clock = FakeClock()
+    recorder = scripted(httpx.Response(404, json={}), httpx.Response(404, json={}), ok("completed"))
+    assert writer(recorder, clock).wait("job-1").status == jobwise.JobStatus.COMPLETED
+
+
+def test_404_that_lasts_past_the_grace_raises() -> None:
+    clock = FakeClock()
+    recorder = scripted(httpx.Response(404, json={}))
+    policy = PollPolicy(not_found_grace=3)
+    with pytest.raises(jobwise.NotFoundError):
+        writer(recorder, clock, poll_policy=policy).wait("job-1", timeout=60)
+    assert clock.now - 1000 < 60
+
+
+def test_a_burst_of_server_errors_does_not_end_the_wait() -> None:
+    clock = FakeClock()
+    recorder = scripted(httpx.Response(503), ok("completed"))
+    assert writer(recorder, clock, max_retries=0).wait("job-1").status == "completed"
+
+
+def test_watch_streams_each_status_once() -> None:
+    clock = FakeClock()
+    recorder = scripted(ok("in_progress"), ok("in_progress"), ok("completed"))
+    statuses = [job.status for job in writer(recorder, clock).watch("job-1")]
+    assert statuses == [jobwise.JobStatus.IN_PROGRESS, jobwise.JobStatus.COMPLETED]
+
+
+def test_create_and_wait() -> None:
+    clock = FakeClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(
+                202,
+                json={"id": "job-1", "status": "in_progress", "created_at": "2025-01-01T00:00:00Z"},
+            )
+        return ok("completed", data={"suggestion": "done"})
+
+    job = writer(Recorder(handler), clock).create_and_wait("app", {"P": "x"})
+    assert job.data is not None and not isinstance(job.data, jobwise.Unset)
+    assert job.data.suggestion == "done"
+
+
+async def test_async_wait_honours_the_deadline_exactly() -> None:
+    clock = FakeClock()
+    recorder = scripted(ok("in_progress"))
+    async with AsyncWriterJobs(
+        "k",
+        "https://api.example.test",
+        http_client=recorder.async_client(),
+        sleep=clock.asleep,
+        clock=clock,
+    ) as jobs:
+        with pytest.raises(jobwise.WaitTimeoutError):
+            await jobs.wait("job-1", timeout=12.5)
+    assert sum(clock.sleeps) == pytest.approx(12.5)
+
+
+async def test_async_watch_and_wait() -> None:
+    clock = FakeClock()
+    recorder = scripted(ok("in_progress"), ok("completed"))
+    async with AsyncWriterJobs(
+        "k",
+        "https://api.example.test",
+        http_client=recorder.async_client(),
+        sleep=clock.asleep,
+        clock=clock,
+    ) as jobs:
+        seen = [job.status async for job in jobs.watch("job-1")]
+    assert seen == [jobwise.JobStatus.IN_PROGRESS, jobwise.JobStatus.COMPLETED]
