@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+demo: $(STAMP)
+	@scripts/demo
+
 regen: $(STAMP)
 	scripts/regen
 

@@ -30,6 +30,8 @@ from jobwise.times import parse_time
 log = logging.getLogger("jobwise")
 
 _REPLAY_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+CONGESTION = frozenset({429, 503})
+"""Answers that tell a client to slow down (reported to ``observer``)."""
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -153,6 +155,7 @@ class RetryTransport(httpx.BaseTransport):
         self.clock = clock
         self.rng = rng or random.Random()
         self.sent = 0
+        self.observer: Callable[[int], None] | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempts = Attempts(self.policy, request, self.clock, self.rng)
@@ -166,6 +169,8 @@ class RetryTransport(httpx.BaseTransport):
                     raise
                 self.sleep(delay)
                 continue
+            if self.observer is not None and response.status_code in CONGESTION:
+                self.observer(response.status_code)
             delay = attempts.after_response(response)
             if delay is None:
                 return response
@@ -193,6 +198,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         self.clock = clock
         self.rng = rng or random.Random()
         self.sent = 0
+        self.observer: Callable[[int], None] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         attempts = Attempts(self.policy, request, self.clock, self.rng)
@@ -206,6 +212,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                     raise
                 await self.sleep(delay)
                 continue
+            if self.observer is not None and response.status_code in CONGESTION:
+                self.observer(response.status_code)
             delay = attempts.after_response(response)
             if delay is None:
                 return response

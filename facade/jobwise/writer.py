@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
 
+from jobwise.batch import AsyncBatchRun, BatchEngine, BatchRun, Progress
 from jobwise.models import (
     UNSET,
     Job,
@@ -23,7 +33,7 @@ from jobwise.pagination import AsyncPager, Page, SyncPager
 from jobwise.polling import PollPolicy, Waiter, watch_async, watch_sync
 from jobwise.retries import RetryPolicy
 from jobwise.session import AsyncSession, SyncSession, Timeout, parse
-from jobwise.settings import DEFAULT_TIMEOUT, writer_settings
+from jobwise.settings import DEFAULT_TIMEOUT, Settings, writer_settings
 from jobwise.times import aware
 from jobwise.validation import (
     check_enum,
@@ -41,6 +51,17 @@ FINAL_STATUSES = frozenset({"completed", "failed"})
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_WAIT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class _TwinOptions:
+    """What a sync client needs to make the async client its batch runs use."""
+
+    settings: Settings
+    timeout: Timeout
+    max_retries: int
+    retry_policy: RetryPolicy | None
+    allow_insecure: bool
 
 
 def new_idempotency_key() -> str:
@@ -154,6 +175,7 @@ class WriterJobs:
         settings = writer_settings(api_key, base_url, allow_insecure)
         self.base_url = settings.base_url
         self.poll_policy = poll_policy or PollPolicy()
+        self._twin = _TwinOptions(settings, timeout, max_retries, retry_policy, allow_insecure)
         self._session = SyncSession(
             settings,
             timeout=timeout,
@@ -279,6 +301,47 @@ class WriterJobs:
         check_seconds(timeout, "timeout")
         created = self.create(application_id, inputs, idempotency_key=idempotency_key)
         return self.wait(created.id, timeout=timeout, on_status=on_status)
+
+    def run_batch(
+        self,
+        application_id: str,
+        inputs: Iterable[Inputs],
+        *,
+        concurrency: int = 16,
+        state: str | None = None,
+        retry_failed: int = 0,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> BatchRun:
+        """Submit every input, wait for every job, and yield each result once, as they finish.
+
+        ``state`` is a SQLite file: run the same call again after a crash and it resumes,
+        sending nothing twice (None keeps state in memory: no resume). See :mod:`jobwise.batch`.
+
+        >>> run = jobs.run_batch("app-id", ({"Product": name} for name in names),
+        ...                      state="run.sqlite", retry_failed=1)
+        >>> for item in run:
+        ...     print(item.index, item.status, item.suggestion or item.error)
+        >>> run.summary()
+        """
+        twin = self._twin
+        engine = BatchEngine(
+            AsyncWriterJobs(
+                twin.settings.token,
+                twin.settings.base_url,
+                timeout=twin.timeout,
+                max_retries=twin.max_retries,
+                retry_policy=twin.retry_policy,
+                poll_policy=self.poll_policy,
+                allow_insecure=twin.allow_insecure,
+            ),
+            application_id,
+            inputs,
+            concurrency=concurrency,
+            state=state,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+        )
+        return BatchRun(engine)
 
     def close(self) -> None:
         """Close the connections."""
@@ -424,6 +487,31 @@ class AsyncWriterJobs:
         check_seconds(timeout, "timeout")
         created = await self.create(application_id, inputs, idempotency_key=idempotency_key)
         return await self.wait(created.id, timeout=timeout, on_status=on_status)
+
+    def run_batch(
+        self,
+        application_id: str,
+        inputs: Iterable[Inputs],
+        *,
+        concurrency: int = 16,
+        state: str | None = None,
+        retry_failed: int = 0,
+        on_progress: Callable[[Progress], object] | None = None,
+    ) -> AsyncBatchRun:
+        """Submit every input, wait for every job: ``async for item in run``.
+
+        The same as :meth:`WriterJobs.run_batch`, on this client and its event loop.
+        """
+        engine = BatchEngine(
+            self,
+            application_id,
+            inputs,
+            concurrency=concurrency,
+            state=state,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+        )
+        return AsyncBatchRun(engine)
 
     async def aclose(self) -> None:
         """Close the connections."""

@@ -1,0 +1,309 @@
+"""Batch runs against the emulator: every input once, resumable, rate-aware, state checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jobwise
+import pytest
+from jobwise import AsyncWriterJobs, WriterJobs
+from jobwise.batch_state import BatchState, StateFileError
+from jobwise_emulator import run_emulator
+
+from .conftest import TOKEN
+
+
+def stats(base_url: str) -> dict[str, Any]:
+    answer: dict[str, Any] = httpx.get(f"{base_url}/_emulator/stats").json()
+    return answer
+
+
+def api_requests(base_url: str) -> int:
+    by_route = stats(base_url)["requests"]
+    return sum(sum(codes.values()) for route, codes in by_route.items() if "_emulator" not in route)
+
+
+def products(n: int, fail_every: int = 0) -> list[dict[str, str]]:
+    return [
+        {"Product": f"product {i}" + (" fail" if fail_every and i % fail_every == 0 else "")}
+        for i in range(n)
+    ]
+
+
+def test_every_input_comes_back_once_with_its_own_result(tmp_path: Path) -> None:
+    with run_emulator(latency=(0.05, 0.3), seed=11) as server:
+        jobs = WriterJobs(TOKEN, server.base_url)
+        run = jobs.run_batch(
+            "b1", iter(products(120)), concurrency=8, state=str(tmp_path / "s.sqlite")
+        )
+        items = list(run)
+        created = stats(server.base_url)["jobs_created"]
+    assert sorted(item.index for item in items) == list(range(120))
+    for item in items:
+        assert item.status == "completed"
+        assert item.suggestion is not None and f"product {item.index}" in item.suggestion
+        assert item.inputs == {"Product": [f"product {item.index}"]}
+    assert created == 120
+    summary = run.summary()
+    assert summary["counts"] == {"completed": 120}
+    assert summary["requests"] <= 120 * 1.5
+
+
+def test_rerun_with_the_same_state_sends_nothing_again(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.sqlite")
+    with run_emulator(latency=(0.01, 0.05), seed=12) as server:
+        jobs = WriterJobs(TOKEN, server.base_url)
+        first = list(jobs.run_batch("b2", products(30), state=state))
+        before = api_requests(server.base_url)
+        second = list(jobs.run_batch("b2", products(30), state=state))
+        after = api_requests(server.base_url)
+    assert sorted(i.index for i in first) == sorted(i.index for i in second) == list(range(30))
+    assert after == before
+    assert {i.suggestion for i in first} == {i.suggestion for i in second}
+
+
+def test_failed_jobs_are_retried_up_to_n_times(tmp_path: Path) -> None:
+    with run_emulator(latency=(0.01, 0.05), seed=13) as server:
+        run = WriterJobs(TOKEN, server.base_url).run_batch(
+            "b3", products(20, fail_every=5), retry_failed=2
+        )
+        items = {item.index: item for item in run}
+        retried = stats(server.base_url)["requests"]["POST /v1/applications/jobs/{job_id}/retry"]
+    failing = [i for i in items if i % 5 == 0]
+    assert all(items[i].status == "failed" and items[i].retries == 2 for i in failing)
+    assert all(items[i].error for i in failing)
+    assert sum(retried.values()) == 2 * len(failing)
+    assert run.summary()["retries"] == 2 * len(failing)
+
+
+def test_invalid_inputs_are_reported_and_never_sent(tmp_path: Path) -> None:
+    inputs: list[Any] = [{"Product": "ok"}, {"Product": 5}, {}, {"Product": "fine"}]
+    with run_emulator(latency=(0.01, 0.05)) as server:
+        items = {i.index: i for i in WriterJobs(TOKEN, server.base_url).run_batch("b4", inputs)}
+        created = stats(server.base_url)["jobs_created"]
+    assert items[1].status == items[2].status == "invalid"
+    assert "inputs[1]" in (items[1].error or "")
+    assert items[0].status == items[3].status == "completed"
+    assert created == 2
+
+
+def test_adaptive_concurrency_rides_out_429s() -> None:
+    with run_emulator(latency=(0.01, 0.05), rate_limit=40, seed=14) as server:
+        run = WriterJobs(TOKEN, server.base_url).run_batch("b5", products(150), concurrency=32)
+        items = list(run)
+        seen = stats(server.base_url)
+    assert len(items) == 150 and all(i.status == "completed" for i in items)
+    assert seen["faults"]["rate_limited"] > 0
+    assert seen["jobs_created"] == 150
+    assert run.summary()["concurrency_decreases"] > 0
+
+
+async def test_async_batch(tmp_path: Path) -> None:
+    with run_emulator(latency=(0.02, 0.1), seed=15) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+            run = jobs.run_batch("b6", products(40), state=str(tmp_path / "a.sqlite"))
+            indexes = sorted([item.index async for item in run])
+        assert stats(server.base_url)["jobs_created"] == 40
+    assert indexes == list(range(40))
+    assert run.summary()["counts"] == {"completed": 40}
+
+
+def test_breaking_out_early_stops_the_run_and_it_resumes(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.sqlite")
+    with run_emulator(latency=(0.05, 0.2), seed=16) as server:
+        jobs = WriterJobs(TOKEN, server.base_url)
+        for n, _item in enumerate(jobs.run_batch("b7", products(60), state=state)):
+            if n == 5:
+                break
+        rest = list(jobs.run_batch("b7", products(60), state=state))
+        created = stats(server.base_url)["jobs_created"]
+    assert sorted(i.index for i in rest) == list(range(60))
+    assert created == 60
+
+
+def test_state_file_of_another_app_or_input_list_is_refused(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.sqlite")
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        jobs = WriterJobs(TOKEN, server.base_url)
+        list(jobs.run_batch("app-one", products(5), state=state))
+        with pytest.raises(StateFileError, match="application_id"):
+            list(jobs.run_batch("app-two", products(5), state=state))
+        with pytest.raises(StateFileError, match="input 2 differs"):
+            list(jobs.run_batch("app-one", [*products(2), {"Product": "other"}], state=state))
+        with pytest.raises(StateFileError, match="holds 5 inputs"):
+            list(jobs.run_batch("app-one", products(3), state=state))
+    assert isinstance(StateFileError("x"), jobwise.JobwiseError)
+
+
+def test_corrupted_state_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    state = tmp_path / "s.sqlite"
+    state.write_bytes(b"this is not a database" * 100)
+    before = state.read_bytes()
+    with pytest.raises(StateFileError, match="not a jobwise batch state"):
+        BatchState(str(state), "app", "http://127.0.0.1:1")
+    assert state.read_bytes() == before
+    foreign = tmp_path / "other.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE items (idx INTEGER PRIMARY KEY, x TEXT)")
+        db.execute("INSERT INTO items VALUES (1, 'a')")
+    with pytest.raises(StateFileError):
+        BatchState(str(foreign), "app", "http://127.0.0.1:1")
+
+
+def test_second_process_on_the_same_state_file_is_refused(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.sqlite")
+    first = BatchState(state, "app", "http://127.0.0.1:1")
+    try:
+        with pytest.raises(StateFileError, match="in use"):
+            BatchState(state, "app", "http://127.0.0.1:1")
+    finally:
+        first.close()
+    BatchState(state, "app", "http://127.0.0.1:1").close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"concurrency": 0}, "concurrency"),
+        ({"retry_failed": -1}, "retry_failed"),
+        ({"state": ""}, "state"),
+    ],
+)
+def test_bad_batch_arguments_raise_before_any_request(
+    kwargs: dict[str, Any], argument: str
+) -> None:
+    jobs = WriterJobs(TOKEN, "http://127.0.0.1:9")
+    with pytest.raises(jobwise.InvalidArgumentError) as caught:
+        jobs.run_batch("app", products(1), **kwargs)
+    assert caught.value.argument == argument
+    with pytest.raises(jobwise.InvalidArgumentError, match="inputs"):
+        jobs.run_batch("app", "not a list of inputs")
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jobwise.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=timeout,
+    )
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"item number {n}\n" for n in range(300)))
+    out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite"
+    with run_emulator(latency=(0.3, 1.0), seed=17) as server:
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
+        command = [
+            sys.executable,
+            "-m",
+            "jobwise.cli",
+            "batch",
+            "app-k",
+            str(names),
+            "--input-name",
+            "Name",
+            "--out",
+            str(out),
+            "--state",
+            str(state),
+            "--concurrency",
+            "4",
+            "--quiet",
+        ]
+        proc = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while stats(server.base_url)["jobs_created"] < 100 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert 0 < stats(server.base_url)["jobs_created"] < 300
+        done = cli(
+            "batch",
+            "app-k",
+            str(names),
+            "--input-name",
+            "Name",
+            "--out",
+            str(out),
+            "--state",
+            str(state),
+            "--json",
+            env=env,
+        )
+        created = stats(server.base_url)["jobs_created"]
+    assert done.returncode == 0, done.stderr
+    results = read_results(out)
+    assert [r["index"] for r in results] == list(range(300))
+    assert all(r["status"] == "completed" for r in results)
+    assert all(f"item number {r['index']}" in r["suggestion"] for r in results)
+    assert created == 300
+    assert json.loads(done.stdout)["summary"]["counts"] == {"completed": 300}
+
+
+def test_cli_batch_reads_csv_and_jsonl(tmp_path: Path) -> None:
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("sku,Product\n1,Terra shoe\n2,Flex mat\n")
+    jsonl_file = tmp_path / "in.jsonl"
+    jsonl_file.write_text('{"Product": ["Aqua goggles"], "Color": "blue"}\n"Orbit lamp"\n')
+    with run_emulator(latency=(0.01, 0.05)) as server:
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
+        for source, expected in (
+            (csv_file, ["Terra shoe", "Flex mat"]),
+            (jsonl_file, ["Aqua goggles", "Orbit lamp"]),
+        ):
+            out = tmp_path / f"{source.name}.out"
+            done = cli(
+                "batch",
+                "app-c",
+                str(source),
+                "--input-name",
+                "Product",
+                "--out",
+                str(out),
+                "--quiet",
+                env=env,
+            )
+            assert done.returncode == 0, done.stderr
+            suggestions = [r["suggestion"] for r in read_results(out)]
+            assert all(name in text for name, text in zip(expected, suggestions, strict=True))
+            assert "completed" in done.stderr
+
+
+def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
+    names = tmp_path / "n.txt"
+    names.write_text("good\nplease fail\n")
+    with run_emulator(latency=(0.01, 0.05)) as server:
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
+        done = cli(
+            "batch",
+            "app-f",
+            str(names),
+            "--input-name",
+            "P",
+            "--out",
+            str(tmp_path / "o.jsonl"),
+            "--quiet",
+            env=env,
+        )
+    assert done.returncode == 1
+    assert "1 of 2 inputs did not complete" in done.stderr
+    failed = [r for r in read_results(tmp_path / "o.jsonl") if r["status"] == "failed"]
+    assert len(failed) == 1 and "please fail" in failed[0]["error"]
