@@ -259,13 +259,14 @@ class BatchEngine:
             self.limit.succeeded()
             self._state.submitted(row, created.id, created.created_at.isoformat())
             self._state.commit()
-            self._track(row)
+            self._track(row, created.created_at)
             return
         self.unsent += 1
 
-    def _track(self, row: Row) -> None:
+    def _track(self, row: Row, created: datetime | None = None) -> None:
         assert row.job_id is not None
-        created = parse_time(row.created_at) if row.created_at else None
+        if created is None and row.created_at:
+            created = parse_time(row.created_at)
         self.outstanding[row.job_id] = _Track(row, created, retried=row.retries > 0)
         self.progress.in_flight = len(self.outstanding)
         self._report()

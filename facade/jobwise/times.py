@@ -23,6 +23,10 @@ def parse_time(value: str | datetime | None) -> datetime | None:
     if isinstance(value, datetime):
         return aware(value)
     try:
+        return aware(datetime.fromisoformat(value))  # the common case, ten times faster
+    except ValueError:
+        pass
+    try:
         return aware(_dateutil.parse(value))
     except (ValueError, OverflowError):
         raise ValueError(f"not a timestamp: {value!r}") from None
