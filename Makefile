@@ -11,6 +11,7 @@ help:
 	@echo "make test     every check: lint, types, spec, generated/ freshness, pytest"
 	@echo "make regen    regenerate generated/jobwise_api from openapi.yaml"
 	@echo "make lint     ruff and mypy"
+	@echo "make record   re-record the cassettes (emulator, or live API with its env vars)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +38,15 @@ spec: $(STAMP)
 check-generated: $(STAMP)
 	scripts/check-generated
 
+# The network is blocked but for loopback (the emulator); cassettes replay, never record.
 pytest: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --record-mode=none --block-network \
+		--allowed-hosts=127.0.0.1,localhost,::1
+
+# Re-record every cassette: against a fresh emulator, or the live API when WRITER_API_KEY,
+# WRITER_BASE_URL and WRITER_APP_ID are set.
+record: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_cassettes.py --record-mode=rewrite
 
 test: lint spec check-generated pytest
 

@@ -8,7 +8,19 @@ import httpx
 import pytest
 from jobwise_emulator import EmulatorServer, run_emulator
 
-TOKEN = "test-token-not-a-secret"
+from .recording import TOKEN, VCR_CONFIG, Target, target
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, object]:
+    """vcrpy settings: scrub credentials, match on method, path, query and body."""
+    return dict(VCR_CONFIG)
+
+
+@pytest.fixture
+def api(record_mode: str) -> Iterator[Target]:
+    """Where cassette tests send requests: nowhere in replay, an emulator when recording."""
+    yield from target(record_mode)
 
 
 @pytest.fixture(scope="session")

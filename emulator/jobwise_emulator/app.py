@@ -29,6 +29,7 @@ from jobwise_emulator.stats import Stats
 from jobwise_emulator.writer_store import FAILED, STATUSES, WriterStore
 
 WRITER_DEFAULT_LIMIT = 50
+INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
 
 
 class BadRequest(Exception):
@@ -47,6 +48,12 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise BadRequest(f"{name} must be {bound}; got {value}")
     return value
+
+
+def _only_params(request: Request, *names: str) -> None:
+    unknown = sorted(set(request.query_params) - set(names))
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
 
 
 def _status_param(request: Request, allowed: tuple[str, ...]) -> str | None:
@@ -95,6 +102,7 @@ class Emulator:
         self.osapi = OsapiStore(config, clock)
         self.idempotency = IdempotencyCache()
         self.stats = Stats()
+        self.script: list[tuple[int, dict[str, str]]] = []
 
     def _unauthorized(self, request: Request, api: str) -> Response | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -149,9 +157,10 @@ class Emulator:
         """GET /v1/applications/{application_id}/jobs."""
         if denied := self._unauthorized(request, WRITER):
             return denied
+        _only_params(request, "status", "offset", "limit")
         status = _status_param(request, STATUSES)
-        offset = _int_param(request, "offset", 0, 0, None)
-        limit = _int_param(request, "limit", WRITER_DEFAULT_LIMIT, 1, None)
+        offset = _int_param(request, "offset", 0, 0, INT64_MAX)
+        limit = _int_param(request, "limit", WRITER_DEFAULT_LIMIT, 1, INT32_MAX)
         jobs, total = self.writer.page(request.path_params["application_id"], status, offset, limit)
         return JSONResponse(
             {
@@ -192,9 +201,10 @@ class Emulator:
         """GET /job."""
         if denied := self._unauthorized(request, OSAPI):
             return denied
+        _only_params(request, "status", "offset", "limit")
         status = _status_param(request, FILTER_STATUSES)
         limit = _int_param(request, "limit", 10, 1, 100)
-        offset = _int_param(request, "offset", 0, 0, None)
+        offset = _int_param(request, "offset", 0, 0, INT64_MAX)
         jobs, total, counts = self.osapi.page(status, offset, limit)
         return JSONResponse(
             {
@@ -270,6 +280,24 @@ class Emulator:
             }
         )
 
+    async def admin_script(self, request: Request) -> Response:
+        """POST /_emulator/script: the next API requests get these answers, in order.
+
+        Body: ``{"answers": [{"status": 503, "headers": {"Retry-After": "1"}}, ...]}``.
+        """
+        body = await _json_body(request)
+        answers = body.get("answers") if isinstance(body, dict) else None
+        if not isinstance(answers, list) or not all(
+            isinstance(a, dict)
+            and isinstance(a.get("status"), int)
+            and 400 <= a["status"] < 600
+            and isinstance(a.get("headers", {}), dict)
+            for a in answers
+        ):
+            raise BadRequest('expected {"answers": [{"status": 400..599, "headers": {...}}]}')
+        self.script.extend((a["status"], dict(a.get("headers", {}))) for a in answers)
+        return JSONResponse({"queued": len(self.script)})
+
     async def admin_osapi_create(self, request: Request) -> Response:
         """POST /_emulator/osapi/jobs: make osapi jobs for tests (outside the spec)."""
         body = await _json_body(request, optional=True) or {}
@@ -326,6 +354,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         Route("/job/{id}/retry", emulator.osapi_retry, methods=["POST"]),
         Route("/_emulator/stats", emulator.admin_stats, methods=["GET"]),
         Route("/_emulator/osapi/jobs", emulator.admin_osapi_create, methods=["POST"]),
+        Route("/_emulator/script", emulator.admin_script, methods=["POST"]),
     ]
 
     async def bad_request(request: Request, exc: Exception) -> Response:
@@ -334,13 +363,24 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     async def http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path has, not only its first route's
+            path = request.url.path
+            allowed = {m for r in routes if r.path_regex.match(path) for m in r.methods or ()}
+            headers["Allow"] = ", ".join(sorted(allowed - {"HEAD"}))
         # Unknown routes and methods answer like osapi's HTTP framework: {"message": ...}.
-        return JSONResponse({"message": exc.detail}, status_code=exc.status_code)
+        return JSONResponse({"message": exc.detail}, status_code=exc.status_code, headers=headers)
 
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(FaultMiddleware, config=emulator.config, stats=emulator.stats, routes=routes)
+            Middleware(
+                FaultMiddleware,
+                config=emulator.config,
+                stats=emulator.stats,
+                routes=routes,
+                script=emulator.script,
+            )
         ],
         exception_handlers={BadRequest: bad_request, HTTPException: http_exception},
     )

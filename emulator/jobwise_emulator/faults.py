@@ -54,11 +54,19 @@ def _api_of(path: str) -> str | None:
 class FaultMiddleware:
     """Labels each request by route, counts its answer, and injects the configured faults."""
 
-    def __init__(self, app: ASGIApp, config: EmulatorConfig, stats: Stats, routes: list[Route]):
+    def __init__(
+        self,
+        app: ASGIApp,
+        config: EmulatorConfig,
+        stats: Stats,
+        routes: list[Route],
+        script: list[tuple[int, dict[str, str]]],
+    ):
         self.app = app
         self.config = config
         self.stats = stats
         self.routes = routes
+        self.script = script
         rng = random.Random(f"faults-{config.seed}")
         self.rngs = {name: random.Random(rng.random()) for name in ("error", "reset", "slow")}
         self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
@@ -97,6 +105,12 @@ class FaultMiddleware:
 
     async def _fault(self, api: str) -> ASGIApp | None:
         config = self.config
+        if self.script:
+            status, headers = self.script.pop(0)
+            self.stats.faults["scripted"] += 1
+            response = api_error(api, status, f"Scripted answer {status}", "fail.scripted")
+            response.headers.update(headers)
+            return response
         if self.bucket is not None:
             wait = self.bucket.take()
             if wait:

@@ -5,7 +5,6 @@ from uuid import UUID
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.osapi_error import OsapiError
 from ...types import Response
@@ -27,7 +26,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | OsapiError | None:
+) -> Any | OsapiError:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
@@ -62,10 +61,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = OsapiError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(

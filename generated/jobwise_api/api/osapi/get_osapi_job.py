@@ -5,7 +5,6 @@ from uuid import UUID
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.osapi_error import OsapiError
 from ...models.osapi_job import OsapiJob
@@ -28,7 +27,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OsapiError | OsapiJob | None:
+) -> OsapiError | OsapiJob:
     if response.status_code == 200:
         response_200 = OsapiJob.from_dict(response.json())
 
@@ -64,10 +63,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = OsapiError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(

@@ -3,7 +3,6 @@ from typing import Any
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.osapi_error import OsapiError
 from ...models.osapi_job_list import OsapiJobList
@@ -43,7 +42,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OsapiError | OsapiJobList | None:
+) -> OsapiError | OsapiJobList:
     if response.status_code == 200:
         response_200 = OsapiJobList.from_dict(response.json())
 
@@ -74,10 +73,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = OsapiError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(

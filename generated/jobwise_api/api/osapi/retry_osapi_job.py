@@ -5,7 +5,6 @@ from uuid import UUID
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.osapi_error import OsapiError
 from ...models.osapi_retry_request import OsapiRetryRequest
@@ -41,7 +40,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OsapiError | OsapiRetryResult | None:
+) -> OsapiError | OsapiRetryResult:
     if response.status_code == 201:
         response_201 = OsapiRetryResult.from_dict(response.json())
 
@@ -82,10 +81,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = OsapiError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(

@@ -4,7 +4,6 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.job_list import JobList
 from ...models.job_status import JobStatus
@@ -47,7 +46,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> JobList | WriterError | None:
+) -> JobList | WriterError:
     if response.status_code == 200:
         response_200 = JobList.from_dict(response.json())
 
@@ -78,10 +77,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = WriterError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(

@@ -4,7 +4,6 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.job import Job
 from ...models.writer_error import WriterError
@@ -27,7 +26,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Job | WriterError | None:
+) -> Job | WriterError:
     if response.status_code == 200:
         response_200 = Job.from_dict(response.json())
 
@@ -58,10 +57,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = WriterError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(

@@ -4,7 +4,6 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.job_created import JobCreated
 from ...models.writer_error import WriterError
@@ -33,7 +32,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> JobCreated | WriterError | None:
+) -> JobCreated | WriterError:
     if response.status_code == 202:
         response_202 = JobCreated.from_dict(response.json())
 
@@ -69,10 +68,9 @@ def _parse_response(
 
         return response_500
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = WriterError.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
