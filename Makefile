@@ -12,6 +12,7 @@ help:
 	@echo "make regen    regenerate generated/jobwise_api from openapi.yaml"
 	@echo "make lint     ruff and mypy"
 	@echo "make record   re-record the cassettes (emulator, or live API with its env vars)"
+	@echo "make bench    benchmarks against writer-sdk and bare httpx (BENCH_ARGS=--quick)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,14 @@ record: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_cassettes.py --record-mode=rewrite
 
 test: lint spec check-generated pytest
+
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+# Every contender on the same emulator in one run; BENCH_ARGS=--quick for under a minute.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

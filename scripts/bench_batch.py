@@ -86,7 +86,8 @@ def start_emulator(latency: str) -> tuple[subprocess.Popen[str], str]:
     """An emulator process on a free loopback port."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", latency],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -110,9 +111,24 @@ def run(contenders: list[str], jobs: int, latency: str, concurrency: int) -> dic
         for name in contenders:
             before = api_requests(url)
             done = subprocess.run(
-                [sys.executable, __file__, "--worker", name, "--url", url, "--app", f"bench-{name}",
-                 "--jobs", str(jobs), "--concurrency", str(concurrency)],
-                capture_output=True, text=True, timeout=3600, check=False,
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    name,
+                    "--url",
+                    url,
+                    "--app",
+                    f"bench-{name}",
+                    "--jobs",
+                    str(jobs),
+                    "--concurrency",
+                    str(concurrency),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=3600,
+                check=False,
             )
             if done.returncode != 0:
                 results[name] = {"error": done.stderr.strip().splitlines()[-1:]}
@@ -134,14 +150,19 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
         if "error" in f:
             print(f"{name:<12} failed: {f['error']}")
             continue
-        print(f"{name:<12} {f['wall_s']:>8.1f} {f['requests_per_job']:>8.2f} {f['cpu_s']:>8.1f} "
-              f"{f['peak_rss_mb']:>8.0f}")
+        print(
+            f"{name:<12} {f['wall_s']:>8.1f} {f['requests_per_job']:>8.2f} {f['cpu_s']:>8.1f} "
+            f"{f['peak_rss_mb']:>8.0f}"
+        )
     ours, theirs = results.get("jobwise"), results.get("writer-sdk")
     if ours and theirs and "error" not in ours and "error" not in theirs:
-        print("jobwise / writer-sdk: " + ", ".join(
-            f"{key} {ours[key] / theirs[key]:.2f}x"
-            for key in ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
-        ))
+        print(
+            "jobwise / writer-sdk: "
+            + ", ".join(
+                f"{key} {ours[key] / theirs[key]:.2f}x"
+                for key in ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
+            )
+        )
 
 
 def main() -> None:
@@ -162,8 +183,16 @@ def main() -> None:
     print_table(results, args.jobs)
     if args.json:
         with open(args.json, "w") as out:
-            json.dump({"jobs": args.jobs, "latency": args.latency,
-                       "concurrency": args.concurrency, "results": results}, out, indent=2)
+            json.dump(
+                {
+                    "jobs": args.jobs,
+                    "latency": args.latency,
+                    "concurrency": args.concurrency,
+                    "results": results,
+                },
+                out,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

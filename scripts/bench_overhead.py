@@ -96,6 +96,16 @@ def measure(calls: int, rounds: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def print_table(figures: dict[str, float]) -> None:
+    """Microseconds per call and ratios to bare httpx (and jobwise to writer-sdk)."""
+    base = figures["bare httpx"]
+    print(f"{'retrieve one job':<20} {'us/call':>9} {'x bare httpx':>13}")
+    for name, micros in figures.items():
+        print(f"{name:<20} {micros:>9.1f} {micros / base:>12.2f}x")
+    if "writer-sdk 3.0" in figures:
+        print(f"jobwise / writer-sdk: {figures['jobwise facade'] / figures['writer-sdk 3.0']:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -103,12 +113,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     figures = measure(args.calls, args.rounds)
-    base = figures["bare httpx"]
-    print(f"{'retrieve one job':<20} {'us/call':>9} {'x bare httpx':>13}")
-    for name, micros in figures.items():
-        print(f"{name:<20} {micros:>9.1f} {micros / base:>12.2f}x")
-    if "writer-sdk 3.0" in figures:
-        print(f"jobwise / writer-sdk: {figures['jobwise facade'] / figures['writer-sdk 3.0']:.2f}x")
+    print_table(figures)
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"us_per_call": figures}, out, indent=2)

@@ -164,7 +164,7 @@ class Emulator:
         jobs, total = self.writer.page(request.path_params["application_id"], status, offset, limit)
         return JSONResponse(
             {
-                "result": [self.writer.as_dict(job) for job in jobs],
+                "result": jobs,
                 "totalCount": total,
                 "pagination": {"offset": offset, "limit": limit},
             }
@@ -280,6 +280,20 @@ class Emulator:
             }
         )
 
+    async def admin_writer_seed(self, request: Request) -> Response:
+        """POST /_emulator/writer/seed: ``{"application_id": str, "count": int}`` completed jobs,
+        made up page by page (constant memory), for listing benchmarks."""
+        body = await _json_body(request)
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("application_id"), str)
+            or not isinstance(body.get("count"), int)
+            or not 0 <= body["count"] <= 10**9
+        ):
+            raise BadRequest('expected {"application_id": str, "count": 0..10**9}')
+        self.writer.seed(body["application_id"], body["count"])
+        return JSONResponse({"seeded": body["count"]}, status_code=201)
+
     async def admin_script(self, request: Request) -> Response:
         """POST /_emulator/script: the next API requests get these answers, in order.
 
@@ -355,6 +369,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         Route("/_emulator/stats", emulator.admin_stats, methods=["GET"]),
         Route("/_emulator/osapi/jobs", emulator.admin_osapi_create, methods=["POST"]),
         Route("/_emulator/script", emulator.admin_script, methods=["POST"]),
+        Route("/_emulator/writer/seed", emulator.admin_writer_seed, methods=["POST"]),
     ]
 
     async def bad_request(request: Request, exc: Exception) -> Response:

@@ -77,6 +77,33 @@ class WriterStore:
         self._jobs: dict[str, WriterJob] = {}
         self._due: list[tuple[float, int, int, WriterJob]] = []
         self._tick = 0
+        self._synthetic: dict[str, tuple[int, float]] = {}
+
+    def seed(self, app_id: str, count: int) -> None:
+        """Give ``app_id`` ``count`` completed jobs made up per page (for listing benchmarks)."""
+        self._synthetic[app_id] = (count, self._clock.now())
+
+    def _synthetic_page(
+        self, app_id: str, status: str | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        count, at = self._synthetic[app_id]
+        if status not in (None, COMPLETED):
+            return [], 0
+        iso = self._clock.iso(at)
+        indexes = range(count - 1 - offset, max(count - 1 - offset - limit, -1), -1)
+        return [
+            {
+                "id": f"{app_id}-{n:09d}",
+                "status": COMPLETED,
+                "application_id": app_id,
+                "created_at": iso,
+                "updated_at": iso,
+                "completed_at": iso,
+                "data": {"title": "Generated", "suggestion": f"# Generated\nitem {n}"},
+                "error": None,
+            }
+            for n in indexes
+        ], count
 
     def _schedule(self, job: WriterJob, now: float) -> None:
         low, high = self._config.latency
@@ -145,8 +172,10 @@ class WriterStore:
 
     def page(
         self, app_id: str, status: str | None, offset: int, limit: int
-    ) -> tuple[list[WriterJob], int]:
-        """A page of an application's jobs, newest first, and how many match in all."""
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of an application's jobs (as Job dicts), newest first, and how many match."""
+        if app_id in self._synthetic:
+            return self._synthetic_page(app_id, status, offset, limit)
         self.advance()
         app = self._apps.get(app_id)
         if app is None:
@@ -154,12 +183,13 @@ class WriterStore:
         if status is None:
             total = len(app.jobs)
             end, start = total - offset, max(total - offset - limit, 0)
-            return ([app.jobs[i] for i in range(end - 1, start - 1, -1)] if end > 0 else []), total
-        indexes = app.by_status[status]
-        total = len(indexes)
-        end, start = total - offset, max(total - offset - limit, 0)
-        chosen = indexes[start:end] if end > 0 else []
-        return [app.jobs[i] for i in reversed(chosen)], total
+            chosen = list(range(start, end)) if end > 0 else []
+        else:
+            indexes = app.by_status[status]
+            total = len(indexes)
+            end, start = total - offset, max(total - offset - limit, 0)
+            chosen = indexes[start:end] if end > 0 else []
+        return [self.as_dict(app.jobs[i]) for i in reversed(chosen)], total
 
     def as_created(self, job: WriterJob) -> dict[str, Any]:
         """The create/retry answer."""

@@ -16,6 +16,7 @@ from jobwise.errors import (
     InvalidResponseError,
     error_for,
 )
+from jobwise.network import async_transport
 from jobwise.retries import (
     AsyncRetryTransport,
     AsyncViaClient,
@@ -166,7 +167,7 @@ class AsyncSession:
             raise InvalidArgumentError("http_client", "must be an httpx.AsyncClient")
         self.sleep = sleep or asyncio.sleep
         self.clock = clock or time.monotonic
-        inner = _inner(http_client, transport, AsyncViaClient, httpx.AsyncHTTPTransport)
+        inner = _inner(http_client, transport, AsyncViaClient, async_transport)
         self.transport = AsyncRetryTransport(
             inner, _policy(max_retries, retry_policy), self.sleep, self.clock
         )
