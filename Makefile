@@ -13,6 +13,7 @@ help:
 	@echo "make lint     ruff and mypy"
 	@echo "make record   re-record the cassettes (emulator, or live API with its env vars)"
 	@echo "make bench    benchmarks against writer-sdk and bare httpx (BENCH_ARGS=--quick)"
+	@echo "make soak     a 5,000-job batch under faults and SIGKILLs: nothing lost or duplicated"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,10 @@ $(VENV)/.installed-bench: $(STAMP)
 # Every contender on the same emulator in one run; BENCH_ARGS=--quick for under a minute.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# 5,000 jobs under injected faults, the client SIGKILLed 3 times and resumed (tests run a short one).
+soak: $(STAMP)
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -376,6 +376,10 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         api = WRITER if request.url.path.startswith("/v1/") else OSAPI
         return api_error(api, 400, str(exc), "fail.bad_request")
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client hung up mid-request (killed, or timed out): nobody will read an answer.
+        return Response(status_code=499)
+
     async def http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         headers = dict(exc.headers or {})
@@ -397,7 +401,11 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
                 script=emulator.script,
             )
         ],
-        exception_handlers={BadRequest: bad_request, HTTPException: http_exception},
+        exception_handlers={
+            BadRequest: bad_request,
+            HTTPException: http_exception,
+            ClientDisconnect: client_gone,
+        },
     )
     app.state.emulator = emulator
     return app

@@ -66,6 +66,13 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         help="answer 429 with Retry-After above this many requests per second",
     )
     parser.add_argument(
+        "--throttle-rate",
+        type=_probability,
+        default=0.0,
+        metavar="P",
+        help="share of requests answered 429 with Retry-After, at random",
+    )
+    parser.add_argument(
         "--reset-rate",
         type=_probability,
         default=0.0,
@@ -101,6 +108,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m jobwise_emula
             fail_rate=args.fail_rate,
             error_rate=args.error_rate,
             rate_limit=args.rate_limit,
+            throttle_rate=args.throttle_rate,
             reset_rate=args.reset_rate,
             slow_rate=args.slow_rate,
             slow_seconds=args.slow_seconds,

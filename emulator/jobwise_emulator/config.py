@@ -27,6 +27,7 @@ class EmulatorConfig:
     fail_rate: float = 0.0
     error_rate: float = 0.0
     rate_limit: float | None = None
+    throttle_rate: float = 0.0
     reset_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: float = 5.0
@@ -36,7 +37,7 @@ class EmulatorConfig:
         low, high = self.latency
         if not (0 <= low <= high) or not math.isfinite(high):
             raise ValueError(f"latency must be 0 <= MIN <= MAX; got {low}-{high}")
-        for name in ("fail_rate", "error_rate", "reset_rate", "slow_rate"):
+        for name in ("fail_rate", "error_rate", "throttle_rate", "reset_rate", "slow_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1]; got {value}")

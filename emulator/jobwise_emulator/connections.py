@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -27,6 +28,16 @@ class TrackingProtocol(_Base):
     def connection_lost(self, exc: Exception | None) -> None:
         OPEN.pop(getattr(self, "_jobwise_key", None), None)  # type: ignore[arg-type]
         super().connection_lost(exc)
+
+
+class QuietDrops(logging.Filter):
+    """Hides uvicorn's complaint about the answers :func:`drop` withholds on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without starting response" not in record.getMessage()
+
+
+logging.getLogger("uvicorn.error").addFilter(QuietDrops())
 
 
 def drop(scope: dict[str, Any]) -> bool:

@@ -68,7 +68,8 @@ class FaultMiddleware:
         self.routes = routes
         self.script = script
         rng = random.Random(f"faults-{config.seed}")
-        self.rngs = {name: random.Random(rng.random()) for name in ("error", "reset", "slow")}
+        names = ("error", "reset", "slow", "throttle")
+        self.rngs = {name: random.Random(rng.random()) for name in names}
         self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
 
     def _label(self, method: str, path: str) -> str:
@@ -119,6 +120,12 @@ class FaultMiddleware:
                 response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
                 response.headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
                 return response
+        if config.throttle_rate and self.rngs["throttle"].random() < config.throttle_rate:
+            self.stats.faults["throttled"] += 1
+            response = api_error(api, 429, "Too many requests", "fail.rate_limit")
+            response.headers["Retry-After"] = "1"
+            response.headers["retry-after-ms"] = "200"
+            return response
         if config.error_rate and self.rngs["error"].random() < config.error_rate:
             self.stats.faults["server_error"] += 1
             status = self.rngs["error"].choice((500, 503))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,13 @@ examples:
 
 environment: WRITER_API_KEY, WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line and a pointer to ``--help``."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
@@ -74,7 +82,7 @@ def _osapi_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; each has its own ``--help``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jobwise",
         description="Submit, wait for, list and retry jobs of Writer's async agents and osapi.",
         epilog=EXAMPLES,
@@ -105,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument(
         "--format", choices=("txt", "csv", "jsonl"), help="input format (default: by extension)"
+    )
+    batch.add_argument(
+        "--request-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="seconds one HTTP attempt may take (default 60)",
     )
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     _writer_options(batch)
@@ -185,11 +200,13 @@ def _batch(args: argparse.Namespace) -> int:
     from jobwise.batch_files import count_inputs, file_format, read_inputs, write_results
     from jobwise.batch_state import BatchState
     from jobwise.cli_output import batch_bar, err, summary_table
+    from jobwise.validation import check_id
 
+    check_id(args.app_id, "application_id")
     fmt = file_format(args.file, args.format)
     state_path = args.state or f"{args.out}.state.sqlite"
     total = count_inputs(args.file, args.input_name, fmt)
-    jobs = WriterJobs(base_url=args.base_url)
+    jobs = WriterJobs(base_url=args.base_url, timeout=args.request_timeout)
     with batch_bar(total, args.quiet or args.json) as on_progress:
         run = jobs.run_batch(
             args.app_id,

@@ -12,6 +12,8 @@ from jobwise.models import JobInput
 
 E = TypeVar("E", bound=Enum)
 MAX_ID_LENGTH = 256
+MAX_INPUT_CHARACTERS = 1_000_000
+"""The most text one job's inputs may carry in all (a guard against mistakes, not an API limit)."""
 _FORBIDDEN_IN_IDS = set("/\\?#%")
 
 
@@ -132,10 +134,17 @@ def normalize_inputs(inputs: object, argument: str = "inputs") -> list[JobInput]
         raise InvalidArgumentError(argument, "must not be empty")
     seen: set[str] = set()
     out: list[JobInput] = []
+    size = 0
     for name, value in pairs:
         name = _name(name, argument)
         if name in seen:
             raise InvalidArgumentError(argument, f"input {name!r} is given twice")
         seen.add(name)
-        out.append(JobInput(id=name, value=_values(name, value, argument)))
+        values = _values(name, value, argument)
+        size += len(name) + sum(len(v) for v in values)
+        if size > MAX_INPUT_CHARACTERS:
+            raise InvalidArgumentError(
+                argument, f"holds more than {MAX_INPUT_CHARACTERS:,} characters in all"
+            )
+        out.append(JobInput(id=name, value=values))
     return out
