@@ -82,10 +82,10 @@ def worker(name: str, url: str, app: str, jobs: int, concurrency: int) -> None:
     print(json.dumps(figures))
 
 
-def start_emulator(latency: str) -> tuple[subprocess.Popen[str], str]:
-    """An emulator process on a free loopback port."""
+def start_emulator(latency: str, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """An emulator process on a free loopback port (``options``: more of its flags)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", latency],
+        [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", latency, *options],
         stdout=subprocess.PIPE,
         text=True,
     )

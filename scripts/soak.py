@@ -25,42 +25,29 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_batch
+
 CLIENT_TIMEOUT = 2.0
 
 
 def start_emulator(seed: int) -> tuple[subprocess.Popen[str], str]:
     """The faulty emulator on a free loopback port."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jobwise_emulator",
-            "--port",
-            "0",
-            "--latency",
-            "0.2-1.0",
-            "--error-rate",
-            "0.05",
-            "--throttle-rate",
-            "0.05",
-            "--reset-rate",
-            "0.04",
-            "--slow-rate",
-            "0.01",
-            "--slow-seconds",
-            str(CLIENT_TIMEOUT + 1),
-            "--seed",
-            str(seed),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    return bench_batch.start_emulator(
+        "0.2-1.0",
+        "--error-rate",
+        "0.05",
+        "--throttle-rate",
+        "0.05",
+        "--reset-rate",
+        "0.04",
+        "--slow-rate",
+        "0.01",
+        "--slow-seconds",
+        str(CLIENT_TIMEOUT + 1),
+        "--seed",
+        str(seed),
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if "http://" not in line:
-        proc.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
-    return proc, line.split()[-1]
 
 
 def soak(jobs: int, kills: int, seed: int, deadline: float) -> dict[str, Any]:
