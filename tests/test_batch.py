@@ -307,3 +307,46 @@ def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
     assert "1 of 2 inputs did not complete" in done.stderr
     failed = [r for r in read_results(tmp_path / "o.jsonl") if r["status"] == "failed"]
     assert len(failed) == 1 and "please fail" in failed[0]["error"]
+
+
+async def test_more_inputs_than_jobs_allowed_in_flight_do_not_deadlock() -> None:
+    with run_emulator(latency=(0.02, 0.1), seed=18) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+            run = jobs.run_batch("b8", products(60), concurrency=4)
+            run._engine.max_outstanding = 5  # far fewer than the inputs
+            run._engine.sweep_interval = 0.05
+            indexes = sorted([item.index async for item in run])
+        created = stats(server.base_url)["jobs_created"]
+    assert indexes == list(range(60))
+    assert created == 60
+
+
+def test_results_stream_while_inputs_are_still_being_read() -> None:
+    resumed: list[float] = []
+
+    def slow_inputs() -> Any:
+        for n in range(12):
+            if n == 6:
+                time.sleep(3)  # a slow source: the first results must come back meanwhile
+                resumed.append(time.monotonic())
+            yield {"Product": f"p{n}"}
+
+    with run_emulator(latency=(0.01, 0.05), seed=19) as server:
+        items = iter(WriterJobs(TOKEN, server.base_url).run_batch("b9", slow_inputs()))
+        first = next(items)
+        assert not resumed, "no result came back until every input was read"
+        assert first.status == "completed"
+        assert len([first, *items]) == 12
+
+
+def test_run_without_a_state_file_leaves_no_file_behind() -> None:
+    import glob
+    import tempfile
+
+    pattern = f"{tempfile.gettempdir()}/jobwise-batch-*"
+    before = set(glob.glob(pattern))
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        run = WriterJobs(TOKEN, server.base_url).run_batch("b10", products(3))
+        assert len(list(run)) == 3
+    assert set(glob.glob(pattern)) == before
+    assert run.summary()["counts"] == {"completed": 3}

@@ -341,3 +341,24 @@ def test_command_line_rejects_bad_flag_values() -> None:
     )
     assert result.returncode == 2
     assert "--fail-rate" in result.stderr and "probability" in result.stderr
+
+
+def test_throttle_rate_answers_429_at_random() -> None:
+    with run_emulator(throttle_rate=1.0, latency=(0, 0)) as server:
+        answers = run_requests(server, 5)
+    assert all(isinstance(a, httpx.Response) and a.status_code == 429 for a in answers)
+    first = answers[0]
+    assert isinstance(first, httpx.Response) and first.headers["Retry-After"] == "1"
+
+
+def test_seeded_app_lists_made_up_jobs_in_constant_memory(http: httpx.Client) -> None:
+    seeded = http.post(
+        "/_emulator/writer/seed", json={"application_id": "many", "count": 1_000_000}
+    )
+    assert seeded.status_code == 201
+    page = http.get("/v1/applications/many/jobs", params={"offset": 999_998, "limit": 5}).json()
+    assert page["totalCount"] == 1_000_000
+    assert [job["id"] for job in page["result"]] == ["many-000000001", "many-000000000"]
+    assert (
+        http.get("/v1/applications/many/jobs", params={"status": "failed"}).json()["result"] == []
+    )

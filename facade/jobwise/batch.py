@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import queue
 import threading
 import time
@@ -108,6 +109,28 @@ def _item(row: Row) -> BatchItem:
     )
 
 
+def _take(iterator: Iterator[Any], count: int) -> list[Any]:
+    return list(itertools.islice(iterator, count))
+
+
+async def _read_in_thread(inputs: Iterable[Any]) -> AsyncIterator[tuple[int, Any]]:
+    """Number the inputs, reading them in a worker thread so that a slow source (a network
+    share, a database cursor) never stalls the event loop. Chunks double while reading is
+    quick (up to 64 inputs a hop) and fall back to one when it is slow, so inputs read before
+    a slow one are submitted at once."""
+    iterator = iter(inputs)
+    index, size = 0, 1
+    while True:
+        started = time.monotonic()
+        chunk = await asyncio.to_thread(_take, iterator, size)
+        if not chunk:
+            return
+        size = min(64, size * 2) if time.monotonic() - started < 0.01 else 1
+        for raw in chunk:
+            yield index, raw
+            index += 1
+
+
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first real error inside a task group's (possibly nested) exception group."""
     for error in group.exceptions:
@@ -163,6 +186,7 @@ class BatchEngine:
         self._sweep_pages = 2
         self._last_report = 0.0
         self._sent_before = 0
+        self._submitted_all = False
         self.state: BatchState | None = None
 
     async def run(self, emit: Callable[[BatchItem], Any]) -> None:
@@ -178,12 +202,14 @@ class BatchEngine:
                 submitters = [
                     group.create_task(self._submitter(sends)) for _ in range(self.concurrency)
                 ]
+                waiter = group.create_task(self._wait_all())
                 await self._read(sends)
                 for _ in submitters:
                     await sends.put(None)
                 for task in submitters:
                     await task
-                await self._wait_all()
+                self._submitted_all = True
+                await waiter
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
@@ -198,7 +224,7 @@ class BatchEngine:
         state = self._state
         stored = state.count()
         count = 0
-        for index, raw in enumerate(self.inputs):
+        async for index, raw in _read_in_thread(self.inputs):
             count = index + 1
             inputs, problem = _normalized(raw, index)
             row = state.get(index) if index < stored else None
@@ -274,13 +300,20 @@ class BatchEngine:
     # waiting -------------------------------------------------------------------------------
 
     async def _wait_all(self) -> None:
-        while self.outstanding:
+        """Sweep while submitting goes on, until everything submitted is final."""
+        while not (self._submitted_all and not self.outstanding):
             await self.jobs._session.sleep(self.sweep_interval)
+            if not self.outstanding:
+                continue
             fresh = [t for t in self.outstanding.values() if not t.retried]
             if len(self.outstanding) <= self._sweep_pages or not fresh:
                 await self._retrieve_each(list(self.outstanding.values()))
                 continue
-            await self._sweep(fresh)
+            try:
+                await self._sweep(fresh)
+            except _TRANSIENT:
+                self.limit.congested()  # the next cycle sweeps again
+                continue
             stragglers = [
                 t for t in self.outstanding.values() if t.retried or t.misses >= STRAGGLER_SWEEPS
             ]

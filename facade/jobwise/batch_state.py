@@ -11,11 +11,13 @@ leaves each item in one of these states, and a re-run knows what to do with it:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,12 +78,16 @@ class BatchState:
     """The open state of one batch; one process at a time (a lock file beside it)."""
 
     def __init__(self, path: str | None, application_id: str, base_url: str) -> None:
-        self.path = path
         self._lock_fd: int | None = None
-        if path is not None:
+        self._temporary = path is None
+        if path is None:  # no resume wanted: a private file still keeps memory flat
+            fd, path = tempfile.mkstemp(prefix="jobwise-batch-", suffix=".sqlite")
+            os.close(fd)
+        else:
             self._lock(path)
+        self.path = path
         try:
-            self.db = sqlite3.connect(path or ":memory:", isolation_level=None)
+            self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
@@ -217,3 +223,8 @@ class BatchState:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
+        if self._temporary:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path + suffix)
+            self._temporary = False

@@ -165,7 +165,11 @@ class OsapiJobs:
     def watch(
         self, job_id: str | uuid.UUID, *, timeout: float = DEFAULT_WAIT_TIMEOUT
     ) -> Iterator[OsapiJob]:
-        """Yield the job each time its status changes, until it is final."""
+        """Yield the job each time its status changes, until it is final.
+
+        >>> for job in jobs.watch(job_id):  # async: async for job in jobs.watch(job_id)
+        ...     print(job.status)
+        """
         checked = check_uuid(job_id, "job_id")
         request = get_osapi_job._get_kwargs(checked)
         waiter = Waiter(
@@ -252,7 +256,10 @@ class AsyncOsapiJobs:
         return f"AsyncOsapiJobs(base_url={self.base_url!r})"
 
     async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:
-        """One job with its responses, agent states and timeline."""
+        """One job with its responses, agent states and timeline.
+
+        >>> (await jobs.retrieve("550e8400-e29b-41d4-a716-446655440000")).status
+        """
         request = get_osapi_job._get_kwargs(check_uuid(job_id, "job_id"))
         return parse(await self._session.send(request, timeout), OsapiJob.from_dict)
 
@@ -264,19 +271,29 @@ class AsyncOsapiJobs:
         idempotency_key: str | None = None,
         timeout: Timeout = None,
     ) -> OsapiRetryResult:
-        """Queue a finished job again, optionally on one host."""
+        """Queue a finished job again, optionally on one host.
+
+        >>> await jobs.retry(job.id, target_hostname="web-01")
+        """
         request = retry_request(job_id, target_hostname, idempotency_key)
         return parse(await self._session.send(request, timeout), OsapiRetryResult.from_dict)
 
     async def delete(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> None:
-        """Delete a job."""
+        """Delete a job.
+
+        >>> await jobs.delete(job.id)
+        """
         request = delete_osapi_job._get_kwargs(check_uuid(job_id, "job_id"))
         await self._session.send(request, timeout)
 
     def list(
         self, *, status: OsapiJobStatusFilter | str | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncPager[OsapiJob]:
-        """Every job, newest first: ``async for job in jobs.list()``."""
+        """Every job, newest first, lazily and page after page (``page_size`` 1..100).
+
+        >>> async for job in jobs.list(status="failed"):
+        ...     print(job.id)
+        """
         status_filter, size = list_arguments(status, page_size)
 
         async def fetch(offset: int, limit: int) -> Page[OsapiJob]:
@@ -289,7 +306,11 @@ class AsyncOsapiJobs:
     async def watch(
         self, job_id: str | uuid.UUID, *, timeout: float = DEFAULT_WAIT_TIMEOUT
     ) -> AsyncIterator[OsapiJob]:
-        """Yield the job each time its status changes, until it is final."""
+        """Yield the job each time its status changes, until it is final.
+
+        >>> for job in jobs.watch(job_id):  # async: async for job in jobs.watch(job_id)
+        ...     print(job.status)
+        """
         checked = check_uuid(job_id, "job_id")
         request = get_osapi_job._get_kwargs(checked)
         waiter = Waiter(
@@ -314,7 +335,10 @@ class AsyncOsapiJobs:
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[OsapiJob], object] | None = None,
     ) -> OsapiJob:
-        """Poll until completed, failed, partial_failure or skipped."""
+        """Poll until completed, failed, partial_failure or skipped.
+
+        >>> (await jobs.wait(job.id, timeout=60)).status
+        """
         last: OsapiJob | None = None
         async for last in self.watch(job_id, timeout=timeout):
             if on_status is not None:

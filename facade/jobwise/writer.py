@@ -408,18 +408,27 @@ class AsyncWriterJobs:
         idempotency_key: str | None = None,
         timeout: Timeout = None,
     ) -> JobCreated:
-        """Submit one job; retried safely under one Idempotency-Key."""
+        """Submit one job; retried safely under one Idempotency-Key.
+
+        >>> await jobs.create("app-id", {"Product": ["Aqua swim goggles"]})
+        """
         request = create_request(application_id, inputs, idempotency_key)
         return parse(await self._session.send(request, timeout), _created)
 
     async def retrieve(self, job_id: str, *, timeout: Timeout = None) -> Job:
-        """The job as it is now."""
+        """The job as it is now.
+
+        >>> (await jobs.retrieve("job-id")).status
+        """
         return parse(await self._session.send(retrieve_request(job_id), timeout), _job)
 
     async def retry(
         self, job_id: str, *, idempotency_key: str | None = None, timeout: Timeout = None
     ) -> JobCreated:
-        """Retry a failed job (409 ConflictError for any other)."""
+        """Retry a failed job (409 ConflictError for any other).
+
+        >>> await jobs.retry("failed-job-id")
+        """
         request = retry_request(job_id, idempotency_key)
         return parse(await self._session.send(request, timeout), _created)
 
@@ -430,7 +439,11 @@ class AsyncWriterJobs:
         status: JobStatus | str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> AsyncPager[Job]:
-        """Every job of an application, newest first: ``async for job in jobs.list(app)``."""
+        """Every job of an application, newest first, lazily and page after page.
+
+        >>> async for job in jobs.list("app-id", status="failed"):
+        ...     await jobs.retry(job.id)
+        """
         app, checked_status, size = list_arguments(application_id, status, page_size)
 
         async def fetch(offset: int, limit: int) -> Page[Job]:
@@ -442,7 +455,11 @@ class AsyncWriterJobs:
     async def watch(
         self, job_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT
     ) -> AsyncIterator[Job]:
-        """Yield the job each time its status changes, until it is final."""
+        """Yield the job each time its status changes, until it is final.
+
+        >>> for job in jobs.watch(job_id):  # async: async for job in jobs.watch(job_id)
+        ...     print(job.status)
+        """
         request = retrieve_request(job_id)
         waiter = Waiter(
             job_id,
@@ -466,7 +483,10 @@ class AsyncWriterJobs:
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[Job], object] | None = None,
     ) -> Job:
-        """Poll until the job is completed or failed; WaitTimeoutError after ``timeout`` s."""
+        """Poll until the job is completed or failed; WaitTimeoutError after ``timeout`` s.
+
+        >>> (await jobs.wait("job-id", timeout=600)).status
+        """
         last: Job | None = None
         async for last in self.watch(job_id, timeout=timeout):
             if on_status is not None:
@@ -483,7 +503,10 @@ class AsyncWriterJobs:
         idempotency_key: str | None = None,
         on_status: Callable[[Job], object] | None = None,
     ) -> Job:
-        """Submit one job and wait for its final state."""
+        """Submit one job and wait for its final state.
+
+        >>> (await jobs.create_and_wait("app-id", {"Product": "Flex yoga mat"})).data
+        """
         check_seconds(timeout, "timeout")
         created = await self.create(application_id, inputs, idempotency_key=idempotency_key)
         return await self.wait(created.id, timeout=timeout, on_status=on_status)
