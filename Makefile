@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: help demo test regen lint typecheck spec check-generated pytest record bench soak clean
 
@@ -15,13 +16,20 @@ help:
 	@echo "make bench    benchmarks against writer-sdk and bare httpx (BENCH_ARGS=--quick)"
 	@echo "make soak     a 5,000-job batch under faults and SIGKILLs: nothing lost or duplicated"
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
 
-demo: $(STAMP)
+# What the demo needs (the library, its CLI and the emulator); the checks need the dev extra.
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[cli,emulator]'
+	@touch $@
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(RUN_STAMP)
+
+demo: $(RUN_STAMP)
 	@scripts/demo
 
 regen: $(STAMP)

@@ -106,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--input-name", required=True, help="the agent's input field name")
     batch.add_argument("--out", default="results.jsonl", help="results file (JSON lines)")
     batch.add_argument("--state", help="state file (default: OUT.state.sqlite)")
-    batch.add_argument("--concurrency", type=_positive, default=16, help="requests in flight")
+    batch.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=16,
+        metavar="N",
+        help="requests in flight at most (default 16; lowered on 429/503)",
+    )
     batch.add_argument(
         "--retry-failed",
         type=_non_negative,
@@ -316,6 +322,18 @@ def _emulator(argv: list[str]) -> int:
     return emulator_main(argv, prog="jobwise emulator")
 
 
+# The library's advice, as the command line's: flags and variables instead of arguments.
+_LIBRARY_TO_CLI = (
+    (
+        "api_key: missing: pass api_key= or set WRITER_API_KEY",
+        "no Writer API key: set WRITER_API_KEY",
+    ),
+    ("token: missing: pass token= or set OSAPI_TOKEN", "no osapi token: set OSAPI_TOKEN"),
+    ("pass base_url= or set OSAPI_URL", "pass --url or set OSAPI_URL"),
+    ("or pass allow_insecure=True if you really mean it", "or use a loopback address"),
+)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "batch": _batch,
@@ -343,7 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except InvalidArgumentError as exc:
-        print(f"jobwise: error: {exc}", file=sys.stderr)
+        message = str(exc)
+        for library, command_line in _LIBRARY_TO_CLI:
+            message = message.replace(library, command_line)
+        print(f"jobwise: error: {message}", file=sys.stderr)
         return 2
     except JobwiseError as exc:
         print(f"jobwise: error: {exc}", file=sys.stderr)
