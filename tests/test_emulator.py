@@ -313,7 +313,8 @@ def test_official_writer_sdk_works_unchanged(emulator: EmulatorServer) -> None:
     assert sdk.applications.jobs.retry(failing.id).id == failing.id
 
 
-def test_command_line_prints_url_and_stops_on_sigterm() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_command_line_prints_url_and_stops_on_a_signal(signum: int) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", "0-0"],
         stdout=subprocess.PIPE,
@@ -326,7 +327,7 @@ def test_command_line_prints_url_and_stops_on_sigterm() -> None:
         assert "http://127.0.0.1:" in line
         url = line.split()[-1]
         assert httpx.get(f"{url}/job", headers=AUTH).status_code == 200
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         assert proc.wait(timeout=10) == 0
     finally:
         proc.kill()

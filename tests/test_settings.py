@@ -131,3 +131,10 @@ def test_times_are_timezone_aware() -> None:
     parsed = jobwise.parse_time("2025-06-14T10:00:00.123456789Z")
     assert parsed is not None and parsed.tzinfo is not None
     assert jobwise.parse_time("Wed, 21 Oct 2015 07:28:00 GMT") is not None
+
+
+def test_osapi_under_api_prefix_keeps_the_prefix() -> None:
+    recorder = scripted(httpx.Response(200, json={"total_items": 0, "items": []}))
+    jobs = OsapiJobs("http://127.0.0.1:8080/api", SECRET, http_client=recorder.sync_client())
+    assert list(jobs.list()) == []
+    assert recorder.requests[0].url.path == "/api/job"
