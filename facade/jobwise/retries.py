@@ -92,12 +92,13 @@ class Attempts:
         request: httpx.Request,
         clock: Callable[[], float],
         rng: random.Random,
+        started: float | None = None,
     ) -> None:
         self.policy = policy
         self.request = request
         self.clock = clock
         self.rng = rng
-        self.started = clock()
+        self.started = clock() if started is None else started
         self.retries = 0
         self.replay_safe = (
             request.method in _REPLAY_SAFE_METHODS or "idempotency-key" in request.headers
@@ -138,7 +139,43 @@ class Attempts:
         return delay
 
 
-class RetryTransport(httpx.BaseTransport):
+Outcome = httpx.Response | httpx.TransportError
+
+
+class _Retrying:
+    """What both transports share: their settings and the decision after each attempt."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        clock: Callable[[], float],
+        rng: random.Random | None,
+    ) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.sent = 0
+        self.observer: Callable[[int], None] | None = None
+
+    def _attempts(self, request: httpx.Request, started: float) -> Attempts:
+        return Attempts(self.policy, request, self.clock, self.rng, started)
+
+    def _delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
+        """Seconds before the next attempt, or None when ``outcome`` is final."""
+        if isinstance(outcome, httpx.TransportError):
+            return attempts.after_error(outcome)
+        if self.observer is not None and outcome.status_code in CONGESTION:
+            self.observer(outcome.status_code)
+        return attempts.after_response(outcome)
+
+
+def _final(outcome: Outcome) -> httpx.Response:
+    if isinstance(outcome, httpx.TransportError):
+        raise outcome
+    return outcome
+
+
+class RetryTransport(_Retrying, httpx.BaseTransport):
     """Wraps a transport; re-sends what :class:`Attempts` says may be re-sent."""
 
     def __init__(
@@ -149,39 +186,35 @@ class RetryTransport(httpx.BaseTransport):
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(policy, clock, rng)
         self.inner = inner
-        self.policy = policy
         self.sleep = sleep
-        self.clock = clock
-        self.rng = rng or random.Random()
-        self.sent = 0
-        self.observer: Callable[[int], None] | None = None
+
+    def _send(self, request: httpx.Request) -> Outcome:
+        self.sent += 1
+        try:
+            return self.inner.handle_request(request)
+        except httpx.TransportError as exc:
+            return exc
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        attempts = Attempts(self.policy, request, self.clock, self.rng)
-        while True:
-            self.sent += 1
-            try:
-                response = self.inner.handle_request(request)
-            except httpx.TransportError as exc:
-                delay = attempts.after_error(exc)
-                if delay is None:
-                    raise
-                self.sleep(delay)
-                continue
-            if self.observer is not None and response.status_code in CONGESTION:
-                self.observer(response.status_code)
-            delay = attempts.after_response(response)
-            if delay is None:
-                return response
-            response.close()
+        started = self.clock()
+        outcome = self._send(request)
+        if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
+            return outcome  # the common case: no retry bookkeeping at all
+        attempts = self._attempts(request, started)
+        while (delay := self._delay(attempts, outcome)) is not None:
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
             self.sleep(delay)
+            outcome = self._send(request)
+        return _final(outcome)
 
     def close(self) -> None:
         self.inner.close()
 
 
-class AsyncRetryTransport(httpx.AsyncBaseTransport):
+class AsyncRetryTransport(_Retrying, httpx.AsyncBaseTransport):
     """The async twin of :class:`RetryTransport`."""
 
     def __init__(
@@ -192,33 +225,29 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(policy, clock, rng)
         self.inner = inner
-        self.policy = policy
         self.sleep = sleep
-        self.clock = clock
-        self.rng = rng or random.Random()
-        self.sent = 0
-        self.observer: Callable[[int], None] | None = None
+
+    async def _send(self, request: httpx.Request) -> Outcome:
+        self.sent += 1
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.TransportError as exc:
+            return exc
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempts = Attempts(self.policy, request, self.clock, self.rng)
-        while True:
-            self.sent += 1
-            try:
-                response = await self.inner.handle_async_request(request)
-            except httpx.TransportError as exc:
-                delay = attempts.after_error(exc)
-                if delay is None:
-                    raise
-                await self.sleep(delay)
-                continue
-            if self.observer is not None and response.status_code in CONGESTION:
-                self.observer(response.status_code)
-            delay = attempts.after_response(response)
-            if delay is None:
-                return response
-            await response.aclose()
+        started = self.clock()
+        outcome = await self._send(request)
+        if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
+            return outcome
+        attempts = self._attempts(request, started)
+        while (delay := self._delay(attempts, outcome)) is not None:
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
             await self.sleep(delay)
+            outcome = await self._send(request)
+        return _final(outcome)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from enum import Enum
@@ -15,6 +16,7 @@ MAX_ID_LENGTH = 256
 MAX_INPUT_CHARACTERS = 1_000_000
 """The most text one job's inputs may carry in all (a guard against mistakes, not an API limit)."""
 _FORBIDDEN_IN_IDS = set("/\\?#%")
+_FORBIDDEN = re.compile(r"[/\\?#%\s]")
 
 
 def check_id(value: object, argument: str) -> str:
@@ -27,6 +29,8 @@ def check_id(value: object, argument: str) -> str:
         raise InvalidArgumentError(argument, f"must not be {value!r}")
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArgumentError(argument, f"is longer than {MAX_ID_LENGTH} characters")
+    if _FORBIDDEN.search(value) is None and value.isprintable():
+        return value
     bad = sorted(
         {ch for ch in value if ch in _FORBIDDEN_IN_IDS or not ch.isprintable() or ch.isspace()}
     )
