@@ -20,7 +20,7 @@ from jobwise.models import (
     Unset,
 )
 from jobwise.pagination import AsyncPager, Page, SyncPager
-from jobwise.polling import PollPolicy, Waiter, watch_async, watch_sync
+from jobwise.polling import PollPolicy, Waiter, alast_of, last_of, watch_async, watch_sync
 from jobwise.retries import RetryPolicy
 from jobwise.session import AsyncSession, SyncSession, Timeout, parse
 from jobwise.settings import DEFAULT_TIMEOUT, osapi_settings
@@ -197,12 +197,7 @@ class OsapiJobs:
 
         >>> jobs.wait(job.id, timeout=60).status
         """
-        last: OsapiJob | None = None
-        for last in self.watch(job_id, timeout=timeout):
-            if on_status is not None:
-                on_status(last)
-        assert last is not None
-        return last
+        return last_of(self.watch(job_id, timeout=timeout), on_status)
 
     def close(self) -> None:
         """Close the connections."""
@@ -339,12 +334,7 @@ class AsyncOsapiJobs:
 
         >>> (await jobs.wait(job.id, timeout=60)).status
         """
-        last: OsapiJob | None = None
-        async for last in self.watch(job_id, timeout=timeout):
-            if on_status is not None:
-                on_status(last)
-        assert last is not None
-        return last
+        return await alast_of(self.watch(job_id, timeout=timeout), on_status)
 
     async def aclose(self) -> None:
         """Close the connections."""

@@ -156,3 +156,25 @@ async def watch_async(
         if waiter.is_final():
             return
         await sleep(waiter.pause(parse_retry_after(response.headers)))
+
+
+def last_of(watching: Iterator[T], on_status: Callable[[T], object] | None) -> T:
+    """The final job of a watch, telling ``on_status`` of each change on the way."""
+    last: T | None = None
+    for last in watching:
+        if on_status is not None:
+            on_status(last)
+    if last is None:  # a watch yields at least once before it ends
+        raise RuntimeError("the watch ended without a job")
+    return last
+
+
+async def alast_of(watching: AsyncIterator[T], on_status: Callable[[T], object] | None) -> T:
+    """The async twin of :func:`last_of`."""
+    last: T | None = None
+    async for last in watching:
+        if on_status is not None:
+            on_status(last)
+    if last is None:
+        raise RuntimeError("the watch ended without a job")
+    return last

@@ -30,7 +30,7 @@ from jobwise.models import (
     Unset,
 )
 from jobwise.pagination import AsyncPager, Page, SyncPager
-from jobwise.polling import PollPolicy, Waiter, watch_async, watch_sync
+from jobwise.polling import PollPolicy, Waiter, alast_of, last_of, watch_async, watch_sync
 from jobwise.retries import RetryPolicy
 from jobwise.session import AsyncSession, SyncSession, Timeout, parse
 from jobwise.settings import DEFAULT_TIMEOUT, Settings, writer_settings
@@ -278,12 +278,7 @@ class WriterJobs:
 
         >>> jobs.wait("job-id", timeout=600).status
         """
-        last: Job | None = None
-        for last in self.watch(job_id, timeout=timeout):
-            if on_status is not None:
-                on_status(last)
-        assert last is not None
-        return last
+        return last_of(self.watch(job_id, timeout=timeout), on_status)
 
     def create_and_wait(
         self,
@@ -487,12 +482,7 @@ class AsyncWriterJobs:
 
         >>> (await jobs.wait("job-id", timeout=600)).status
         """
-        last: Job | None = None
-        async for last in self.watch(job_id, timeout=timeout):
-            if on_status is not None:
-                on_status(last)
-        assert last is not None
-        return last
+        return await alast_of(self.watch(job_id, timeout=timeout), on_status)
 
     async def create_and_wait(
         self,
