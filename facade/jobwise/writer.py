@@ -310,7 +310,10 @@ class WriterJobs:
         """Submit every input, wait for every job, and yield each result once, as they finish.
 
         ``state`` is a SQLite file: run the same call again after a crash and it resumes,
-        sending nothing twice (None keeps state in memory: no resume). See :mod:`jobwise.batch`.
+        sending nothing twice (None: a temporary file, removed at the end; no resume). The batch
+        runs in a thread on its own async client with this client's key, base URL, timeouts and
+        policies (an injected ``http_client`` or ``transport`` is not used). See
+        :mod:`jobwise.batch`.
 
         >>> run = jobs.run_batch("app-id", ({"Product": name} for name in names),
         ...                      state="run.sqlite", retry_failed=1)
