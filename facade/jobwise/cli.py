@@ -8,10 +8,10 @@ WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN. Errors print as one line; the exit stat
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any
 
 EXAMPLES = """\
 examples:
@@ -208,7 +208,7 @@ def _batch(args: argparse.Namespace) -> int:
     from jobwise import WriterJobs
     from jobwise.batch_files import count_inputs, file_format, read_inputs, write_results
     from jobwise.batch_state import BatchState
-    from jobwise.cli_output import batch_bar, err, summary_table
+    from jobwise.cli_output import batch_bar, err, show, summary_table
     from jobwise.validation import check_id
 
     check_id(args.app_id, "application_id")
@@ -232,19 +232,13 @@ def _batch(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if args.json:
-        _print_json({"summary": summary, "out": args.out, "state": state_path})
+        show({"summary": summary, "out": args.out, "state": state_path}, as_json=True)
     else:
         summary_table(summary, args.out, state_path)
     unfinished = summary["total"] - summary["counts"].get("completed", 0)
     if unfinished:
         err.print(f"[red]{unfinished} of {summary['total']} inputs did not complete[/]")
     return 1 if unfinished else 0
-
-
-def _print_json(value: Any) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(value, default=str) + "\n")
 
 
 def _writer(args: argparse.Namespace) -> int:
@@ -269,12 +263,8 @@ def _writer(args: argparse.Namespace) -> int:
             show(job, args.json)
             return 0 if str(job.status) == "completed" else 1
         elif command == "list":
-            found = []
-            for job in jobs.list(args.app_id, status=args.status, page_size=min(args.limit, 100)):
-                found.append(job)
-                if len(found) >= args.limit:
-                    break
-            show(found, args.json)
+            pager = jobs.list(args.app_id, status=args.status, page_size=min(args.limit, 100))
+            show(list(itertools.islice(pager, args.limit)), args.json)
         elif command == "retry":
             show(jobs.retry(args.job_id), args.json)
         elif command == "retry-failed":
@@ -290,12 +280,8 @@ def _osapi(args: argparse.Namespace) -> int:
     with OsapiJobs(args.url) as jobs:
         command = args.osapi_command
         if command == "list":
-            found = []
-            for job in jobs.list(status=args.status, page_size=min(args.limit, 100)):
-                found.append(job)
-                if len(found) >= args.limit:
-                    break
-            show(found, args.json)
+            pager = jobs.list(status=args.status, page_size=min(args.limit, 100))
+            show(list(itertools.islice(pager, args.limit)), args.json)
         elif command == "get":
             show(jobs.retrieve(args.job_id), args.json)
         elif command == "wait":

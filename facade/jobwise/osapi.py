@@ -22,7 +22,7 @@ from jobwise.models import (
 from jobwise.pagination import AsyncPager, Page, SyncPager
 from jobwise.polling import PollPolicy, Waiter, alast_of, last_of, watch_async, watch_sync
 from jobwise.retries import RetryPolicy
-from jobwise.session import AsyncSession, SyncSession, Timeout, parse
+from jobwise.session import AsyncClient, AsyncSession, SyncClient, SyncSession, Timeout, parse
 from jobwise.settings import DEFAULT_TIMEOUT, osapi_settings
 from jobwise.validation import check_enum, check_int, check_optional_key, check_seconds, check_uuid
 from jobwise.writer import DEFAULT_WAIT_TIMEOUT, new_idempotency_key
@@ -75,7 +75,7 @@ def list_request(status: OsapiJobStatusFilter | None, offset: int, limit: int) -
     )
 
 
-class OsapiJobs:
+class OsapiJobs(SyncClient):
     """osapi's job API, synchronously.
 
     >>> jobs = OsapiJobs("http://localhost:8080", token="...")  # or OSAPI_URL, OSAPI_TOKEN
@@ -114,9 +114,6 @@ class OsapiJobs:
             sleep=sleep,
             clock=clock,
         )
-
-    def __repr__(self) -> str:
-        return f"OsapiJobs(base_url={self.base_url!r})"
 
     def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:
         """One job with its responses, agent states and timeline.
@@ -199,18 +196,8 @@ class OsapiJobs:
         """
         return last_of(self.watch(job_id, timeout=timeout), on_status)
 
-    def close(self) -> None:
-        """Close the connections."""
-        self._session.close()
 
-    def __enter__(self) -> OsapiJobs:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class AsyncOsapiJobs:
+class AsyncOsapiJobs(AsyncClient):
     """osapi's job API for asyncio: the same names as :class:`OsapiJobs`, awaited.
 
     >>> async with AsyncOsapiJobs("http://localhost:8080", token="...") as jobs:
@@ -246,9 +233,6 @@ class AsyncOsapiJobs:
             sleep=sleep,
             clock=clock,
         )
-
-    def __repr__(self) -> str:
-        return f"AsyncOsapiJobs(base_url={self.base_url!r})"
 
     async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:
         """One job with its responses, agent states and timeline.
@@ -335,13 +319,3 @@ class AsyncOsapiJobs:
         >>> (await jobs.wait(job.id, timeout=60)).status
         """
         return await alast_of(self.watch(job_id, timeout=timeout), on_status)
-
-    async def aclose(self) -> None:
-        """Close the connections."""
-        await self._session.aclose()
-
-    async def __aenter__(self) -> AsyncOsapiJobs:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()

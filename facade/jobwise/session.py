@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -189,3 +189,53 @@ class AsyncSession:
     async def aclose(self) -> None:
         """Close connections (never a caller's own httpx client)."""
         await self.http.aclose()
+
+
+class SyncClient:
+    """What every synchronous client shares: its repr, request count and closing."""
+
+    base_url: str
+    _session: SyncSession
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP attempts sent so far, retries included."""
+        return self._session.transport.sent
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """What every async client shares: its repr, request count and closing."""
+
+    base_url: str
+    _session: AsyncSession
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP attempts sent so far, retries included."""
+        return self._session.transport.sent
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._session.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -32,7 +32,7 @@ from jobwise.models import (
 from jobwise.pagination import AsyncPager, Page, SyncPager
 from jobwise.polling import PollPolicy, Waiter, alast_of, last_of, watch_async, watch_sync
 from jobwise.retries import RetryPolicy
-from jobwise.session import AsyncSession, SyncSession, Timeout, parse
+from jobwise.session import AsyncClient, AsyncSession, SyncClient, SyncSession, Timeout, parse
 from jobwise.settings import DEFAULT_TIMEOUT, Settings, writer_settings
 from jobwise.times import aware
 from jobwise.validation import (
@@ -143,7 +143,7 @@ def list_request(application_id: str, status: JobStatus | None, offset: int, lim
     )
 
 
-class WriterJobs:
+class WriterJobs(SyncClient):
     """Writer's async jobs API, synchronously.
 
     >>> jobs = WriterJobs()  # WRITER_API_KEY, WRITER_BASE_URL
@@ -186,14 +186,6 @@ class WriterJobs:
             sleep=sleep,
             clock=clock,
         )
-
-    def __repr__(self) -> str:
-        return f"WriterJobs(base_url={self.base_url!r})"
-
-    @property
-    def requests_sent(self) -> int:
-        """HTTP attempts sent so far, retries included."""
-        return self._session.transport.sent
 
     def create(
         self,
@@ -341,18 +333,8 @@ class WriterJobs:
         )
         return BatchRun(engine)
 
-    def close(self) -> None:
-        """Close the connections."""
-        self._session.close()
 
-    def __enter__(self) -> WriterJobs:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class AsyncWriterJobs:
+class AsyncWriterJobs(AsyncClient):
     """Writer's async jobs API for asyncio: the same names as :class:`WriterJobs`, awaited.
 
     >>> async with AsyncWriterJobs() as jobs:
@@ -389,14 +371,6 @@ class AsyncWriterJobs:
             sleep=sleep,
             clock=clock,
         )
-
-    def __repr__(self) -> str:
-        return f"AsyncWriterJobs(base_url={self.base_url!r})"
-
-    @property
-    def requests_sent(self) -> int:
-        """HTTP attempts sent so far, retries included."""
-        return self._session.transport.sent
 
     async def create(
         self,
@@ -528,13 +502,3 @@ class AsyncWriterJobs:
             on_progress=on_progress,
         )
         return AsyncBatchRun(engine)
-
-    async def aclose(self) -> None:
-        """Close the connections."""
-        await self._session.aclose()
-
-    async def __aenter__(self) -> AsyncWriterJobs:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
