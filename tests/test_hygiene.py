@@ -12,6 +12,7 @@ import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, WriterJobs
 from jobwise.cli import main
+from jobwise.transports import AiohttpTransport
 from jobwise_emulator import EmulatorServer, run_emulator
 
 from .conftest import TOKEN
@@ -104,7 +105,10 @@ def test_tls_verification_stays_on() -> None:
     sync = WriterJobs(TOKEN)._session.transport.inner
     asynchronous = AsyncWriterJobs(TOKEN)._session.transport.inner
     for transport in (sync, asynchronous):
-        context = transport._pool._ssl_context  # type: ignore[attr-defined]
+        if isinstance(transport, AiohttpTransport):  # httpx-aiohttp, when installed
+            context = transport.inner.ssl_context
+        else:
+            context = transport._pool._ssl_context  # type: ignore[attr-defined]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
 

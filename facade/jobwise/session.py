@@ -16,7 +16,6 @@ from jobwise.errors import (
     InvalidResponseError,
     error_for,
 )
-from jobwise.network import async_transport
 from jobwise.retries import (
     AsyncRetryTransport,
     AsyncViaClient,
@@ -26,6 +25,7 @@ from jobwise.retries import (
     parse_retry_after,
 )
 from jobwise.settings import Settings
+from jobwise.transports import default_async_transport as async_transport
 
 T = TypeVar("T")
 Timeout = float | httpx.Timeout | None

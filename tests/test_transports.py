@@ -1,0 +1,178 @@
+"""The default async transport: httpx-aiohttp's when installed, with precise httpx errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from jobwise import transports
+from jobwise.retries import AsyncRetryTransport, RetryPolicy
+from jobwise.transports import AiohttpTransport, default_async_transport
+
+aiohttp = pytest.importorskip("aiohttp")
+pytest.importorskip("httpx_aiohttp")
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"ok": true}'
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    return head
+
+
+async def answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while not reader.at_eof():
+        try:
+            await _read_request(reader)
+        except asyncio.IncompleteReadError:
+            break
+        writer.write(OK)
+        await writer.drain()
+    writer.close()
+
+
+async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _read_request(reader)
+    writer.close()
+
+
+async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _read_request(reader)
+    await asyncio.sleep(5)
+    writer.close()
+
+
+async def short_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _read_request(reader)
+    writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial')
+    await writer.drain()
+    writer.close()
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    servers: list[asyncio.Server] = []
+
+    async def start(handler: Handler) -> str:
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+def test_default_is_aiohttp_when_installed() -> None:
+    assert isinstance(default_async_transport(), AiohttpTransport)
+
+
+def test_default_falls_back_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transports, "aiohttp_available", lambda: False)
+    assert isinstance(default_async_transport(), httpx.AsyncHTTPTransport)
+
+
+async def test_pool_limits_match_httpx(serve: Callable[[Handler], Awaitable[str]]) -> None:
+    url = await serve(answer_ok)
+    limits = httpx.Limits(max_connections=7, keepalive_expiry=3.0)
+    transport = AiohttpTransport(limits=limits)
+    async with httpx.AsyncClient(transport=transport) as client:
+        assert (await client.get(url)).json() == {"ok": True}
+        connector = transport.inner.client.connector
+        assert connector.limit == 7
+        assert connector._keepalive_timeout == 3.0
+    unlimited = AiohttpTransport(limits=httpx.Limits(max_connections=None))
+    async with httpx.AsyncClient(transport=unlimited) as client:
+        await client.get(url)
+        assert unlimited.inner.client.connector.limit == 0
+
+
+async def test_refused_connection_is_connect_error() -> None:
+    server = await asyncio.start_server(answer_ok, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await client.get(f"http://127.0.0.1:{port}/")
+    assert caught.value.request.url.port == port
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
+
+
+async def test_hang_up_is_not_taken_for_never_sent(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    """httpx-aiohttp alone says ConnectTimeout here; a POST the server may have stored."""
+    url = await serve(hang_up)
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(url, json={"a": 1})
+
+
+async def test_a_post_after_a_hang_up_is_not_retried(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    url = await serve(hang_up)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    retry = AsyncRetryTransport(AiohttpTransport(), RetryPolicy(max_retries=3), no_sleep)
+    async with httpx.AsyncClient(transport=retry) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(url, json={"a": 1})
+    assert retry.sent == 1
+
+
+async def test_read_timeout(serve: Callable[[Handler], Awaitable[str]]) -> None:
+    url = await serve(never_answer)
+    async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=0.2) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get(url)
+
+
+async def test_short_body_is_a_read_error(serve: Callable[[Handler], Awaitable[str]]) -> None:
+    url = await serve(short_body)
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        with pytest.raises(httpx.TransportError) as caught:
+            await client.get(url)
+    assert not isinstance(caught.value, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (lambda: aiohttp.ConnectionTimeoutError("pool"), httpx.ConnectTimeout),
+        (lambda: aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
+        (lambda: aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (lambda: aiohttp.ClientConnectionResetError("reset"), httpx.ReadError),
+        (lambda: aiohttp.ClientPayloadError("short"), httpx.ReadError),
+        (lambda: aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
+        (lambda: aiohttp.InvalidURL("x"), httpx.UnsupportedProtocol),
+        (lambda: TimeoutError(), httpx.ReadTimeout),
+    ],
+)
+def test_translation(error: Callable[[], BaseException], expected: type[Exception]) -> None:
+    request = httpx.Request("POST", "http://127.0.0.1/")
+    cause = error()
+    coarse = httpx.ConnectTimeout("as httpx-aiohttp maps it")
+    coarse.__cause__ = cause
+    for given in (cause, coarse):
+        translated = transports.translate(given, request)
+        assert type(translated) is expected
+        assert translated.__cause__ is cause
+        assert translated.request is request
+
+
+def test_other_errors_are_left_alone() -> None:
+    request = httpx.Request("GET", "http://127.0.0.1/")
+    assert transports.translate(ValueError("no"), request) is None
+    assert transports.translate(httpx.ReadError("plain"), request) is None
