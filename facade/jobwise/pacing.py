@@ -1,0 +1,327 @@
+"""A rate budget: requests per minute, paced before they are sent, creates first.
+
+:class:`RateBudget` spaces requests evenly (GCRA: each grant moves a "theoretical arrival time"
+one interval on; a grant may come up to ``tolerance`` seconds early, so a late wake-up is made
+up for instead of lost). Where the rate comes from:
+
+* ``rate_limit=`` (requests per minute) from the caller: a ceiling that learning never exceeds;
+* a server's own headers on any answer: ``RateLimit-Limit``/``-Remaining``/``-Reset`` (IETF
+  draft; a quota policy ``;w=`` or ``RateLimit-Policy: ...;q=...;w=...`` gives the window, else
+  60 s) and ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` (a reset above 10**9 is an epoch
+  time). ``Remaining: 0`` pauses every request until the reset;
+* 429 answers: every request waits out ``Retry-After`` (one pause for all, not one per
+  request). Between two throttling episodes the server's allowance was spent at both ends, so
+  what it accepted in between, divided by the time between, is its rate: the budget paces at
+  97 % of that. It never falls below half of its highest estimate (no collapse to 1, the
+  failure of halving a concurrency limit on every 429), and after a window with no 429 while
+  requests queued it probes 5 % higher, up to the ceiling.
+
+Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
+``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
+still collected while creates saturate the budget (0 makes the order strict).
+
+Why not a library: aiolimiter 1.3 (a leaky bucket) has no priorities, reads the loop's clock (no
+injectable clock), fixes its rate at construction (``_rate_per_sec`` is private, in
+``__slots__``) and allows a burst of a whole period's requests at once, which trips a server
+that counts per second. ``limits`` 5 answers "may I?" against a window store but never waits,
+has no priorities and no re-rating either. What is left here is small: a GCRA clock, two
+queues and the learning rules.
+
+Wiring: :class:`PacedTransport` goes below the retries (each attempt is paced and observed)
+and above the network transport::
+
+    AsyncRetryTransport(PacedTransport(default_async_transport(limits), budget), policy, sleep)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from enum import IntEnum
+
+import httpx
+
+from jobwise.retries import parse_retry_after
+
+MINUTE = 60.0
+MIN_EVIDENCE = 20
+"""Accepted requests between two episodes for an estimate to set the floor (half of the best)."""
+EPOCH_THRESHOLD = 1e9
+"""A reset value above this is a Unix time, not a number of seconds."""
+
+
+_SIGNS = (
+    ("ratelimit-limit", "ratelimit-"),
+    ("ratelimit-policy", "ratelimit-"),
+    ("ratelimit", "ratelimit-"),
+    ("ratelimit-remaining", "ratelimit-"),
+    ("x-ratelimit-limit", "x-ratelimit-"),
+    ("x-ratelimit-remaining", "x-ratelimit-"),
+)
+"""Headers whose presence says a server tells its limit, and the prefix of their family."""
+
+
+class Priority(IntEnum):
+    """Who goes first when both wait: creates, then sweeps (lists and single retrieves)."""
+
+    CREATE = 0
+    SWEEP = 1
+
+
+class _Waiter:
+    __slots__ = ("priority", "turn")
+
+    def __init__(self, priority: Priority) -> None:
+        self.priority = priority
+        self.turn = asyncio.Event()
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.split(",")[0].split(";")[0].strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _param(value: str | None, name: str) -> float | None:
+    if not value:
+        return None
+    found = re.search(rf"(?:^|[;,\s]){name}\s*=\s*([0-9.]+)", value)
+    return _number(found.group(1)) if found else None
+
+
+class RateBudget:
+    """Paces requests to ``rate`` per minute (None: unknown until the server tells).
+
+    >>> budget = RateBudget(rate_limit=400)
+    >>> await budget.acquire(Priority.CREATE)   # before sending
+    >>> budget.observe(response)                # after each answer
+    """
+
+    def __init__(
+        self,
+        rate_limit: float | None = None,
+        *,
+        tolerance: float = 0.05,
+        sweep_share: float = 0.05,
+        headroom: float = 0.97,
+        window: float = MINUTE,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wallclock: Callable[[], float] = time.time,
+    ) -> None:
+        if rate_limit is not None and not rate_limit > 0:
+            raise ValueError(f"rate_limit must be > 0 requests per minute; got {rate_limit}")
+        if not 0 <= sweep_share <= 1:
+            raise ValueError(f"sweep_share must be within 0..1; got {sweep_share}")
+        self.ceiling = rate_limit
+        self.rate: float | None = rate_limit
+        """Requests per minute in force; None while unknown (no pacing)."""
+        self.tolerance = tolerance
+        self.sweep_share = sweep_share
+        self.headroom = headroom
+        self.window = window
+        self.clock = clock
+        self.sleep = sleep
+        self.wallclock = wallclock
+        self.granted = 0
+        self.throttled = 0
+        """429 answers observed."""
+        self.server_limit: float | None = None
+        """The server's own limit per minute, once its headers said."""
+        self._tat = -math.inf
+        self._not_before = -math.inf
+        self._queues: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
+        self._passed_over = 0
+        self._accepted = 0
+        self._episode: tuple[float, int] | None = None
+        self._episode_end = -math.inf
+        self._best = 0.0
+        self._last_throttle = -math.inf
+        self._started: float | None = None
+        self._last_change = -math.inf
+        self._queued_since_change = False
+
+    # pacing -------------------------------------------------------------------------------
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two grants at the current rate (0: no pacing)."""
+        return MINUTE / self.rate if self.rate else 0.0
+
+    def _delay(self, now: float) -> float:
+        return max(self._not_before - now, self._tat - self.tolerance - now)
+
+    def _grant(self, now: float, priority: Priority) -> None:
+        if self._started is None:
+            self._started = self._last_change = now
+        self.granted += 1
+        if self.rate:
+            self._tat = max(self._tat, now) + self.interval
+        if priority is Priority.SWEEP:
+            self._passed_over = 0
+        elif self._queues[Priority.SWEEP]:
+            self._passed_over += 1
+        self._probe(now)
+
+    def _head(self) -> _Waiter | None:
+        creates, sweeps = self._queues
+        share = self.sweep_share
+        if creates and sweeps and share > 0 and self._passed_over + 1 >= 1 / share:
+            return sweeps[0]
+        if creates:
+            return creates[0]
+        return sweeps[0] if sweeps else None
+
+    def _wake_head(self) -> None:
+        head = self._head()
+        if head is not None:
+            head.turn.set()
+
+    async def acquire(self, priority: Priority = Priority.SWEEP) -> None:
+        """Wait for this request's turn in the budget."""
+        now = self.clock()
+        if not (self._queues[0] or self._queues[1]) and self._delay(now) <= 0:
+            self._grant(now, priority)
+            return
+        waiter = _Waiter(priority)
+        queue = self._queues[priority]
+        queue.append(waiter)
+        self._queued_since_change = True
+        try:
+            while True:
+                if self._head() is waiter:
+                    now = self.clock()
+                    delay = self._delay(now)
+                    if delay <= 0:
+                        queue.remove(waiter)
+                        self._grant(now, priority)
+                        return
+                    await self.sleep(min(delay, 1.0))
+                else:
+                    waiter.turn.clear()
+                    await waiter.turn.wait()
+        finally:
+            if waiter in queue:  # cancelled
+                queue.remove(waiter)
+            self._wake_head()
+
+    # learning -----------------------------------------------------------------------------
+
+    def _set_rate(self, per_minute: float, now: float) -> None:
+        if self.ceiling is not None:
+            per_minute = min(per_minute, self.ceiling)
+        self.rate = per_minute
+        self._last_change = now
+        self._queued_since_change = False
+
+    def _probe(self, now: float) -> None:
+        """After a quiet window while requests queued, try 5 % more (learned rates only)."""
+        if self.rate is None or self._episode is None or self.server_limit is not None:
+            return
+        if now - self._last_change < self.window or now - self._last_throttle < self.window:
+            return
+        if self._queued_since_change and (self.ceiling is None or self.rate < self.ceiling):
+            self._set_rate(self.rate * 1.05, now)
+
+    def observe(self, response: httpx.Response) -> None:
+        """Learn from an answer: its rate-limit headers, and whether it is a 429."""
+        now = self.clock()
+        headers = response.headers
+        if response.status_code == 429:
+            self.throttled += 1
+            self._throttled(now, parse_retry_after(headers))
+        else:
+            self._accepted += 1
+        for name, prefix in _SIGNS:
+            if name in headers:
+                self._headers(now, headers, prefix)
+                return
+
+    def _throttled(self, now: float, retry_after: float | None) -> None:
+        pause = retry_after if retry_after is not None else max(self.interval, 1.0)
+        self._not_before = max(self._not_before, now + pause)
+        self._last_throttle = now
+        if now <= self._episode_end:  # the same episode: answers to requests already sent
+            self._episode_end = max(self._episode_end, self._not_before)
+            return
+        self._episode_end = self._not_before + max(0.05, 2 * self.interval)
+        if self.server_limit is not None:
+            return
+        # The server's allowance is spent now and comes back when the pause ends: from the end
+        # of the last episode's pause to the end of this one it accepted exactly its rate.
+        refilled = now + pause
+        previous = self._episode
+        self._episode = (refilled, self._accepted)
+        if previous is None:  # first episode: since the start (an upper bound: bursts count)
+            began = self._started if self._started is not None else now
+            span, accepted, first = refilled - began, self._accepted, True
+        else:
+            span, accepted, first = refilled - previous[0], self._accepted - previous[1], False
+        if span <= 0 or accepted < 1:
+            return
+        estimate = accepted / span * MINUTE
+        if not first and accepted >= MIN_EVIDENCE:
+            self._best = max(self._best, estimate)
+        paced = max(estimate * self.headroom, self._best / 2)
+        if self.rate is None or paced < self.rate:
+            self._set_rate(paced, now)
+
+    def _headers(self, now: float, headers: httpx.Headers, prefix: str) -> None:
+        policy = headers.get("ratelimit-policy") if prefix == "ratelimit-" else None
+        combined = headers.get("ratelimit") if prefix == "ratelimit-" else None
+        limit_text = headers.get(prefix + "limit")
+        limit = _number(limit_text) or _param(policy, "q")
+        window = _param(limit_text, "w") or _param(policy, "w") or self.window
+        remaining = _number(headers.get(prefix + "remaining"))
+        reset = _number(headers.get(prefix + "reset"))
+        if combined:
+            remaining = _param(combined, "r") if remaining is None else remaining
+            reset = _param(combined, "t") if reset is None else reset
+        if limit and window > 0:
+            per_minute = limit * MINUTE / window
+            if per_minute != self.server_limit:
+                self.server_limit = per_minute
+                self._set_rate(per_minute * self.headroom, now)
+        if remaining is not None and remaining < 1 and reset is not None:
+            if reset > EPOCH_THRESHOLD:
+                reset = max(0.0, reset - self.wallclock())
+            self._not_before = max(self._not_before, now + reset)
+
+
+def priority_of(request: httpx.Request) -> Priority:
+    """``request.extensions["jobwise_priority"]`` when set; else POST creates, the rest sweep."""
+    given = request.extensions.get("jobwise_priority")
+    if isinstance(given, Priority):
+        return given
+    return Priority.CREATE if request.method == "POST" else Priority.SWEEP
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Waits for the budget before each request and shows it each answer."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        budget: RateBudget,
+        priority: Callable[[httpx.Request], Priority] = priority_of,
+    ) -> None:
+        self.inner = inner
+        self.budget = budget
+        self.priority = priority
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self.budget.acquire(self.priority(request))
+        response = await self.inner.handle_async_request(request)
+        self.budget.observe(response)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,291 @@
+"""The rate budget, in virtual time: pacing, priorities, learning from headers and 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from jobwise.pacing import PacedTransport, Priority, RateBudget, priority_of
+
+
+class VirtualTime:
+    """A clock and a sleep: sleepers wake in time order once every task is blocked."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + seconds, next(self._order), future))
+        await future
+
+    async def run(self, main: Awaitable[Any], limit: int = 1_000_000) -> Any:
+        task = asyncio.ensure_future(main)
+        for _ in range(limit):
+            for _ in range(8):
+                await asyncio.sleep(0)
+            if task.done():
+                return task.result()
+            if self._timers:
+                when, _, future = heapq.heappop(self._timers)
+                self.now = max(self.now, when)
+                if not future.done():
+                    future.set_result(None)
+        raise AssertionError("the simulation did not finish")
+
+
+def budget(vt: VirtualTime, rate: float | None = None, **options: Any) -> RateBudget:
+    return RateBudget(rate, clock=vt, sleep=vt.sleep, wallclock=lambda: 1_700_000_000.0, **options)
+
+
+def answer(status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+
+async def test_unknown_rate_does_not_pace() -> None:
+    vt = VirtualTime()
+    rb = budget(vt)
+    for _ in range(100):
+        await rb.acquire(Priority.CREATE)
+    assert vt.now == 1000.0 and rb.rate is None and rb.granted == 100
+
+
+async def test_a_given_rate_spaces_requests_evenly() -> None:
+    vt = VirtualTime()
+    rb = budget(vt, 120)  # one every 0.5 s
+
+    async def main() -> list[float]:
+        times = []
+        for _ in range(10):
+            await rb.acquire(Priority.CREATE)
+            times.append(vt.now)
+        return times
+
+    times = await vt.run(main())
+    assert times[0] == 1000.0
+    assert times[-1] - times[0] == pytest.approx(4.5 - rb.tolerance)
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]
+    assert all(gap == pytest.approx(0.5) for gap in gaps)
+
+
+async def _order(rb: RateBudget, vt: VirtualTime, arrivals: list[Priority]) -> list[str]:
+    got: list[str] = []
+
+    async def one(name: str, priority: Priority) -> None:
+        await rb.acquire(priority)
+        got.append(name)
+
+    async def main() -> None:
+        await rb.acquire(Priority.CREATE)  # the budget is now spent for one interval
+        async with asyncio.TaskGroup() as group:
+            for n, priority in enumerate(arrivals):
+                group.create_task(one(f"{priority.name.lower()}{n}", priority))
+
+    await vt.run(main())
+    return got
+
+
+async def test_waiting_creates_go_before_waiting_sweeps() -> None:
+    vt = VirtualTime()
+    rb = budget(vt, 60, sweep_share=0)
+    arrivals = [Priority.SWEEP] * 3 + [Priority.CREATE] * 3
+    got = await _order(rb, vt, arrivals)
+    assert got == ["create3", "create4", "create5", "sweep0", "sweep1", "sweep2"]
+
+
+async def test_sweeps_get_their_share() -> None:
+    vt = VirtualTime()
+    rb = budget(vt, 60, sweep_share=0.25)
+    got = await _order(rb, vt, [Priority.SWEEP] * 3 + [Priority.CREATE] * 9)
+    assert [name[0] for name in got] == list("cccscccscccs")
+
+
+async def test_a_cancelled_waiter_hands_its_turn_on() -> None:
+    vt = VirtualTime()
+    rb = budget(vt, 60)
+
+    async def main() -> float:
+        await rb.acquire(Priority.CREATE)
+        first = asyncio.ensure_future(rb.acquire(Priority.CREATE))
+        second = asyncio.ensure_future(rb.acquire(Priority.CREATE))
+        await asyncio.sleep(0)
+        first.cancel()
+        await second
+        return vt.now
+
+    assert await vt.run(main()) == pytest.approx(1001.0 - rb.tolerance)
+
+
+@pytest.mark.parametrize(
+    ("headers", "per_minute"),
+    [
+        ({"RateLimit-Limit": "400"}, 400),
+        ({"RateLimit-Limit": "100, 100;w=10"}, 600),
+        ({"RateLimit-Policy": '"default";q=50;w=30', "RateLimit": '"default";r=40;t=3'}, 100),
+        ({"X-RateLimit-Limit": "400", "X-RateLimit-Remaining": "12"}, 400),
+    ],
+)
+def test_the_server_limit_comes_from_its_headers(
+    headers: dict[str, str], per_minute: float
+) -> None:
+    vt = VirtualTime()
+    rb = budget(vt)
+    rb.observe(httpx.Response(200, headers=headers))
+    assert rb.server_limit == per_minute
+    assert rb.rate == pytest.approx(per_minute * rb.headroom)
+
+
+def test_a_given_rate_is_a_ceiling() -> None:
+    rb = budget(VirtualTime(), 100)
+    rb.observe(answer(RateLimit_Limit="400"))
+    assert rb.rate == 100
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"RateLimit-Limit": "10", "RateLimit-Remaining": "0", "RateLimit-Reset": "7"},
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(1_700_000_007)},
+        {"RateLimit-Policy": '"d";q=10;w=60', "RateLimit": '"d";r=0;t=7'},
+    ],
+)
+async def test_nothing_remaining_waits_for_the_reset(headers: dict[str, str]) -> None:
+    vt = VirtualTime()
+    rb = budget(vt)
+    rb.observe(httpx.Response(200, headers=headers))
+    await vt.run(rb.acquire(Priority.CREATE))
+    assert vt.now == pytest.approx(1007.0)
+
+
+async def test_a_429_pauses_every_request_for_its_retry_after() -> None:
+    vt = VirtualTime()
+    rb = budget(vt)
+    rb.observe(answer(429, Retry_After="3"))
+    await vt.run(rb.acquire(Priority.SWEEP))
+    assert vt.now == pytest.approx(1003.0)
+    assert rb.throttled == 1
+
+
+class FixedWindow:
+    """A server allowing ``limit`` requests per ``window`` seconds (Writer's documented kind)."""
+
+    def __init__(self, clock: Callable[[], float], limit: int, window: float = 60.0) -> None:
+        self.clock, self.limit, self.window = clock, limit, window
+        self.start, self.used = clock(), 0
+
+    def __call__(self) -> httpx.Response:
+        now = self.clock()
+        if now - self.start >= self.window:
+            self.start += (now - self.start) // self.window * self.window
+            self.used = 0
+        if self.used < self.limit:
+            self.used += 1
+            return answer()
+        return answer(429, Retry_After=str(math.ceil(self.start + self.window - now)))
+
+
+class Bucket:
+    """A token bucket of ``rate`` per second and a burst as large (the emulator's kind)."""
+
+    def __init__(self, clock: Callable[[], float], rate: float) -> None:
+        self.clock, self.rate, self.tokens, self.stamp = clock, rate, rate, clock()
+
+    def __call__(self) -> httpx.Response:
+        now = self.clock()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return answer()
+        wait_ms = math.ceil((1 - self.tokens) / self.rate * 1000)
+        return answer(429, Retry_After_Ms=str(wait_ms))
+
+
+async def _load(
+    vt: VirtualTime, rb: RateBudget, server: Callable[[], httpx.Response], requests: int
+) -> tuple[float, int]:
+    """``requests`` successes through the budget by 32 workers with 0.2 s of network each way."""
+    done = 0
+    sent = 0
+
+    async def worker() -> None:
+        nonlocal done, sent
+        while done < requests:
+            await rb.acquire(Priority.CREATE)
+            sent += 1
+            await vt.sleep(0.1)
+            response = server()
+            await vt.sleep(0.1)
+            rb.observe(response)
+            if response.status_code != 429:
+                done += 1
+
+    async def main() -> float:
+        started = vt.now
+        async with asyncio.TaskGroup() as group:
+            for _ in range(32):
+                group.create_task(worker())
+        return vt.now - started
+
+    elapsed = await vt.run(main())
+    return elapsed, sent
+
+
+@pytest.mark.parametrize("kind", ["fixed window", "token bucket"])
+async def test_learning_a_limit_from_429s_without_collapse(kind: str) -> None:
+    vt = VirtualTime()
+    rb = budget(vt)
+    server = FixedWindow(vt, 400) if kind == "fixed window" else Bucket(vt, 400 / 60)
+    elapsed, sent = await _load(vt, rb, server, 4000)
+    floor = 4000 / 400 * 60
+    assert rb.throttled <= 0.01 * sent
+    assert elapsed <= 1.1 * floor
+    assert rb.rate is not None and 300 <= rb.rate <= 420
+
+
+async def test_a_given_rate_meets_the_server_without_429s() -> None:
+    vt = VirtualTime()
+    rb = budget(vt, 400)
+    elapsed, _ = await _load(vt, rb, Bucket(vt, 400 / 60), 2000)
+    assert rb.throttled == 0
+    assert elapsed <= 1.05 * (2000 / 400 * 60)
+
+
+def test_priority_of_a_request() -> None:
+    assert priority_of(httpx.Request("POST", "http://x/v1/applications/a/jobs")) is Priority.CREATE
+    assert priority_of(httpx.Request("GET", "http://x/v1/applications/a/jobs")) is Priority.SWEEP
+    marked = httpx.Request("GET", "http://x/", extensions={"jobwise_priority": Priority.CREATE})
+    assert priority_of(marked) is Priority.CREATE
+
+
+async def test_paced_transport_acquires_and_observes() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return answer(200, RateLimit_Limit="120")
+
+    rb = RateBudget()
+    transport = PacedTransport(httpx.MockTransport(handler), rb)
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.post("http://127.0.0.1/v1/applications/a/jobs", json={})
+    assert seen == ["POST"] and rb.granted == 1 and rb.server_limit == 120
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError):
+        RateBudget(0)
+    with pytest.raises(ValueError):
+        RateBudget(sweep_share=2)
