@@ -1,11 +1,22 @@
-"""A batch of N jobs submitted and waited for: jobwise run_batch against writer-sdk's best plain
-use (asyncio.gather, a semaphore of the same size around each request, and a per-job polling
-loop at the same base interval). Each contender runs in a fresh process against one emulator
-process on loopback; prints wall time, HTTP requests per job (the emulator's count), client CPU
-seconds and peak RSS, and the ratios.
+"""A batch of N jobs submitted and waited for, side by side on one emulator.
+
+Contenders, each in a fresh process against one emulator process on loopback:
+
+* ``jobwise``: run_batch with its default async transport (httpx-aiohttp when installed);
+* ``jobwise-httpx``: the same with httpx's own async pool;
+* ``writer-sdk`` and ``writer-sdk-aiohttp``: writer-sdk 3.0's best plain use (asyncio.gather,
+  a semaphore of the same size around each request, a polling loop at 0.5 s, ``max_retries``
+  high enough to finish) with its default client and with ``DefaultAioHttpClient``;
+* ``floor``: creates only, through a bare httpx-aiohttp client at the same concurrency: the
+  emulator's own create throughput, measured in the same run.
+
+Prints wall time, HTTP requests per job and 429 answers (the emulator's counts), client CPU
+seconds and peak RSS; and the floor: N x minimal requests / R + p99 latency when the emulator
+is rate-limited, N / create throughput + p99 latency otherwise.
 
     .venv/bin/python scripts/bench_batch.py [--jobs 10000] [--latency 0.5-2] [--concurrency 16]
-                                            [--contenders jobwise,writer-sdk] [--json out.json]
+        [--contenders jobwise,writer-sdk] [--emulator-args "--profile writer --speed 60"]
+        [--rpm R] [--p99 S] [--json out.json]
 """
 
 from __future__ import annotations
@@ -13,8 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import time
@@ -24,9 +37,16 @@ import httpx
 
 POLL_INTERVAL = 0.5
 TOKEN = "bench-token"
+SDK_RETRIES = 30
+PAGE = 100
+ALL = ("floor", "jobwise", "jobwise-httpx", "writer-sdk", "writer-sdk-aiohttp")
 
 
-def _worker_jobwise(url: str, app: str, jobs: int, concurrency: int) -> dict[str, Any]:
+class EmulatorRefused(RuntimeError):
+    """The emulator does not know an option (a scenario that needs a newer emulator)."""
+
+
+def _worker_jobwise(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
     from jobwise import WriterJobs
 
     client = WriterJobs(TOKEN, url)
@@ -37,11 +57,34 @@ def _worker_jobwise(url: str, app: str, jobs: int, concurrency: int) -> dict[str
     return statuses
 
 
-def _worker_writer_sdk(url: str, app: str, jobs: int, concurrency: int) -> dict[str, Any]:
+def _worker_jobwise_httpx(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+    import jobwise.session
+
+    def httpx_pool(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(limits=limits)
+
+    jobwise.session.async_transport = httpx_pool  # type: ignore[assignment]
+    return _worker_jobwise(url, app, jobs, concurrency)
+
+
+def _sdk(url: str, aiohttp: bool) -> Any:
     import writerai
 
+    if aiohttp:
+        from writerai import DefaultAioHttpClient
+
+        return writerai.AsyncWriter(
+            api_key=TOKEN,
+            base_url=url,
+            max_retries=SDK_RETRIES,
+            http_client=DefaultAioHttpClient(),
+        )
+    return writerai.AsyncWriter(api_key=TOKEN, base_url=url, max_retries=SDK_RETRIES)
+
+
+def _writer_sdk(url: str, app: str, jobs: int, concurrency: int, aiohttp: bool) -> dict[str, int]:
     async def main() -> dict[str, int]:
-        sdk = writerai.AsyncWriter(api_key=TOKEN, base_url=url, max_retries=2)
+        sdk = _sdk(url, aiohttp)
         gate = asyncio.Semaphore(concurrency)
         statuses: dict[str, int] = {}
 
@@ -65,7 +108,54 @@ def _worker_writer_sdk(url: str, app: str, jobs: int, concurrency: int) -> dict[
     return asyncio.run(main())
 
 
-WORKERS = {"jobwise": _worker_jobwise, "writer-sdk": _worker_writer_sdk}
+def _worker_writer_sdk(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+    return _writer_sdk(url, app, jobs, concurrency, aiohttp=False)
+
+
+def _worker_writer_sdk_aiohttp(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+    return _writer_sdk(url, app, jobs, concurrency, aiohttp=True)
+
+
+def _worker_floor(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+    """Creates only, as fast as the emulator takes them (429s waited out, not counted)."""
+    from jobwise.transports import default_async_transport
+
+    async def main() -> dict[str, int]:
+        created = 0
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        transport = default_async_transport(httpx.Limits(max_connections=concurrency))
+        async with httpx.AsyncClient(base_url=url, headers=headers, transport=transport) as http:
+
+            async def one(n: int) -> None:
+                nonlocal created
+                body = {"inputs": [{"id": "Product", "value": [f"product {n}"]}]}
+                for _ in range(1000):
+                    answer = await http.post(f"/v1/applications/{app}/jobs", json=body)
+                    if answer.status_code != 429:
+                        answer.raise_for_status()
+                        created += 1
+                        return
+                    await asyncio.sleep(float(answer.headers.get("retry-after-ms", 100)) / 1000)
+
+            numbers = iter(range(jobs))
+
+            async def lane() -> None:
+                for n in numbers:
+                    await one(n)
+
+            await asyncio.gather(*(lane() for _ in range(concurrency)))
+        return {"created": created}
+
+    return asyncio.run(main())
+
+
+WORKERS = {
+    "floor": _worker_floor,
+    "jobwise": _worker_jobwise,
+    "jobwise-httpx": _worker_jobwise_httpx,
+    "writer-sdk": _worker_writer_sdk,
+    "writer-sdk-aiohttp": _worker_writer_sdk_aiohttp,
+}
 
 
 def worker(name: str, url: str, app: str, jobs: int, concurrency: int) -> None:
@@ -83,33 +173,93 @@ def worker(name: str, url: str, app: str, jobs: int, concurrency: int) -> None:
 
 
 def start_emulator(latency: str, *options: str) -> tuple[subprocess.Popen[str], str]:
-    """An emulator process on a free loopback port (``options``: more of its flags)."""
+    """An emulator process on a free loopback port (``options``: more of its flags).
+
+    Raises EmulatorRefused when it rejects an option (argparse exits with status 2).
+    """
     proc = subprocess.Popen(
         [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", latency, *options],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
     line = proc.stdout.readline()
     if "http://" not in line:
         proc.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
+        error = proc.stderr.read().strip().splitlines()
+        proc.wait(timeout=10)
+        message = error[-1] if error else repr(line)
+        if proc.returncode == 2 or "unrecognized arguments" in message:
+            raise EmulatorRefused(message)
+        raise RuntimeError(f"the emulator did not start: {message}")
+    proc.stderr.close()
     return proc, line.split()[-1]
 
 
-def api_requests(url: str) -> int:
-    """Requests the emulator answered on the API routes."""
+def emulator_counts(url: str) -> tuple[int, int]:
+    """API requests the emulator answered, and how many of them were 429."""
     by_route = httpx.get(f"{url}/_emulator/stats").json()["requests"]
-    return sum(sum(c.values()) for route, c in by_route.items() if "_emulator" not in route)
+    api = [c for route, c in by_route.items() if "_emulator" not in route]
+    return sum(sum(c.values()) for c in api), sum(c.get("429", 0) for c in api)
 
 
-def run(contenders: list[str], jobs: int, latency: str, concurrency: int) -> dict[str, Any]:
-    """Each contender's figures, measured one after the other against one emulator."""
-    emulator, url = start_emulator(latency)
+def latency_p99(url: str, app: str, limit: int = 100_000) -> float | None:
+    """The 99th percentile of completed_at - created_at over the app's finished jobs."""
+    from jobwise.times import parse_time
+
+    took: list[float] = []
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        for offset in range(0, limit, PAGE):
+            page = http.get(
+                f"/v1/applications/{app}/jobs",
+                params={"status": "completed", "offset": offset, "limit": PAGE},
+            )
+            if page.status_code == 429:
+                time.sleep(float(page.headers.get("retry-after-ms", 200)) / 1000)
+                continue
+            rows = page.json().get("result", [])
+            for job in rows:
+                start, end = parse_time(job.get("created_at")), parse_time(job.get("completed_at"))
+                if start and end:
+                    took.append((end - start).total_seconds())
+            if len(rows) < PAGE:
+                break
+    if not took:
+        return None
+    took.sort()
+    return took[min(len(took) - 1, math.ceil(0.99 * len(took)) - 1)]
+
+
+def _uniform_p99(latency: str) -> float | None:
+    try:
+        low, high = (float(x) for x in latency.split("-"))
+    except ValueError:
+        return None
+    return low + 0.99 * (high - low)
+
+
+def run(
+    contenders: list[str],
+    jobs: int,
+    latency: str,
+    concurrency: int,
+    emulator_args: list[str] | None = None,
+    rpm: float | None = None,
+    p99: float | None = None,
+) -> dict[str, Any]:
+    """Each contender's figures, one after the other against one emulator, and the floor.
+
+    ``rpm``: the emulator's rate limit in requests per minute of wall time (None: unthrottled).
+    Raises EmulatorRefused when the emulator does not know one of ``emulator_args``.
+    """
+    emulator, url = start_emulator(latency, *(emulator_args or []))
     results: dict[str, Any] = {}
     try:
         for name in contenders:
-            before = api_requests(url)
+            before, throttled_before = emulator_counts(url)
+            app = f"bench-{name}"
             done = subprocess.run(
                 [
                     sys.executable,
@@ -119,7 +269,7 @@ def run(contenders: list[str], jobs: int, latency: str, concurrency: int) -> dic
                     "--url",
                     url,
                     "--app",
-                    f"bench-{name}",
+                    app,
                     "--jobs",
                     str(jobs),
                     "--concurrency",
@@ -134,35 +284,70 @@ def run(contenders: list[str], jobs: int, latency: str, concurrency: int) -> dic
                 results[name] = {"error": done.stderr.strip().splitlines()[-1:]}
                 continue
             figures = json.loads(done.stdout.strip().splitlines()[-1])
-            figures["requests_per_job"] = (api_requests(url) - before) / jobs
+            after, throttled_after = emulator_counts(url)
+            figures["requests_per_job"] = (after - before) / jobs
+            figures["429s"] = throttled_after - throttled_before
+            figures["429_share"] = figures["429s"] / max(1, after - before)
+            figures["cpu_ms_per_job"] = figures["cpu_s"] * 1000 / jobs
             results[name] = figures
+        measured = next(
+            (latency_p99(url, f"bench-{n}") for n in contenders if n.startswith("jobwise")), None
+        )
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)
+    tail = p99 if p99 is not None else measured if measured is not None else _uniform_p99(latency)
+    floor: dict[str, Any] = {"p99_latency_s": tail}
+    minimal = 1 + math.ceil(jobs / PAGE) / jobs  # one create each, one list page per 100
+    if rpm:
+        floor["wall_s"] = jobs * minimal / (rpm / 60) + (tail or 0)
+        floor["basis"] = f"{jobs} x {minimal:.2f} requests / {rpm:g} per min + p99 latency"
+    elif "wall_s" in results.get("floor", {}):
+        creates = results["floor"]["wall_s"]
+        floor["create_throughput_per_s"] = jobs / creates
+        floor["wall_s"] = creates + (tail or 0)
+        floor["basis"] = "N / emulator's create throughput (measured) + p99 latency"
+    results["_floor"] = floor
     return results
 
 
+def best_sdk(results: dict[str, Any]) -> str | None:
+    """The writer-sdk variant that finished sooner."""
+    done = [n for n in ("writer-sdk", "writer-sdk-aiohttp") if "wall_s" in results.get(n, {})]
+    return min(done, key=lambda n: results[n]["wall_s"]) if done else None
+
+
 def print_table(results: dict[str, Any], jobs: int) -> None:
-    """Figures side by side, with jobwise / writer-sdk ratios."""
-    print(f"batch of {jobs} jobs")
-    print(f"{'contender':<12} {'wall s':>8} {'req/job':>8} {'cpu s':>8} {'peak MB':>8}")
+    """Figures side by side, the floor, and ratios to the floor and to writer-sdk at its best."""
+    floor = results.get("_floor", {})
+    print(
+        f"batch of {jobs} jobs; floor {floor.get('wall_s', float('nan')):.1f} s "
+        f"({floor.get('basis', 'n/a')}; p99 latency {floor.get('p99_latency_s')})"
+    )
+    head = ("contender", "wall s", "x floor", "req/job", "429s", "cpu s", "ms/job", "peak MB")
+    print(f"{head[0]:<19}" + "".join(f"{h:>9}" for h in head[1:]))
     for name, f in results.items():
-        if "error" in f:
-            print(f"{name:<12} failed: {f['error']}")
+        if name.startswith("_"):
             continue
+        if "error" in f:
+            print(f"{name:<19} failed: {f['error']}")
+            continue
+        ratio = f["wall_s"] / floor["wall_s"] if floor.get("wall_s") else float("nan")
         print(
-            f"{name:<12} {f['wall_s']:>8.1f} {f['requests_per_job']:>8.2f} {f['cpu_s']:>8.1f} "
-            f"{f['peak_rss_mb']:>8.0f}"
+            f"{name:<19}{f['wall_s']:>9.1f}{ratio:>9.2f}{f['requests_per_job']:>9.2f}"
+            f"{f['429s']:>9d}{f['cpu_s']:>9.1f}{f['cpu_ms_per_job']:>9.2f}{f['peak_rss_mb']:>9.0f}"
         )
-    ours, theirs = results.get("jobwise"), results.get("writer-sdk")
-    if ours and theirs and "error" not in ours and "error" not in theirs:
-        print(
-            "jobwise / writer-sdk: "
-            + ", ".join(
-                f"{key} {ours[key] / theirs[key]:.2f}x"
-                for key in ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
+    sdk = best_sdk(results)
+    for ours in ("jobwise", "jobwise-httpx"):
+        if sdk and "wall_s" in results.get(ours, {}):
+            a, b = results[ours], results[sdk]
+            print(
+                f"{ours} / {sdk} (writer-sdk at its best): "
+                + ", ".join(
+                    f"{key} {a[key] / b[key]:.2f}x"
+                    for key in ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
+                )
             )
-        )
 
 
 def main() -> None:
@@ -170,7 +355,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--latency", default="0.5-2")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--contenders", default="jobwise,writer-sdk")
+    parser.add_argument("--contenders", default=",".join(ALL))
+    parser.add_argument("--emulator-args", default="", help="more emulator flags, one string")
+    parser.add_argument("--rpm", type=float, help="the emulator's limit per minute (for the floor)")
+    parser.add_argument("--p99", type=float, help="p99 job latency in s (else measured)")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -179,7 +367,19 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.url, args.app, args.jobs, args.concurrency)
         return
-    results = run(args.contenders.split(","), args.jobs, args.latency, args.concurrency)
+    try:
+        results = run(
+            args.contenders.split(","),
+            args.jobs,
+            args.latency,
+            args.concurrency,
+            shlex.split(args.emulator_args),
+            args.rpm,
+            args.p99,
+        )
+    except EmulatorRefused as exc:
+        print(f"skipped: the emulator refused {args.emulator_args!r}: {exc}")
+        return
     print_table(results, args.jobs)
     if args.json:
         with open(args.json, "w") as out:
@@ -188,6 +388,7 @@ def main() -> None:
                     "jobs": args.jobs,
                     "latency": args.latency,
                     "concurrency": args.concurrency,
+                    "emulator_args": args.emulator_args,
                     "results": results,
                 },
                 out,
