@@ -176,3 +176,44 @@ def test_other_errors_are_left_alone() -> None:
     request = httpx.Request("GET", "http://127.0.0.1/")
     assert transports.translate(ValueError("no"), request) is None
     assert transports.translate(httpx.ReadError("plain"), request) is None
+
+
+def test_via_client_uses_the_callers_mounts_and_hooks() -> None:
+    from jobwise.retries import ViaClient
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"via": "mount"})
+
+    caller = httpx.Client(
+        mounts={"https://api.example": httpx.MockTransport(handler)},
+        event_hooks={
+            "request": [lambda r: seen.append(f"request {r.method}")],
+            "response": [lambda r: seen.append(f"response {r.status_code}")],
+        },
+    )
+    with httpx.Client(transport=ViaClient(caller)) as client:
+        assert client.get("https://api.example/x").json() == {"via": "mount"}
+    assert seen == ["request GET", "response 200"]
+    assert not caller.is_closed
+
+
+async def test_async_via_client_uses_the_callers_mounts_and_hooks() -> None:
+    from jobwise.retries import AsyncViaClient
+
+    seen: list[str] = []
+
+    async def on_request(request: httpx.Request) -> None:
+        seen.append("request")
+
+    async def on_response(response: httpx.Response) -> None:
+        seen.append(f"response {response.request.url.path}")
+
+    caller = httpx.AsyncClient(
+        mounts={"https://api.example": httpx.MockTransport(lambda r: httpx.Response(204))},
+        event_hooks={"request": [on_request], "response": [on_response]},
+    )
+    async with httpx.AsyncClient(transport=AsyncViaClient(caller)) as client:
+        assert (await client.get("https://api.example/y")).status_code == 204
+    assert seen == ["request", "response /y"]

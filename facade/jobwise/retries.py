@@ -254,26 +254,57 @@ class AsyncRetryTransport(_Retrying, httpx.AsyncBaseTransport):
 
 
 class ViaClient(httpx.BaseTransport):
-    """A transport that sends through a caller's httpx.Client (its proxies, TLS, hooks)."""
+    """A transport that sends through a caller's httpx.Client (its mounts, proxies, TLS, hooks).
+
+    It goes straight to the transport the caller's client would pick for the URL, with the
+    client's request and response hooks around it, instead of ``client.send``: that second
+    send pipeline (auth flow, redirect loop, a second cookie extraction, a second stream
+    wrapper) made a call through ``http_client`` cost 1.45x a bare httpx call. The caller's
+    own auth and cookies are not applied (jobwise sends its own Authorization header).
+    """
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        self._pick: Callable[[httpx.URL], httpx.BaseTransport] | None = getattr(
+            client, "_transport_for_url", None
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.client.send(request, stream=True)
+        if self._pick is None:  # another httpx: its public path
+            return self.client.send(request, stream=True)
+        hooks = self.client.event_hooks
+        for hook in hooks["request"]:
+            hook(request)
+        response = self._pick(request.url).handle_request(request)
+        response.request = request
+        for hook in hooks["response"]:
+            hook(response)
+        return response
 
     def close(self) -> None:
         """The caller owns the client: leave it open."""
 
 
 class AsyncViaClient(httpx.AsyncBaseTransport):
-    """A transport that sends through a caller's httpx.AsyncClient."""
+    """The async twin of :class:`ViaClient`."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
+        self._pick: Callable[[httpx.URL], httpx.AsyncBaseTransport] | None = getattr(
+            client, "_transport_for_url", None
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request, stream=True)
+        if self._pick is None:
+            return await self.client.send(request, stream=True)
+        hooks = self.client.event_hooks
+        for hook in hooks["request"]:
+            await hook(request)
+        response = await self._pick(request.url).handle_async_request(request)
+        response.request = request
+        for hook in hooks["response"]:
+            await hook(response)
+        return response
 
     async def aclose(self) -> None:
         """The caller owns the client: leave it open."""
