@@ -2,7 +2,11 @@
 
 1. per-call overhead (in process, httpx.MockTransport): bare httpx, generated client, jobwise,
    writer-sdk 3.0;
-2. a batch of N jobs: jobwise run_batch against writer-sdk's best plain use;
+2. batches in three scenarios, each on its own emulator, every contender side by side (jobwise on
+   httpx-aiohttp and on httpx's pool, writer-sdk with its default client and with
+   DefaultAioHttpClient) beside the floor: unthrottled (10,000 jobs, 0.5-2 s), Writer's profile
+   at speed 60 (10,000 jobs, 400 requests a minute scaled), long latency (2,000 jobs, 60-600 s
+   at speed 60). A scenario whose emulator options are unknown is skipped with a message;
 3. listing: jobwise against writer-sdk auto-pagination; jobwise's peak RSS at two sizes.
 
 Writes the figures as JSON and a PNG chart (matplotlib, from the `bench` extra).
@@ -30,11 +34,52 @@ import bench_overhead
 
 TARGETS = {
     "overhead jobwise / bare httpx": ("<=", 1.3),
+    "overhead jobwise http_client= / bare httpx": ("<=", 1.2),
     "overhead jobwise / writer-sdk": ("<=", 0.4),
-    "batch wall jobwise / writer-sdk": ("<=", 0.5),
-    "batch requests per job (jobwise)": ("<=", 1.2),
+    "unthrottled: wall jobwise / writer-sdk best": ("<=", 0.7),
+    "unthrottled: client CPU ms per job (jobwise)": ("<=", 0.4),
+    "writer: wall jobwise / floor": ("<=", 1.05),
+    "writer: wall jobwise / writer-sdk best": ("<=", 0.55),
+    "writer: 429 share (jobwise)": ("<=", 0.01),
+    "unthrottled: requests per job (jobwise)": ("<=", 1.1),
+    "writer: requests per job (jobwise)": ("<=", 1.1),
+    "long: requests per job (jobwise)": ("<=", 1.1),
     "listing RSS large / small (jobwise)": ("<=", 1.2),
 }
+
+WRITER_RPM = 400
+"""Writer's documented limit per key, requests per minute."""
+SPEED = 60
+
+
+def scenarios(quick: bool, jobs: int | None, latency: str | None) -> list[dict[str, Any]]:
+    """The three batch scenarios of issue 13 (smaller with --quick)."""
+    return [
+        {
+            "name": "unthrottled",
+            "jobs": jobs or (1000 if quick else 10_000),
+            "latency": latency or ("0.2-0.5" if quick else "0.5-2"),
+            "emulator_args": [],
+            "rpm": None,
+            "p99": None,
+        },
+        {
+            "name": "writer",
+            "jobs": 1000 if quick else 10_000,
+            "latency": None,
+            "emulator_args": ["--profile", "writer", "--speed", str(SPEED)],
+            "rpm": WRITER_RPM * SPEED,
+            "p99": None,
+        },
+        {
+            "name": "long",
+            "jobs": 300 if quick else 2_000,
+            "latency": "60-600",
+            "emulator_args": ["--speed", str(SPEED)],
+            "rpm": None,
+            "p99": (60 + 0.99 * 540) / SPEED,
+        },
+    ]
 
 
 def machine() -> str:
@@ -50,14 +95,30 @@ def ratios(figures: dict[str, Any]) -> dict[str, float]:
     out["overhead jobwise / bare httpx"] = us["jobwise facade"] / us["bare httpx"]
     if "writer-sdk 3.0" in us:
         out["overhead jobwise / writer-sdk"] = us["jobwise facade"] / us["writer-sdk 3.0"]
-    batch = figures["batch"]["results"]
-    ours, theirs = batch.get("jobwise", {}), batch.get("writer-sdk", {})
-    if "wall_s" in ours:
-        out["batch requests per job (jobwise)"] = ours["requests_per_job"]
-        if "wall_s" in theirs:
-            out["batch wall jobwise / writer-sdk"] = ours["wall_s"] / theirs["wall_s"]
-            out["batch cpu jobwise / writer-sdk"] = ours["cpu_s"] / theirs["cpu_s"]
-            out["batch RSS jobwise / writer-sdk"] = ours["peak_rss_mb"] / theirs["peak_rss_mb"]
+    if "jobwise via http_client" in us:
+        out["overhead jobwise http_client= / bare httpx"] = (
+            us["jobwise via http_client"] / us["bare httpx"]
+        )
+    for name, scenario in figures["batch"].items():
+        results = scenario.get("results")
+        if not results:
+            continue
+        ours = results.get("jobwise", {})
+        if "wall_s" not in ours:
+            continue
+        out[f"{name}: requests per job (jobwise)"] = ours["requests_per_job"]
+        out[f"{name}: client CPU ms per job (jobwise)"] = ours["cpu_ms_per_job"]
+        out[f"{name}: 429 share (jobwise)"] = ours["429_share"]
+        floor = results.get("_floor", {}).get("wall_s")
+        if floor:
+            out[f"{name}: wall jobwise / floor"] = ours["wall_s"] / floor
+        sdk = bench_batch.best_sdk(results)
+        if sdk:
+            out[f"{name}: wall jobwise / writer-sdk best"] = ours["wall_s"] / results[sdk]["wall_s"]
+            out[f"{name}: CPU jobwise / writer-sdk best"] = ours["cpu_s"] / results[sdk]["cpu_s"]
+        other = results.get("jobwise-httpx", {})
+        if "wall_s" in other:
+            out[f"{name}: wall jobwise aiohttp / httpx pool"] = ours["wall_s"] / other["wall_s"]
     listing = figures["listing"]
     a, b = listing["compare"].get("jobwise", {}), listing["compare"].get("writer-sdk", {})
     if "seconds" in a and "seconds" in b:
@@ -80,28 +141,27 @@ def chart(figures: dict[str, Any], path: Path) -> bool:
         return False
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     us = figures["overhead"]
-    axes[0].bar(list(us), list(us.values()), color=["#999", "#8ab", "#2a7", "#c55"][: len(us)])
+    axes[0].bar(
+        list(us), list(us.values()), color=["#999", "#8ab", "#2a7", "#8c8", "#c55"][: len(us)]
+    )
     axes[0].set_title("retrieve one job: µs per call (lower is better)")
     axes[0].tick_params(axis="x", labelrotation=15)
-    batch = figures["batch"]["results"]
-    names = [n for n in batch if "wall_s" in batch[n]]
-    metrics = ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
-    width = 0.8 / max(1, len(names))
+    ran = {n: sc["results"] for n, sc in figures["batch"].items() if sc.get("results")}
+    names = ["floor wall", *bench_batch.ALL[1:]]
+    palette = ["#999", "#2a7", "#8c8", "#c55", "#e99"]
+    width = 0.8 / len(names)
     for i, name in enumerate(names):
-        top = [max(batch[n][m] for n in names) for m in metrics]
+        values = []
+        for results in ran.values():
+            top = max([r["wall_s"] for r in results.values() if "wall_s" in r] or [1.0])
+            f = results.get("_floor", {}) if name == "floor wall" else results.get(name, {})
+            values.append(f.get("wall_s", 0) / top)
         axes[1].bar(
-            [k + i * width for k in range(len(metrics))],
-            [batch[name][m] / t for m, t in zip(metrics, top, strict=True)],
-            width,
-            label=name,
-            color="#2a7" if name == "jobwise" else "#c55",
+            [k + i * width for k in range(len(ran))], values, width, label=name, color=palette[i]
         )
-    axes[1].set_xticks(
-        [k + width / 2 for k in range(len(metrics))],
-        ["wall", "requests/job", "client CPU", "peak RSS"],
-    )
-    axes[1].set_title(f"batch of {figures['batch']['jobs']:,} jobs (relative; lower is better)")
-    axes[1].legend()
+    axes[1].set_xticks([k + 0.4 - width / 2 for k in range(len(ran))], list(ran))
+    axes[1].set_title("batch wall time, relative to the slowest (lower is better)")
+    axes[1].legend(fontsize=7)
     listing = figures["listing"]
     labels, values, colors = [], [], []
     for name, f in listing["compare"].items():
@@ -125,15 +185,14 @@ def chart(figures: dict[str, Any], path: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: under a minute")
-    parser.add_argument("--jobs", type=int, help="batch size (default 10000; quick 1000)")
-    parser.add_argument("--latency", help="emulator job latency (default 0.5-2; quick 0.2-0.5)")
+    parser.add_argument("--jobs", type=int, help="unthrottled batch size (10000; quick 1000)")
+    parser.add_argument("--latency", help="unthrottled job latency (0.5-2; quick 0.2-0.5)")
+    parser.add_argument("--only", help="comma-separated scenarios: unthrottled,writer,long")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--list-jobs", type=int, help="listing size (default 100000)")
     parser.add_argument("--out", default="bench-results", help="folder for JSON and PNG")
     args = parser.parse_args()
     quick = args.quick
-    jobs = args.jobs or (1000 if quick else 10_000)
-    latency = args.latency or ("0.2-0.5" if quick else "0.5-2")
     list_jobs = args.list_jobs or (20_000 if quick else 100_000)
     small, large = (2_000, 50_000) if quick else (10_000, 1_000_000)
     started = time.monotonic()
@@ -141,9 +200,32 @@ def main() -> None:
     print("== 1. per-call overhead (in process) ==")
     overhead = bench_overhead.measure(500 if quick else 2000, 3 if quick else 7)
     bench_overhead.print_table(overhead)
-    print(f"\n== 2. batch of {jobs:,} jobs, emulator latency {latency} s ==")
-    batch = bench_batch.run(["jobwise", "writer-sdk"], jobs, latency, args.concurrency)
-    bench_batch.print_table(batch, jobs)
+    batch: dict[str, Any] = {}
+    wanted = set(args.only.split(",")) if args.only else None
+    for scenario in scenarios(quick, args.jobs, args.latency):
+        name = scenario["name"]
+        if wanted is not None and name not in wanted:
+            continue
+        flags = " ".join(scenario["emulator_args"])
+        print(f"\n== 2. {name}: {scenario['jobs']:,} jobs, latency {scenario['latency']} {flags}")
+        entry = {k: v for k, v in scenario.items() if k != "name"}
+        entry["concurrency"] = args.concurrency
+        try:
+            entry["results"] = bench_batch.run(
+                list(bench_batch.ALL),
+                scenario["jobs"],
+                scenario["latency"],
+                args.concurrency,
+                scenario["emulator_args"],
+                scenario["rpm"],
+                scenario["p99"],
+            )
+        except bench_batch.EmulatorRefused as exc:
+            entry["skipped"] = f"the emulator refused {flags!r}: {exc}"
+            print(f"skipped: {entry['skipped']}")
+        else:
+            bench_batch.print_table(entry["results"], scenario["jobs"])
+        batch[name] = entry
     print("\n== 3. listing ==")
     listing = bench_list.run(list_jobs, small, large)
     bench_list.print_table(listing)
@@ -152,12 +234,7 @@ def main() -> None:
         "machine": machine(),
         "command": " ".join(["scripts/bench.py", *sys.argv[1:]]),
         "overhead": overhead,
-        "batch": {
-            "jobs": jobs,
-            "latency": latency,
-            "concurrency": args.concurrency,
-            "results": batch,
-        },
+        "batch": batch,
         "listing": listing,
     }
     figures["ratios"] = ratios(figures)
@@ -169,7 +246,8 @@ def main() -> None:
             mark = (
                 f"  (target {target[0]} {target[1]}: {'met' if value <= target[1] else 'missed'})"
             )
-        print(f"{name:<38} {value:6.2f}x{mark}")
+        unit = "" if "per job" in name or "share" in name else "x"
+        print(f"{name:<46} {value:7.2f}{unit}{mark}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(figures, indent=2))

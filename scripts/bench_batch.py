@@ -172,13 +172,22 @@ def worker(name: str, url: str, app: str, jobs: int, concurrency: int) -> None:
     print(json.dumps(figures))
 
 
-def start_emulator(latency: str, *options: str) -> tuple[subprocess.Popen[str], str]:
-    """An emulator process on a free loopback port (``options``: more of its flags).
+def start_emulator(latency: str | None, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """An emulator process on a free loopback port (``options``: more of its flags; no
+    ``--latency`` when ``latency`` is None, so that a profile's own distribution holds).
 
     Raises EmulatorRefused when it rejects an option (argparse exits with status 2).
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", latency, *options],
+        [
+            sys.executable,
+            "-m",
+            "jobwise_emulator",
+            "--port",
+            "0",
+            *(["--latency", latency] if latency else []),
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -232,7 +241,9 @@ def latency_p99(url: str, app: str, limit: int = 100_000) -> float | None:
     return took[min(len(took) - 1, math.ceil(0.99 * len(took)) - 1)]
 
 
-def _uniform_p99(latency: str) -> float | None:
+def _uniform_p99(latency: str | None) -> float | None:
+    if not latency:
+        return None
     try:
         low, high = (float(x) for x in latency.split("-"))
     except ValueError:
@@ -243,7 +254,7 @@ def _uniform_p99(latency: str) -> float | None:
 def run(
     contenders: list[str],
     jobs: int,
-    latency: str,
+    latency: str | None,
     concurrency: int,
     emulator_args: list[str] | None = None,
     rpm: float | None = None,
@@ -353,7 +364,7 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
-    parser.add_argument("--latency", default="0.5-2")
+    parser.add_argument("--latency", default="0.5-2", help="'' leaves the emulator's own")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--contenders", default=",".join(ALL))
     parser.add_argument("--emulator-args", default="", help="more emulator flags, one string")
@@ -371,7 +382,7 @@ def main() -> None:
         results = run(
             args.contenders.split(","),
             args.jobs,
-            args.latency,
+            args.latency or None,
             args.concurrency,
             shlex.split(args.emulator_args),
             args.rpm,

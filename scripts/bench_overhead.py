@@ -1,7 +1,8 @@
 """Per-call overhead of retrieving one job, in process (httpx.MockTransport, no network).
 
 Contenders, measured interleaved in one run: bare httpx get+json, the generated client,
-the jobwise facade, and writer-sdk 3.0 (when installed: pip install -e '.[bench]').
+the jobwise facade (through ``transport=``, and through a caller's ``http_client=``), and
+writer-sdk 3.0 (when installed: pip install -e '.[bench]').
 Prints microseconds per call and ratios to bare httpx.
 
     .venv/bin/python scripts/bench_overhead.py [--calls 2000] [--rounds 7] [--json out.json]
@@ -58,6 +59,14 @@ def facade() -> Callable[[], object]:
     return lambda: jobs.retrieve("123-456-789")
 
 
+def facade_via_http_client() -> Callable[[], object]:
+    from jobwise import WriterJobs
+
+    caller = httpx.Client(transport=httpx.MockTransport(handler))
+    jobs = WriterJobs("k", BASE, http_client=caller)
+    return lambda: jobs.retrieve("123-456-789")
+
+
 def writer_sdk() -> Callable[[], object] | None:
     try:
         import writerai
@@ -78,6 +87,7 @@ def measure(calls: int, rounds: int) -> dict[str, float]:
         "bare httpx": bare_httpx(),
         "generated client": generated(),
         "jobwise facade": facade(),
+        "jobwise via http_client": facade_via_http_client(),
     }
     sdk = writer_sdk()
     if sdk is not None:
@@ -99,9 +109,9 @@ def measure(calls: int, rounds: int) -> dict[str, float]:
 def print_table(figures: dict[str, float]) -> None:
     """Microseconds per call and ratios to bare httpx (and jobwise to writer-sdk)."""
     base = figures["bare httpx"]
-    print(f"{'retrieve one job':<20} {'us/call':>9} {'x bare httpx':>13}")
+    print(f"{'retrieve one job':<24} {'us/call':>9} {'x bare httpx':>13}")
     for name, micros in figures.items():
-        print(f"{name:<20} {micros:>9.1f} {micros / base:>12.2f}x")
+        print(f"{name:<24} {micros:>9.1f} {micros / base:>12.2f}x")
     if "writer-sdk 3.0" in figures:
         print(f"jobwise / writer-sdk: {figures['jobwise facade'] / figures['writer-sdk 3.0']:.2f}x")
 
