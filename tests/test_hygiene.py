@@ -120,6 +120,6 @@ def test_cli_never_prints_the_key_in_errors() -> None:
             "PATH": "/usr/bin:/bin",
         },
     )
-    assert done.returncode == 1
+    assert done.returncode == 6
     assert "sk-live-very-secret" not in done.stderr + done.stdout
     assert done.stderr.startswith("jobwise: error:") and done.stderr.count("\n") == 1
