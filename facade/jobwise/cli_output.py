@@ -111,7 +111,10 @@ def summary_table(
     table.add_row("elapsed", clock(elapsed) if elapsed >= 60 else f"{elapsed:.1f} s")
     err.print(table)
     what = "partial results" if partial else "results"
-    err.print(f"{what}: {out_path}\nstate:   {state_path} (run the same command to resume)")
+    err.print(
+        f"{what}: {out_path}\nstate:   {state_path} (run the same command to resume)",
+        soft_wrap=True,
+    )
 
 
 def jsonable(value: Any) -> Any:
