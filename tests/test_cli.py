@@ -288,14 +288,19 @@ def test_logging_levels_and_httpx_lines() -> None:
     assert log_level(2, {}) == logging.DEBUG
     assert log_level(0, {"JOBWISE_LOG": "debug"}) == logging.DEBUG
     assert log_level(0, {"WRITER_LOG": "info"}) == logging.INFO
-    configure_logging(0, {})
-    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
-    configure_logging(1, {})
-    assert logging.getLogger("jobwise").getEffectiveLevel() == logging.INFO
-    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
-    configure_logging(2, {})
-    assert logging.getLogger("httpx").getEffectiveLevel() == logging.INFO
-    configure_logging(0, {})
+    jobwise_logger, httpx_logger = logging.getLogger("jobwise"), logging.getLogger("httpx")
+    saved = jobwise_logger.level, httpx_logger.level
+    try:
+        configure_logging(1, {})
+        assert jobwise_logger.getEffectiveLevel() == logging.INFO
+        assert httpx_logger.getEffectiveLevel() == logging.WARNING
+        configure_logging(2, {})
+        assert httpx_logger.getEffectiveLevel() == logging.INFO
+        configure_logging(0, {})
+        assert not jobwise_logger.handlers and not httpx_logger.handlers
+    finally:
+        jobwise_logger.setLevel(saved[0])
+        httpx_logger.setLevel(saved[1])
 
 
 def test_verbose_logs_retries_to_stderr() -> None:

@@ -169,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging(args.verbose, os.environ)
         return _dispatch(args)
+    except BrokenPipeError:  # `jobwise list APP | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except Exception as exc:
         return report(exc, as_json)
     except KeyboardInterrupt as exc:

@@ -32,19 +32,22 @@ def log_level(verbose: int, environ: Mapping[str, str]) -> int:
 
 
 def configure_logging(verbose: int, environ: Mapping[str, str]) -> None:
-    """Send the ``jobwise`` logger to stderr; httpx's request lines only at debug level."""
+    """Send the ``jobwise`` logger to stderr at the level asked for (httpx's request lines
+    too at debug level); with nothing asked, logging is left as it is (warnings only)."""
     level = log_level(verbose, environ)
     logger = logging.getLogger("jobwise")
-    for handler in list(logger.handlers):
-        if getattr(handler, "jobwise_cli", False):
-            logger.removeHandler(handler)
+    httpx_logger = logging.getLogger("httpx")
+    for each in (logger, httpx_logger):
+        for handler in list(each.handlers):
+            if getattr(handler, "jobwise_cli", False):
+                each.removeHandler(handler)
+    if level >= logging.WARNING:
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.jobwise_cli = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False
-    httpx_logger = logging.getLogger("httpx")
-    httpx_logger.setLevel(logging.INFO if level <= logging.DEBUG else logging.WARNING)
-    if level <= logging.DEBUG and not httpx_logger.handlers:
+    if level <= logging.DEBUG:
         httpx_logger.addHandler(handler)
+        httpx_logger.setLevel(logging.INFO)
