@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from jobwise.batch import Progress as BatchProgress
+from jobwise.batch_results import Progress as BatchProgress
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
