@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import jobwise
 import pytest
-from jobwise import AsyncWriterJobs, WriterJobs
+from jobwise import AsyncBatchRun, AsyncWriterJobs, WriterJobs
+from jobwise.batch_options import BatchOptions
 from jobwise.batch_state import BatchState, StateFileError
 from jobwise_emulator import run_emulator
 
@@ -312,9 +313,10 @@ def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
 async def test_more_inputs_than_jobs_allowed_in_flight_do_not_deadlock() -> None:
     with run_emulator(latency=(0.02, 0.1), seed=18) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
-            run = jobs.run_batch("b8", products(60), concurrency=4)
-            run._engine.max_outstanding = 5  # far fewer than the inputs
-            run._engine.sweep_interval = 0.05
+            options = BatchOptions(
+                "b8", products(60), concurrency=4, max_outstanding=5, sweep_interval=0.05
+            )  # far fewer in flight than the inputs
+            run = AsyncBatchRun(jobs, options)
             indexes = sorted([item.index async for item in run])
         created = stats(server.base_url)["jobs_created"]
     assert indexes == list(range(60))

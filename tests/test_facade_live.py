@@ -132,14 +132,3 @@ async def test_async_osapi_every_method(emulator: EmulatorServer) -> None:
         await osapi.delete(job_id)
         with pytest.raises(jobwise.NotFoundError):
             await osapi.delete(job_id)
-
-
-async def test_async_pool_uses_the_cached_socket_backend(emulator: EmulatorServer) -> None:
-    from jobwise.network import _CachedSocketBackend, async_transport
-
-    transport = async_transport(httpx.Limits(max_connections=4))
-    assert isinstance(transport._pool._network_backend, _CachedSocketBackend)
-    async with httpx.AsyncClient(transport=transport, base_url=emulator.base_url) as client:
-        for _ in range(3):  # pooled connection reused: the readable check runs on it
-            answer = await client.get("/job", headers={"Authorization": f"Bearer {TOKEN}"})
-            assert answer.status_code == 200

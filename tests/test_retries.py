@@ -106,7 +106,7 @@ def test_each_call_gets_its_own_key() -> None:
 
 
 def test_post_without_key_is_not_retried_after_a_server_error() -> None:
-    from jobwise.retries import RetryTransport
+    from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
     recorder = scripted(httpx.Response(503), httpx.Response(200))
@@ -118,7 +118,7 @@ def test_post_without_key_is_not_retried_after_a_server_error() -> None:
 
 
 def test_post_without_key_is_retried_when_it_never_left() -> None:
-    from jobwise.retries import RetryTransport
+    from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
     recorder = scripted(httpx.ConnectError("refused"), httpx.Response(201))
@@ -128,7 +128,7 @@ def test_post_without_key_is_retried_when_it_never_left() -> None:
 
 
 def test_post_without_key_is_not_retried_after_a_read_error() -> None:
-    from jobwise.retries import RetryTransport
+    from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
     recorder = scripted(httpx.ReadError("reset"), httpx.Response(201))

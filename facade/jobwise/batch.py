@@ -16,17 +16,18 @@ One engine (asyncio) serves both clients: :class:`AsyncBatchRun` iterates it dir
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import queue
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from jobwise.batch_state import FINAL, BatchState, Row, StateFileError, digest
+from jobwise._api.writer import FINAL_STATUSES
+from jobwise._async.batch_protocol import AsyncBatchClient
+from jobwise.batch_options import BatchOptions
+from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
+from jobwise.batch_state import BatchState, Row, StateFileError, digest
 from jobwise.concurrency import AdaptiveLimit
 from jobwise.errors import (
     APIConnectionError,
@@ -42,57 +43,14 @@ from jobwise.errors import (
 from jobwise.models import Job, JobResult
 from jobwise.polling import status_text
 from jobwise.times import parse_time
-from jobwise.validation import check_id, check_int, normalize_inputs
-
-if TYPE_CHECKING:
-    from jobwise.writer import AsyncWriterJobs
+from jobwise.validation import InputSet, normalize_inputs
 
 SWEEP_PAGE_SIZE = 100
+# A job the list sweeps have not found in this many sweeps is retrieved on its own: the sweep
+# stops at the batch's oldest unfinished job, and a server may order or page unexpectedly.
 STRAGGLER_SWEEPS = 4
 MAX_SUBMIT_ATTEMPTS = 6
 _TRANSIENT = (RateLimitError, ServerError, APIConnectionError)
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One input's outcome: ``status`` is completed, failed or invalid (refused unsent)."""
-
-    index: int
-    inputs: dict[str, list[str]]
-    job_id: str | None
-    status: str
-    suggestion: str | None
-    error: str | None
-    retries: int
-
-
-@dataclass
-class Progress:
-    """Counts so far, for progress bars: ``done`` finished, ``failed`` of them failed."""
-
-    read: int = 0
-    completed: int = 0
-    failed: int = 0
-    invalid: int = 0
-    in_flight: int = 0
-    retries: int = 0
-    requests: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def done(self) -> int:
-        """Items with a final status."""
-        return self.completed + self.failed + self.invalid
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the run started."""
-        return time.monotonic() - self.started
-
-    @property
-    def rate(self) -> float:
-        """Items finished per second."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @dataclass
@@ -141,45 +99,27 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return group.exceptions[0]
 
 
-def _normalized(raw: object, index: int) -> tuple[dict[str, list[str]], str | None]:
+def _normalized(raw: object, index: int) -> tuple[InputSet, str | None]:
     try:
-        return {i.id: list(i.value) for i in normalize_inputs(raw, f"inputs[{index}]")}, None
+        return normalize_inputs(raw, f"inputs[{index}]"), None
     except InvalidArgumentError as exc:
-        return {"(invalid input)": [repr(raw)[:500]]}, str(exc)
+        return InputSet({"(invalid input)": [repr(raw)[:500]]}), str(exc)
 
 
 class BatchEngine:
-    """Runs one batch with an :class:`AsyncWriterJobs`; ``emit`` receives each final item."""
+    """Runs one batch on an :class:`AsyncBatchClient`; ``emit`` receives each final item."""
 
-    def __init__(
-        self,
-        jobs: AsyncWriterJobs,
-        application_id: str,
-        inputs: Iterable[Any],
-        *,
-        concurrency: int,
-        state: str | None,
-        retry_failed: int,
-        on_progress: Callable[[Progress], object] | None,
-        sweep_interval: float = 1.0,
-        max_outstanding: int = 10_000,
-    ) -> None:
+    def __init__(self, jobs: AsyncBatchClient, options: BatchOptions) -> None:
         self.jobs = jobs
-        self.application_id = check_id(application_id, "application_id")
-        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
-            raise InvalidArgumentError("inputs", "must be an iterable of input mappings")
-        self.inputs = inputs
-        self.concurrency = check_int(concurrency, "concurrency", 1, 1000)
-        self.retry_failed = check_int(retry_failed, "retry_failed", 0, 100)
-        if state is not None and (not isinstance(state, str) or not state):
-            raise InvalidArgumentError("state", "must be a file path or None")
-        self.state_path = state
-        self.on_progress = on_progress
-        self.sweep_interval = sweep_interval
-        self.max_outstanding = max_outstanding
+        self.options = options
+        self.application_id = options.application_id
+        self.concurrency = options.concurrency
+        self.retry_failed = options.retry_failed
+        self.state_path = options.state
+        self.sweep_interval = options.sweep_interval
+        self.max_outstanding = options.max_outstanding
         self.progress = Progress()
         self.outstanding: dict[str, _Track] = {}
-        self.unsent = 0
         self.resumed = 0
         self.limit = AdaptiveLimit(self.concurrency)
         self._room = asyncio.Event()
@@ -193,9 +133,9 @@ class BatchEngine:
         """Read, submit and wait until every input is final (or left pending to resume)."""
         self._emit_to = emit
         self.state = BatchState(self.state_path, self.application_id, self.jobs.base_url)
-        transport = self.jobs._session.transport
-        transport.observer = self.limit.congested
-        self._sent_before = transport.sent
+        self.progress = Progress(self.state.counts)
+        stop_hearing = self.jobs.on_congestion(self.limit.congested)
+        self._sent_before = self.jobs.requests_sent
         try:
             sends: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=self.concurrency * 4)
             async with asyncio.TaskGroup() as group:
@@ -213,8 +153,8 @@ class BatchEngine:
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
-            transport.observer = None
-            self.progress.requests = transport.sent - self._sent_before
+            stop_hearing()
+            self.progress.requests = self.jobs.requests_sent - self._sent_before
             self.state.commit(force=True)
             self._report(force=True)
 
@@ -224,7 +164,7 @@ class BatchEngine:
         state = self._state
         stored = state.count()
         count = 0
-        async for index, raw in _read_in_thread(self.inputs):
+        async for index, raw in _read_in_thread(self.options.inputs):
             count = index + 1
             inputs, problem = _normalized(raw, index)
             row = state.get(index) if index < stored else None
@@ -235,12 +175,13 @@ class BatchEngine:
                         f"state file {self.state_path} was made for another input list: "
                         f"input {index} differs; pass another state file"
                     )
-                self.resumed += row.status in FINAL
+                row.inputs = inputs  # the same input, in the one shape it is sent in
+                self.resumed += row.status in FINAL_ITEM_STATUSES
             elif problem is not None:
                 row = state.add(index, inputs, "invalid", problem)
             else:
                 row = state.add(index, inputs, "pending", None)
-            if row.status in FINAL:
+            if row.status in FINAL_ITEM_STATUSES:
                 await self._emit(row)
             elif row.status == "submitted":
                 self._track(row)
@@ -275,8 +216,10 @@ class BatchEngine:
             except (AuthenticationError, PermissionDeniedError):
                 raise
             except _TRANSIENT:
+                # The transport below has already retried this call; a second, slower layer
+                # here rides out an outage longer than one call's retry deadline.
                 self.limit.congested()
-                await self.jobs._session.sleep(min(30.0, 0.5 * 2**attempt))
+                await self.jobs.sleep(min(30.0, 0.5 * 2**attempt))
                 continue
             except APIError as exc:
                 self._state.finished(row, "failed", None, str(exc))
@@ -287,7 +230,6 @@ class BatchEngine:
             self._state.commit()
             self._track(row, created.created_at)
             return
-        self.unsent += 1
 
     def _track(self, row: Row, created: datetime | None = None) -> None:
         assert row.job_id is not None
@@ -302,10 +244,14 @@ class BatchEngine:
     async def _wait_all(self) -> None:
         """Sweep while submitting goes on, until everything submitted is final."""
         while not (self._submitted_all and not self.outstanding):
-            await self.jobs._session.sleep(self.sweep_interval)
+            await self.jobs.sleep(self.sweep_interval)
             if not self.outstanding:
                 continue
+            # Retried jobs are skipped by the sweeps: a retry keeps the job's id and creation
+            # time, so a listing may still show its earlier "failed" answer.
             fresh = [t for t in self.outstanding.values() if not t.retried]
+            # A sweep costs about as many requests as the last one read pages; when fewer jobs
+            # are out than that, retrieving each is cheaper.
             if len(self.outstanding) <= self._sweep_pages or not fresh:
                 await self._retrieve_each(list(self.outstanding.values()))
                 continue
@@ -323,7 +269,7 @@ class BatchEngine:
         dated = [t.created_at for t in fresh if t.created_at is not None]
         oldest = min(dated) if dated else None
         pages = 0
-        for status in ("completed", "failed"):
+        for status in sorted(FINAL_STATUSES):
             pager = self.jobs.list(self.application_id, status=status, page_size=SWEEP_PAGE_SIZE)
             async with self.limit:
                 async for page in pager.pages():
@@ -353,7 +299,7 @@ class BatchEngine:
                 await self._drop(track)
                 return
             track.misses = 0
-            if status_text(job) in ("completed", "failed"):
+            if status_text(job) in FINAL_STATUSES:
                 await self._finish(track, job)
 
         for start in range(0, len(tracks), self.concurrency * 4):
@@ -402,35 +348,28 @@ class BatchEngine:
         return self.state
 
     async def _emit(self, row: Row) -> None:
-        status = row.status
-        if status == "completed":
-            self.progress.completed += 1
-        elif status == "failed":
-            self.progress.failed += 1
-        else:
-            self.progress.invalid += 1
         self._report()
         result = self._emit_to(_item(row))
         if asyncio.iscoroutine(result):
             await result
 
     def _report(self, force: bool = False) -> None:
-        if self.on_progress is None:
+        if self.options.on_progress is None:
             return
         now = time.monotonic()
         if force or now - self._last_report >= 0.1:
             self._last_report = now
             self.progress.requests = self.jobs.requests_sent - self._sent_before
-            self.on_progress(self.progress)
+            self.options.on_progress(self.progress)
 
     def summary(self) -> dict[str, Any]:
         """Counts by status (this state file, all runs), retries, requests, elapsed."""
-        counts = self.state.counts() if self.state is not None and self.state.db else {}
+        counts = {status: n for status, n in self.progress.counts.items() if n}
         return {
             "counts": counts,
             "total": sum(counts.values()),
             "from_earlier_runs": self.resumed,
-            "left_pending": self.unsent + counts.get("pending", 0),
+            "left_pending": counts.get("pending", 0) + counts.get("submitted", 0),
             "retries": self.progress.retries,
             "requests": self.progress.requests,
             "elapsed": round(self.progress.elapsed, 3),
@@ -441,125 +380,3 @@ class BatchEngine:
         """Release the state file."""
         if self.state is not None:
             self.state.close()
-
-
-class AsyncBatchRun:
-    """A batch for asyncio: ``async for item in run``, then ``run.summary()``."""
-
-    def __init__(self, engine: BatchEngine) -> None:
-        self._engine = engine
-        self._summary: dict[str, Any] | None = None
-        self._started = False
-
-    async def __aiter__(self) -> AsyncIterator[BatchItem]:
-        if self._started:
-            raise RuntimeError("a batch run iterates once; call run_batch again to resume it")
-        self._started = True
-        items: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=1000)
-        task = asyncio.create_task(self._run(items))
-        try:
-            while (item := await items.get()) is not None:
-                yield item
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-
-    async def _run(self, items: asyncio.Queue[BatchItem | None]) -> None:
-        try:
-            await self._engine.run(items.put)
-        finally:
-            self._summary = self._engine.summary()
-            self._engine.close()
-            await items.put(None)
-
-    async def wait(self) -> dict[str, Any]:
-        """Run to the end without looking at items; returns the summary."""
-        async for _ in self:
-            pass
-        return self.summary()
-
-    def summary(self) -> dict[str, Any]:
-        """Counts by status, retries, requests, elapsed (after the run)."""
-        return self._summary if self._summary is not None else self._engine.summary()
-
-
-class BatchRun:
-    """A batch for synchronous code: ``for item in run``, then ``run.summary()``.
-
-    The engine runs in a background thread with its own event loop and async client.
-    """
-
-    def __init__(self, engine: BatchEngine) -> None:
-        self._engine = engine
-        self._summary: dict[str, Any] | None = None
-        self._started = False
-
-    def __iter__(self) -> Iterator[BatchItem]:
-        if self._started:
-            raise RuntimeError("a batch run iterates once; call run_batch again to resume it")
-        self._started = True
-        items: queue.Queue[BatchItem | BaseException | None] = queue.Queue(maxsize=1000)
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=self._thread, args=(items, stop), name="jobwise-batch", daemon=True
-        )
-        thread.start()
-        try:
-            while (item := items.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            while thread.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    items.get(timeout=0.05)
-            thread.join()
-
-    def _thread(
-        self, items: queue.Queue[BatchItem | BaseException | None], stop: threading.Event
-    ) -> None:
-        async def emit(item: BatchItem) -> None:
-            while not stop.is_set():
-                try:
-                    items.put_nowait(item)
-                    return
-                except queue.Full:
-                    await asyncio.sleep(0.01)
-
-        async def main() -> None:
-            engine = self._engine
-            task = asyncio.create_task(engine.run(emit))
-            try:
-                while not task.done():
-                    await asyncio.wait({task}, timeout=0.05)
-                    if stop.is_set():
-                        task.cancel()
-                if not task.cancelled():
-                    task.result()
-            finally:
-                self._summary = engine.summary()
-                engine.close()
-                await engine.jobs.aclose()
-
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # handed to the consuming thread, raised there
-            items.put(exc)
-        items.put(None)
-
-    def wait(self) -> dict[str, Any]:
-        """Run to the end without looking at items; returns the summary."""
-        for _ in self:
-            pass
-        return self.summary()
-
-    def summary(self) -> dict[str, Any]:
-        """Counts by status, retries, requests, elapsed (after the run)."""
-        if self._summary is None:
-            raise RuntimeError("the batch has not run yet: iterate it or call wait()")
-        return self._summary

@@ -26,7 +26,6 @@ from typing import Any
 from jobwise.errors import JobwiseError
 
 SCHEMA_VERSION = "1"
-FINAL = ("completed", "failed", "invalid")
 
 
 class StateFileError(JobwiseError):
@@ -101,6 +100,10 @@ class BatchState:
         except StateFileError:
             self.close()
             raise
+        self.counts: dict[str, int] = dict(
+            self.db.execute("SELECT status, count(*) FROM items GROUP BY status")
+        )
+        """Items by status, kept up to date with every change (the one count of a batch)."""
         self._dirty = 0
         self.db.execute("BEGIN")
 
@@ -145,6 +148,11 @@ class BatchState:
         self.db.execute(sql, args)
         self._dirty += 1
 
+    def _move(self, row: Row, status: str) -> None:
+        self.counts[row.status] -= 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        row.status = status
+
     def get(self, index: int) -> Row | None:
         """The record of input ``index``, if any."""
         found = self.db.execute(
@@ -160,6 +168,7 @@ class BatchState:
         """Record a new input (``pending`` with its key, or ``invalid``), before any send."""
         key = f"jobwise-{self.batch_id}-{index}"
         row = Row(index, inputs, key, status, error=error, digest=digest(inputs))
+        self.counts[status] = self.counts.get(status, 0) + 1
         self._write(
             "INSERT INTO items (idx, digest, inputs, key, status, error) VALUES (?, ?, ?, ?, ?, ?)",
             (index, row.digest, json.dumps(inputs), key, status, error),
@@ -168,7 +177,8 @@ class BatchState:
 
     def submitted(self, row: Row, job_id: str, created_at: str) -> None:
         """The job id is known."""
-        row.status, row.job_id, row.created_at = "submitted", job_id, created_at
+        self._move(row, "submitted")
+        row.job_id, row.created_at = job_id, created_at
         self._write(
             "UPDATE items SET status='submitted', job_id=?, created_at=? WHERE idx=?",
             (job_id, created_at, row.index),
@@ -176,7 +186,8 @@ class BatchState:
 
     def finished(self, row: Row, status: str, suggestion: str | None, error: str | None) -> None:
         """The final state and result."""
-        row.status, row.suggestion, row.error = status, suggestion, error
+        self._move(row, status)
+        row.suggestion, row.error = suggestion, error
         self._write(
             "UPDATE items SET status=?, suggestion=?, error=? WHERE idx=?",
             (status, suggestion, error, row.index),
@@ -186,7 +197,7 @@ class BatchState:
         """Record a retry (its key first); returns the key to send it under."""
         row.retries += 1
         row.retry_key = f"jobwise-{self.batch_id}-{row.index}-retry-{row.retries}"
-        row.status = "submitted"
+        self._move(row, "submitted")
         self._write(
             "UPDATE items SET status='submitted', retries=?, retry_key=?, error=NULL WHERE idx=?",
             (row.retries, row.retry_key, row.index),
@@ -197,10 +208,6 @@ class BatchState:
     def count(self) -> int:
         """How many inputs are recorded."""
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
-
-    def counts(self) -> dict[str, int]:
-        """Items by status."""
-        return dict(self.db.execute("SELECT status, count(*) FROM items GROUP BY status"))
 
     def rows(self) -> Iterator[Row]:
         """Every record in input order (streamed)."""

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -142,8 +141,9 @@ class Attempts:
 Outcome = httpx.Response | httpx.TransportError
 
 
-class _Retrying:
-    """What both transports share: their settings and the decision after each attempt."""
+class Retrying:
+    """What both retry transports share: settings, observers of congestion, and the decision
+    after each attempt (``observers`` are called with 429 or 503; each batch adds its own)."""
 
     def __init__(
         self,
@@ -155,125 +155,23 @@ class _Retrying:
         self.clock = clock
         self.rng = rng or random.Random()
         self.sent = 0
-        self.observer: Callable[[int], None] | None = None
+        self.observers: list[Callable[[int], None]] = []
 
-    def _attempts(self, request: httpx.Request, started: float) -> Attempts:
+    def attempts(self, request: httpx.Request, started: float) -> Attempts:
         return Attempts(self.policy, request, self.clock, self.rng, started)
 
-    def _delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
+    def delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
         """Seconds before the next attempt, or None when ``outcome`` is final."""
         if isinstance(outcome, httpx.TransportError):
             return attempts.after_error(outcome)
-        if self.observer is not None and outcome.status_code in CONGESTION:
-            self.observer(outcome.status_code)
+        if outcome.status_code in CONGESTION:
+            for observer in self.observers:
+                observer(outcome.status_code)
         return attempts.after_response(outcome)
 
 
-def _final(outcome: Outcome) -> httpx.Response:
+def final(outcome: Outcome) -> httpx.Response:
+    """The last outcome as the answer, or its error raised."""
     if isinstance(outcome, httpx.TransportError):
         raise outcome
     return outcome
-
-
-class RetryTransport(_Retrying, httpx.BaseTransport):
-    """Wraps a transport; re-sends what :class:`Attempts` says may be re-sent."""
-
-    def __init__(
-        self,
-        inner: httpx.BaseTransport,
-        policy: RetryPolicy,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(policy, clock, rng)
-        self.inner = inner
-        self.sleep = sleep
-
-    def _send(self, request: httpx.Request) -> Outcome:
-        self.sent += 1
-        try:
-            return self.inner.handle_request(request)
-        except httpx.TransportError as exc:
-            return exc
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        started = self.clock()
-        outcome = self._send(request)
-        if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
-            return outcome  # the common case: no retry bookkeeping at all
-        attempts = self._attempts(request, started)
-        while (delay := self._delay(attempts, outcome)) is not None:
-            if isinstance(outcome, httpx.Response):
-                outcome.close()
-            self.sleep(delay)
-            outcome = self._send(request)
-        return _final(outcome)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncRetryTransport(_Retrying, httpx.AsyncBaseTransport):
-    """The async twin of :class:`RetryTransport`."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        policy: RetryPolicy,
-        sleep: Callable[[float], Awaitable[None]],
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(policy, clock, rng)
-        self.inner = inner
-        self.sleep = sleep
-
-    async def _send(self, request: httpx.Request) -> Outcome:
-        self.sent += 1
-        try:
-            return await self.inner.handle_async_request(request)
-        except httpx.TransportError as exc:
-            return exc
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        started = self.clock()
-        outcome = await self._send(request)
-        if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
-            return outcome
-        attempts = self._attempts(request, started)
-        while (delay := self._delay(attempts, outcome)) is not None:
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await self.sleep(delay)
-            outcome = await self._send(request)
-        return _final(outcome)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class ViaClient(httpx.BaseTransport):
-    """A transport that sends through a caller's httpx.Client (its proxies, TLS, hooks)."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.client.send(request, stream=True)
-
-    def close(self) -> None:
-        """The caller owns the client: leave it open."""
-
-
-class AsyncViaClient(httpx.AsyncBaseTransport):
-    """A transport that sends through a caller's httpx.AsyncClient."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request, stream=True)
-
-    async def aclose(self) -> None:
-        """The caller owns the client: leave it open."""

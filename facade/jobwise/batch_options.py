@@ -1,0 +1,54 @@
+"""What one batch run was asked to do, checked before anything is read or sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from jobwise.batch_results import Progress
+from jobwise.errors import InvalidArgumentError
+from jobwise.validation import check_id, check_int
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """A batch's checked arguments (see ``run_batch``)."""
+
+    application_id: str
+    inputs: Iterable[Any]
+    concurrency: int = 16
+    state: str | None = None
+    retry_failed: int = 0
+    on_progress: Callable[[Progress], object] | None = None
+    sweep_interval: float = 1.0
+    """Seconds between list sweeps."""
+    max_outstanding: int = 10_000
+    """Jobs waited for at once; reading pauses beyond it (memory stays flat)."""
+
+    @classmethod
+    def checked(
+        cls,
+        application_id: object,
+        inputs: object,
+        *,
+        concurrency: object,
+        state: object,
+        retry_failed: object,
+        on_progress: Callable[[Progress], object] | None,
+    ) -> BatchOptions:
+        """The options, or InvalidArgumentError naming the first bad one."""
+        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
+            raise InvalidArgumentError("inputs", "must be an iterable of input mappings")
+        if state is not None and (not isinstance(state, str) or not state):
+            raise InvalidArgumentError("state", "must be a file path or None")
+        if on_progress is not None and not callable(on_progress):
+            raise InvalidArgumentError("on_progress", "must be callable or None")
+        return cls(
+            check_id(application_id, "application_id"),
+            inputs,
+            check_int(concurrency, "concurrency", 1, 1000),
+            state,
+            check_int(retry_failed, "retry_failed", 0, 100),
+            on_progress,
+        )
