@@ -72,6 +72,8 @@ def result_line(row: Row) -> dict[str, Any]:
         line["suggestion"] = row.suggestion
     else:
         line["error"] = row.error if row.status != "pending" else "not finished: run again"
+    if row.candidates:
+        line["candidates"] = row.candidates
     line["inputs"] = row.inputs
     return line
 

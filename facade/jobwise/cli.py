@@ -26,6 +26,10 @@ environment: WRITER_API_KEY, WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN
 """
 
 
+EXIT_NEEDS_DECISION = 7
+"""Some items are ambiguous or timed out: decide, or run again (see the README)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors on one line and a pointer to ``--help``."""
 
@@ -130,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds one HTTP attempt may take (default 60)",
     )
+    batch.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="S",
+        help="seconds the batch may run; then unfinished items end timed_out (default: none)",
+    )
+    batch.add_argument(
+        "--resend-ambiguous",
+        action="store_true",
+        help="send ambiguous items of an earlier run again (each may duplicate a job)",
+    )
+    batch.add_argument(
+        "--no-adopt",
+        action="store_true",
+        help="never adopt the one job a lost create may have made: mark it ambiguous",
+    )
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     _writer_options(batch)
 
@@ -224,6 +244,9 @@ def _batch(args: argparse.Namespace) -> int:
             state=state_path,
             retry_failed=args.retry_failed,
             on_progress=on_progress,
+            deadline=args.timeout,
+            resend_ambiguous=args.resend_ambiguous,
+            adopt=not args.no_adopt,
         )
         summary = run.wait()
     state = BatchState(state_path, args.app_id, jobs.base_url)
@@ -238,7 +261,9 @@ def _batch(args: argparse.Namespace) -> int:
     unfinished = summary["total"] - summary["counts"].get("completed", 0)
     if unfinished:
         err.print(f"[red]{unfinished} of {summary['total']} inputs did not complete[/]")
-    return 1 if unfinished else 0
+    if summary["counts"].get("failed") or summary["counts"].get("invalid"):
+        return 1
+    return EXIT_NEEDS_DECISION if summary["needs_decision"] else 0
 
 
 def _writer(args: argparse.Namespace) -> int:
