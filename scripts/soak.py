@@ -47,6 +47,10 @@ def start_emulator(seed: int) -> tuple[subprocess.Popen[str], str]:
         str(CLIENT_TIMEOUT + 1),
         "--seed",
         str(seed),
+        # The server kind that honours Idempotency-Key (it echoes the key); a soak against one
+        # that ignores it is issue 12's next step.
+        "--idempotency",
+        "honour",
     )
 
 
@@ -78,6 +82,7 @@ def soak(jobs: int, kills: int, seed: int, deadline: float) -> dict[str, Any]:
         str(CLIENT_TIMEOUT),
         "--quiet",
         "--json",
+        "--resend-ambiguous",  # re-sent under the same key: the server replays, no duplicate
     ]
     started = time.monotonic()
     runs, killed = 0, 0

@@ -100,6 +100,20 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         help="delay of a slow answer (default 5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    parser.add_argument(
+        "--idempotency",
+        choices=("ignore", "honour"),
+        default="ignore",
+        help="Idempotency-Key: ignore it, as Writer and osapi are known to (default), or "
+        "honour it: replay a keyed POST's first answer and echo the key on every answer",
+    )
+    parser.add_argument(
+        "--hold-create",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="hold each create's answer S seconds after its job is stored (default 0)",
+    )
     return parser
 
 
@@ -119,6 +133,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m jobwise_emula
             slow_rate=args.slow_rate,
             slow_seconds=args.slow_seconds,
             seed=args.seed,
+            idempotency=args.idempotency,
+            hold_create=args.hold_create,
         )
         server = EmulatorServer(config, args.host, args.port)
     except (ValueError, OSError) as exc:

@@ -32,6 +32,7 @@ from jobwise.errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    ServerUnavailableError,
     UnprocessableEntityError,
     WaitTimeoutError,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "ServerUnavailableError",
     "StateFileError",
     "SyncPager",
     "UnprocessableEntityError",

@@ -44,6 +44,11 @@ class ThreadedClient:
         """The client's HTTP attempts so far."""
         return self._client.requests_sent
 
+    @property
+    def keys_trusted(self) -> bool:
+        """Whether the client's server honours Idempotency-Key."""
+        return self._client.keys_trusted
+
     async def create(
         self, application_id: str, inputs: Inputs, *, idempotency_key: str | None = None
     ) -> JobCreated:

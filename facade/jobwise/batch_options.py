@@ -8,7 +8,7 @@ from typing import Any
 
 from jobwise.batch_results import Progress
 from jobwise.errors import InvalidArgumentError
-from jobwise.validation import check_id, check_int
+from jobwise.validation import check_id, check_int, check_seconds
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,17 @@ class BatchOptions:
     state: str | None = None
     retry_failed: int = 0
     on_progress: Callable[[Progress], object] | None = None
+    deadline: float | None = None
+    """Seconds the batch may run; then unfinished items end ``timed_out`` (None: no limit)."""
+    resend_ambiguous: bool = False
+    """Send ``ambiguous`` items of an earlier run again (each may make a duplicate job)."""
+    adopt: bool = True
+    """Settle a lost create by adopting the one job the server shows for it (see the README:
+    it assumes no other client creates jobs in the application meanwhile)."""
+    settle: float = 2.0
+    """Seconds to let the server show a job before a lost create is reconciled."""
+    stall_timeout: float = 60.0
+    """Seconds without any usable answer after which the batch stops with one line."""
     sweep_interval: float = 1.0
     """Seconds between list sweeps."""
     max_outstanding: int = 10_000
@@ -36,6 +47,10 @@ class BatchOptions:
         state: object,
         retry_failed: object,
         on_progress: Callable[[Progress], object] | None,
+        deadline: object = None,
+        resend_ambiguous: object = False,
+        adopt: object = True,
+        stall_timeout: object = 60.0,
     ) -> BatchOptions:
         """The options, or InvalidArgumentError naming the first bad one."""
         if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
@@ -44,6 +59,9 @@ class BatchOptions:
             raise InvalidArgumentError("state", "must be a file path or None")
         if on_progress is not None and not callable(on_progress):
             raise InvalidArgumentError("on_progress", "must be callable or None")
+        for name, flag in (("resend_ambiguous", resend_ambiguous), ("adopt", adopt)):
+            if not isinstance(flag, bool):
+                raise InvalidArgumentError(name, f"must be True or False; got {flag!r}")
         return cls(
             check_id(application_id, "application_id"),
             inputs,
@@ -51,4 +69,8 @@ class BatchOptions:
             state,
             check_int(retry_failed, "retry_failed", 0, 100),
             on_progress,
+            None if deadline is None else check_seconds(deadline, "deadline"),
+            bool(resend_ambiguous),
+            bool(adopt),
+            stall_timeout=check_seconds(stall_timeout, "stall_timeout"),
         )

@@ -8,11 +8,17 @@ from dataclasses import dataclass, field
 
 FINAL_ITEM_STATUSES = ("completed", "failed", "invalid")
 """Item statuses after which an input is never sent again."""
+OUTCOMES = (*FINAL_ITEM_STATUSES, "ambiguous", "timed_out")
+"""What an item can end a run with. ``ambiguous``: a lost create could be one of several jobs
+(``BatchItem.candidates``); decide, or re-run with ``resend_ambiguous=True`` (it may duplicate).
+``timed_out``: the batch's deadline came first; a later run resumes it (its job id is kept)."""
+NEEDS_DECISION = ("ambiguous", "timed_out")
 
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One input's outcome: ``status`` is completed, failed or invalid (refused unsent)."""
+    """One input's outcome: ``status`` is completed, failed, invalid (refused unsent),
+    ambiguous (``candidates`` are the jobs it could be) or timed_out (see :data:`OUTCOMES`)."""
 
     index: int
     inputs: dict[str, list[str]]
@@ -21,6 +27,7 @@ class BatchItem:
     suggestion: str | None
     error: str | None
     retries: int
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass
@@ -52,8 +59,8 @@ class Progress:
 
     @property
     def done(self) -> int:
-        """Items with a final status."""
-        return sum(self.counts.get(status, 0) for status in FINAL_ITEM_STATUSES)
+        """Items with an outcome (see :data:`OUTCOMES`)."""
+        return sum(self.counts.get(status, 0) for status in OUTCOMES)
 
     @property
     def elapsed(self) -> float:

@@ -24,13 +24,12 @@ from jobwise.cli_inputs import InputFile, count_inputs, file_format, is_stream
 from jobwise.cli_paths import check_batch_paths
 from jobwise.cli_results import ResultSpool, write_results
 
-DECISION_STATUSES = ("ambiguous", "timed_out")
-"""Item statuses that need the user's decision (issue 12); they exit 7, not 1."""
-
 
 def _exit_code(summary: dict[str, Any]) -> int:
+    """7 when some items are ambiguous or timed out (the user decides), else 1 when some did
+    not complete."""
     counts: dict[str, int] = summary["counts"]
-    if any(counts.get(status) for status in DECISION_STATUSES):
+    if summary["needs_decision"]:
         return NEEDS_DECISION
     return JOB_FAILED if summary["total"] - counts.get("completed", 0) else OK
 
@@ -65,6 +64,9 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 state=state_path,
                 retry_failed=args.retry_failed,
+                deadline=args.timeout,
+                resend_ambiguous=args.resend_ambiguous,
+                adopt=not args.no_adopt,
                 on_progress=lambda progress: shown and shown[0](progress),
             )
             try:

@@ -264,6 +264,22 @@ class Parsers:
             metavar="S",
             help="seconds one HTTP attempt may take",
         )
+        batch.add_argument(
+            "--timeout",
+            type=_seconds,
+            metavar="S",
+            help="seconds the batch may run; then unfinished items end timed_out (default: none)",
+        )
+        batch.add_argument(
+            "--resend-ambiguous",
+            action="store_true",
+            help="send ambiguous items of an earlier run again (each may duplicate a job)",
+        )
+        batch.add_argument(
+            "--no-adopt",
+            action="store_true",
+            help="never adopt the one job a lost create may have made: mark it ambiguous",
+        )
         batch.add_argument("--quiet", action="store_true", help="no progress bar")
         _common(batch, "writer")
 

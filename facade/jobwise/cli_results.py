@@ -42,6 +42,7 @@ class Result:
     suggestion: str | None
     error: str | None
     inputs: Any
+    candidates: list[str]
 
 
 class ResultSpool:
@@ -57,7 +58,7 @@ class ResultSpool:
             CREATE TABLE inputs (idx INTEGER PRIMARY KEY, line INTEGER, cells TEXT, raw TEXT);
             CREATE TABLE results (
                 idx INTEGER PRIMARY KEY, status TEXT, job_id TEXT, suggestion TEXT,
-                error TEXT, inputs TEXT
+                error TEXT, inputs TEXT, candidates TEXT
             );
             """
         )
@@ -80,7 +81,7 @@ class ResultSpool:
         """Record a finished :class:`jobwise.batch.BatchItem`."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.index,
                     item.status,
@@ -88,6 +89,7 @@ class ResultSpool:
                     item.suggestion,
                     item.error,
                     _dumps(item.inputs),
+                    _dumps(list(item.candidates)),
                 ),
             )
             self.finished += 1
@@ -96,9 +98,10 @@ class ResultSpool:
         """Every input read, in order, with its result (or why it has none)."""
         cursor = self._db.execute(
             "SELECT inputs.idx, line, cells, raw, status, job_id, suggestion, error, "
-            "results.inputs FROM inputs LEFT JOIN results USING (idx) ORDER BY inputs.idx"
+            "results.inputs, candidates FROM inputs LEFT JOIN results USING (idx) "
+            "ORDER BY inputs.idx"
         )
-        for idx, line, cells, raw, status, job_id, suggestion, error, inputs in cursor:
+        for idx, line, cells, raw, status, job_id, suggestion, error, inputs, candidates in cursor:
             if status is None:
                 status, error = "pending", INTERRUPTED if interrupted else UNFINISHED
             yield Result(
@@ -110,6 +113,7 @@ class ResultSpool:
                 suggestion,
                 error,
                 json.loads(inputs if inputs is not None else raw),
+                json.loads(candidates) if candidates else [],
             )
 
     def close(self) -> None:
@@ -143,6 +147,8 @@ def _json_line(result: Result) -> str:
         line["suggestion"] = result.suggestion
     else:
         line["error"] = result.error
+    if result.candidates:  # an ambiguous item: the jobs its lost create may have made
+        line["candidates"] = result.candidates
     line["inputs"] = result.inputs
     return json.dumps(line, ensure_ascii=False) + "\n"
 
@@ -166,11 +172,17 @@ def _write(handle: IO[str], path: str, columns: list[str], results: Iterable[Res
                 result.status,
                 result.job_id or "",
                 result.suggestion or "",
-                result.error or "",
+                _csv_error(result),
             ]
         )
         count += 1
     return count
+
+
+def _csv_error(result: Result) -> str:
+    if not result.candidates:
+        return result.error or ""
+    return f"{result.error or 'ambiguous'} (candidates: {' '.join(result.candidates)})"
 
 
 def write_results(path: str, columns: list[str], results: Iterable[Result]) -> int:

@@ -16,7 +16,7 @@ from jobwise.errors import (
     InvalidResponseError,
     error_for,
 )
-from jobwise.retries import RetryPolicy, parse_retry_after
+from jobwise.retries import IDEMPOTENCY_MODES, NEVER_SENT, RetryPolicy, parse_retry_after
 from jobwise.settings import Settings
 
 T = TypeVar("T")
@@ -41,6 +41,15 @@ def retry_policy_of(max_retries: int, retry_policy: RetryPolicy | None) -> Retry
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidArgumentError("max_retries", f"must be an integer >= 0; got {max_retries!r}")
     return RetryPolicy(max_retries=max_retries)
+
+
+def idempotency_mode(value: object) -> str:
+    """A checked ``idempotency`` option."""
+    if value not in IDEMPOTENCY_MODES:
+        raise InvalidArgumentError(
+            "idempotency", f"must be one of {', '.join(IDEMPOTENCY_MODES)}; got {value!r}"
+        )
+    return str(value)
 
 
 def check_timeout(value: Timeout) -> httpx.Timeout:
@@ -86,9 +95,10 @@ def connection_error(exc: httpx.TransportError) -> Exception:
     except RuntimeError:
         request = None
     where = f"{request.method} {request.url.copy_with(query=None)}" if request else "request"
+    arrived = not isinstance(exc, NEVER_SENT)
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"{where} timed out ({type(exc).__name__})")
-    return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}")
+        return APITimeoutError(f"{where} timed out ({type(exc).__name__})", arrived)
+    return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", arrived)
 
 
 def inner_transport(http_client: Any, transport: Any, via: Any, default: Any) -> Any:

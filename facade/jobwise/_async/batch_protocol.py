@@ -23,6 +23,9 @@ class AsyncBatchClient(Protocol):
     @property
     def requests_sent(self) -> int: ...
 
+    @property
+    def keys_trusted(self) -> bool: ...
+
     async def create(
         self, application_id: str, inputs: Inputs, *, idempotency_key: str | None = None
     ) -> JobCreated: ...

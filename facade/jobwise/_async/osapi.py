@@ -53,6 +53,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
         allow_insecure: bool = False,
+        idempotency: str = "auto",
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -63,6 +64,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
             max_retries,
             retry_policy,
             poll_policy,
+            idempotency,
             http_client,
             transport,
             sleep,

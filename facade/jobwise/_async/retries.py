@@ -30,9 +30,12 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
     async def _send(self, request: httpx.Request) -> Outcome:
         self.sent += 1
         try:
-            return await self.inner.handle_async_request(request)
+            response = await self.inner.handle_async_request(request)
         except httpx.TransportError as exc:
             return exc
+        if not self.keys_trusted and request.method == "POST":
+            self.heard(request, response)
+        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         started = self.clock()

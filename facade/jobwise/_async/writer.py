@@ -41,8 +41,11 @@ class AsyncWriterJobs(AsyncAPIClient):
     ``timeout`` bounds each HTTP attempt; ``max_retries`` (or ``retry_policy``) the retries below
     every call (see :mod:`jobwise.retries`); ``poll_policy`` the pauses of ``wait``. The retries
     send through ``http_client`` (your httpx client: its proxies, TLS, hooks) or ``transport``
-    (e.g. ``httpx.MockTransport``), else a pooled connection. ``sleep`` and ``clock`` replace
-    the client's sleeping and ``time.monotonic`` (tests replay instantly).
+    (e.g. ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
+    Idempotency-Key only once the server echoes it (Writer is not known to honour keys), so a
+    create that may have been stored is never re-sent blindly; ``"server"`` says it honours
+    them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic`` (tests
+    replay instantly).
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class AsyncWriterJobs(AsyncAPIClient):
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
         allow_insecure: bool = False,
+        idempotency: str = "auto",
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -67,6 +71,7 @@ class AsyncWriterJobs(AsyncAPIClient):
             max_retries,
             retry_policy,
             poll_policy,
+            idempotency,
             http_client,
             transport,
             sleep,
@@ -182,13 +187,22 @@ class AsyncWriterJobs(AsyncAPIClient):
         state: str | None = None,
         retry_failed: int = 0,
         on_progress: Callable[[Progress], object] | None = None,
+        deadline: float | None = None,
+        resend_ambiguous: bool = False,
+        adopt: bool = True,
+        stall_timeout: float = 60.0,
     ) -> AsyncBatchRun:
-        """Submit every input, wait for every job, and yield each result once, as they finish.
+        """Submit every input, wait for every job, and yield each input's outcome once.
 
         ``state`` is a SQLite file: run the same call again after a crash and it resumes,
-        sending nothing twice (None: a temporary file, removed at the end; no resume). The batch
-        runs on this client as it is (its http_client or transport, sleep and clock). See
-        :mod:`jobwise.batch`.
+        sending nothing twice (None: a temporary file, removed at the end; no resume). Items end
+        completed, failed, invalid, ambiguous (a lost create that could be one of several jobs;
+        ``resend_ambiguous=True`` on a later run sends them again, which may duplicate) or
+        timed_out (after ``deadline`` seconds; a later run resumes them). ``adopt=False`` never
+        adopts the one job a lost create may have made (see :mod:`jobwise.batch`). A server that
+        gives no usable answer for ``stall_timeout`` seconds stops the run with
+        ServerUnavailableError. The batch runs on this client as it is (its http_client or
+        transport, sleep and clock).
 
         >>> run = jobs.run_batch("app-id", ({"Product": name} for name in names),
         ...                      state="run.sqlite", retry_failed=1)
@@ -203,5 +217,9 @@ class AsyncWriterJobs(AsyncAPIClient):
             state=state,
             retry_failed=retry_failed,
             on_progress=on_progress,
+            deadline=deadline,
+            resend_ambiguous=resend_ambiguous,
+            adopt=adopt,
+            stall_timeout=stall_timeout,
         )
         return AsyncBatchRun(self, options)

@@ -24,6 +24,9 @@ class BatchClient(Protocol):
     @property
     def requests_sent(self) -> int: ...
 
+    @property
+    def keys_trusted(self) -> bool: ...
+
     def create(
         self, application_id: str, inputs: Inputs, *, idempotency_key: str | None = None
     ) -> JobCreated: ...

@@ -21,6 +21,7 @@ from jobwise.http import (
     check,
     check_timeout,
     connection_error,
+    idempotency_mode,
     inner_transport,
     parse,
     retry_policy_of,
@@ -90,6 +91,7 @@ class SyncAPIClient:
         max_retries: int,
         retry_policy: RetryPolicy | None,
         poll_policy: PollPolicy | None,
+        idempotency: str,
         http_client: httpx.Client | None,
         transport: httpx.BaseTransport | None,
         sleep: Callable[[float], None] | None,
@@ -107,6 +109,7 @@ class SyncAPIClient:
             sleep=sleep,
             clock=clock,
         )
+        self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"
 
     def _watch(
         self,
@@ -134,6 +137,11 @@ class SyncAPIClient:
     def requests_sent(self) -> int:
         """HTTP attempts sent so far, retries included."""
         return self._connection.transport.sent
+
+    @property
+    def keys_trusted(self) -> bool:
+        """Whether POSTs may be re-sent under their Idempotency-Key (the server honours it)."""
+        return self._connection.transport.keys_trusted
 
     def sleep(self, seconds: float) -> None:
         """Pause with the client's ``sleep`` (injected in tests)."""

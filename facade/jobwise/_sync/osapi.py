@@ -54,6 +54,7 @@ class OsapiJobs(SyncAPIClient):
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
         allow_insecure: bool = False,
+        idempotency: str = "auto",
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -64,6 +65,7 @@ class OsapiJobs(SyncAPIClient):
             max_retries,
             retry_policy,
             poll_policy,
+            idempotency,
             http_client,
             transport,
             sleep,

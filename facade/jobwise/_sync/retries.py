@@ -31,9 +31,12 @@ class RetryTransport(Retrying, httpx.BaseTransport):
     def _send(self, request: httpx.Request) -> Outcome:
         self.sent += 1
         try:
-            return self.inner.handle_request(request)
+            response = self.inner.handle_request(request)
         except httpx.TransportError as exc:
             return exc
+        if not self.keys_trusted and request.method == "POST":
+            self.heard(request, response)
+        return response
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         started = self.clock()
