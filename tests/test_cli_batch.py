@@ -338,3 +338,26 @@ def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path) -> None:
     found = results(out)
     assert found and all(r["status"] == "pending" for r in found)
     assert all("interrupted" in r["error"] for r in found)
+
+
+def test_a_stuck_job_ends_timed_out_under_timeout_and_exits_7(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    names = tmp_path / "in.txt"
+    names.write_text("stuck forever\nfine\n")
+    out = tmp_path / "out.jsonl"
+    done = batch(server, names, out, "--timeout", "2", "--idempotency", "server", "--quiet")
+    assert done.returncode == 7, done.stderr
+    statuses = [(r["status"], bool(r["job_id"])) for r in results(out)]
+    assert statuses == [("timed_out", True), ("completed", True)]
+
+
+def test_an_unknown_idempotency_mode_is_refused_before_any_request(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    names = tmp_path / "in.txt"
+    names.write_text("one\n")
+    line = refused(
+        server, names, tmp_path / "out.jsonl", "--idempotency", "always", words=("--idempotency",)
+    )
+    assert "server" in line

@@ -190,6 +190,36 @@ class BatchState:
                 )
         return str(meta["batch_id"])
 
+    @property
+    def keys_honoured(self) -> bool:
+        """Whether this batch's server has shown that it honours Idempotency-Key."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'keys_honoured'").fetchone()
+        return found is not None
+
+    def note_keys_honoured(self) -> None:
+        """Remember that the server honours Idempotency-Key: a later run re-sends its killed
+        creates under their keys instead of reconciling them."""
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('keys_honoured', '1')")
+        self.commit(force=True)
+
+    def clock_bounds(self) -> tuple[float, float, float] | None:
+        """The bounds of (server clock - client clock) and the timestamp margin that the run
+        which last wrote this file learned; they hold for that run's sends."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'clock_bounds'").fetchone()
+        if found is None:
+            return None
+        low, high, margin = json.loads(found[0])
+        return float(low), float(high), float(margin)
+
+    def save_clock_bounds(self, bounds: tuple[float, float, float] | None) -> None:
+        """Record this run's clock bounds (``None``: this run has learned none yet)."""
+        if bounds is None:
+            self.db.execute("DELETE FROM meta WHERE key = 'clock_bounds'")
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('clock_bounds', ?)", (json.dumps(bounds),)
+            )
+
     def commit(self, force: bool = False) -> None:
         """Make recorded changes durable (every 200 changes, or when forced)."""
         if force or self._dirty >= 200:
@@ -259,11 +289,12 @@ class BatchState:
         )
         self.commit(force=True)
 
-    def ambiguous(self, row: Row, candidates: list[str]) -> None:
+    def ambiguous(self, row: Row, candidates: list[str], killed: bool) -> None:
         """A lost create that could be any of ``candidates``: a person decides."""
         row.candidates = candidates
+        lost = "was in flight when an earlier run stopped" if killed else "answer was lost"
         row.error = (
-            "the create's answer was lost and the server shows "
+            f"the create {lost}, and the server shows "
             f"{len(candidates)} job(s) that could be it: {', '.join(candidates)}"
         )
         self._write(row, "ambiguous", "candidates=?, error=?", (json.dumps(candidates), row.error))
