@@ -46,25 +46,31 @@ class EmulatorRefused(RuntimeError):
     """The emulator does not know an option (a scenario that needs a newer emulator)."""
 
 
-def _worker_jobwise(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
-    from jobwise import WriterJobs
+def _jobwise(
+    url: str, app: str, jobs: int, concurrency: int, transport: httpx.AsyncBaseTransport | None
+) -> dict[str, int]:
+    from jobwise import AsyncWriterJobs
 
-    client = WriterJobs(TOKEN, url)
-    inputs = ({"Product": f"product {n}"} for n in range(jobs))
-    statuses: dict[str, int] = {}
-    for item in client.run_batch(app, inputs, concurrency=concurrency):
-        statuses[item.status] = statuses.get(item.status, 0) + 1
-    return statuses
+    async def main() -> dict[str, int]:
+        statuses: dict[str, int] = {}
+        async with AsyncWriterJobs(TOKEN, url, transport=transport) as client:
+            inputs = ({"Product": f"product {n}"} for n in range(jobs))
+            async for item in client.run_batch(app, inputs, concurrency=concurrency):
+                statuses[item.status] = statuses.get(item.status, 0) + 1
+        return statuses
+
+    return asyncio.run(main())
+
+
+def _worker_jobwise(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+    """The async client's default transport: httpx-aiohttp's when installed."""
+    return _jobwise(url, app, jobs, concurrency, None)
 
 
 def _worker_jobwise_httpx(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
-    import jobwise.session
+    from jobwise.http import LIMITS
 
-    def httpx_pool(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(limits=limits)
-
-    jobwise.session.async_transport = httpx_pool  # type: ignore[assignment]
-    return _worker_jobwise(url, app, jobs, concurrency)
+    return _jobwise(url, app, jobs, concurrency, httpx.AsyncHTTPTransport(limits=LIMITS))
 
 
 def _sdk(url: str, aiohttp: bool) -> Any:

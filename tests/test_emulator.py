@@ -140,20 +140,47 @@ def test_osapi_lifecycle_list_get_retry_delete(http: httpx.Client) -> None:
     assert http.get("/job/not-a-uuid").status_code == 400
 
 
-def test_idempotency_key_returns_the_original_and_refuses_another_body(
-    http: httpx.Client,
-) -> None:
+def test_idempotency_key_is_ignored_by_default_as_real_servers_do(http: httpx.Client) -> None:
     before = http.get("/_emulator/stats").json()
-    headers = {"Idempotency-Key": "key-1"}
+    headers = {"Idempotency-Key": "key-ignored"}
     first = http.post("/v1/applications/app-i/jobs", json=inputs("a"), headers=headers)
     second = http.post("/v1/applications/app-i/jobs", json=inputs("a"), headers=headers)
-    other = http.post("/v1/applications/app-i/jobs", json=inputs("b"), headers=headers)
-    assert first.json() == second.json()
-    assert other.status_code == 422 and is_writer_error(other.json())
-    after = http.get("/_emulator/stats").json()
-    assert after["jobs_created"] - before["jobs_created"] == 1
-    assert after["duplicates_prevented"] - before["duplicates_prevented"] == 1
+    assert first.json()["id"] != second.json()["id"]
+    assert "idempotency-key" not in first.headers
+    assert http.get("/_emulator/stats").json()["jobs_created"] - before["jobs_created"] == 2
+
+
+def test_honour_mode_replays_the_first_answer_and_echoes_the_key() -> None:
+    with (
+        run_emulator(latency=(0, 0), idempotency="honour") as server,
+        httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer t"}) as http,
+    ):
+        headers = {"Idempotency-Key": "key-1"}
+        first = http.post("/v1/applications/app-i/jobs", json=inputs("a"), headers=headers)
+        second = http.post("/v1/applications/app-i/jobs", json=inputs("a"), headers=headers)
+        other = http.post("/v1/applications/app-i/jobs", json=inputs("b"), headers=headers)
+        assert first.json() == second.json()
+        assert {r.headers["idempotency-key"] for r in (first, second, other)} == {"key-1"}
+        assert other.status_code == 422 and is_writer_error(other.json())
+        after = http.get("/_emulator/stats").json()
+    assert after["jobs_created"] == 1
+    assert after["duplicates_prevented"] == 1
     assert after["requests"]["POST /v1/applications/{application_id}/jobs"]["422"] >= 1
+
+
+def test_stuck_and_garbage_inputs_and_a_held_create() -> None:
+    with (
+        run_emulator(latency=(0, 0), hold_create=0.3) as server,
+        httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer t"}) as http,
+    ):
+        started = time.monotonic()
+        stuck = http.post("/v1/applications/app-s/jobs", json=inputs("stuck forever")).json()
+        assert time.monotonic() - started >= 0.3  # stored, then the answer held
+        garbage = http.post("/v1/applications/app-s/jobs", json=inputs("garbage")).json()
+        time.sleep(0.1)
+        assert http.get(f"/v1/applications/jobs/{stuck['id']}").json()["status"] == "in_progress"
+        page = http.get(f"/v1/applications/jobs/{garbage['id']}")
+        assert page.status_code == 200 and page.text.startswith("<html>")
 
 
 def test_api_key_option_answers_401_in_each_shape() -> None:

@@ -72,10 +72,12 @@ def test_writer_wrong_key_is_authentication_error(emulator: EmulatorServer) -> N
 def test_create_retried_after_reset_makes_one_job() -> None:
     from jobwise_emulator import run_emulator
 
-    with run_emulator(reset_rate=0.5, latency=(0, 0), seed=5) as server:
+    # A server that honours Idempotency-Key, and a client told so: a lost create is re-sent.
+    with run_emulator(reset_rate=0.5, latency=(0, 0), seed=5, idempotency="honour") as server:
         with WriterJobs(
             TOKEN,
             server.base_url,
+            idempotency="server",
             retry_policy=jobwise.RetryPolicy(
                 max_retries=20, initial_backoff=0.001, max_backoff=0.01
             ),

@@ -138,3 +138,40 @@ def test_osapi_under_api_prefix_keeps_the_prefix() -> None:
     jobs = OsapiJobs("http://127.0.0.1:8080/api", SECRET, http_client=recorder.sync_client())
     assert list(jobs.list()) == []
     assert recorder.requests[0].url.path == "/api/job"
+
+
+def test_rate_limit_from_argument_or_writer_rpm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WRITER_RPM", "200")
+    assert WriterJobs(SECRET).rate_limit == 200
+    assert WriterJobs(SECRET, rate_limit=50).rate_limit == 50  # the argument wins
+    monkeypatch.delenv("WRITER_RPM")
+    assert AsyncWriterJobs(SECRET).rate_limit is None  # learned from the server, if it tells
+    assert OsapiJobs("http://127.0.0.1:8080", SECRET, rate_limit=120).rate_limit == 120
+
+
+@pytest.mark.parametrize(
+    ("rpm", "env", "named"),
+    [
+        (0, None, "rate_limit"),
+        (True, None, "rate_limit"),
+        (None, "fast", "WRITER_RPM"),
+        (None, "-3", "WRITER_RPM"),
+        (None, "inf", "WRITER_RPM"),
+    ],
+)
+def test_bad_rate_limit_is_refused_up_front(
+    monkeypatch: pytest.MonkeyPatch, rpm: object, env: str | None, named: str
+) -> None:
+    if env is None:
+        monkeypatch.delenv("WRITER_RPM", raising=False)
+    else:
+        monkeypatch.setenv("WRITER_RPM", env)
+    with pytest.raises(jobwise.InvalidArgumentError, match=named):
+        WriterJobs(SECRET, rate_limit=rpm)  # type: ignore[arg-type]
+
+
+def test_a_batch_refuses_a_bad_rate_limit_before_sending() -> None:
+    with WriterJobs(SECRET, transport=httpx.MockTransport(lambda _: httpx.Response(500))) as jobs:
+        with pytest.raises(jobwise.InvalidArgumentError, match="rate_limit"):
+            jobs.run_batch("app", [{"a": "b"}], rate_limit=-1)
+        assert jobs.requests_sent == 0

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 from jobwise import transports
-from jobwise.retries import AsyncRetryTransport, RetryPolicy
+from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
+from jobwise._sync.retries import ViaClient
+from jobwise.retries import RetryPolicy
 from jobwise.transports import AiohttpTransport, default_async_transport
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -179,8 +181,6 @@ def test_other_errors_are_left_alone() -> None:
 
 
 def test_via_client_uses_the_callers_mounts_and_hooks() -> None:
-    from jobwise.retries import ViaClient
-
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -200,8 +200,6 @@ def test_via_client_uses_the_callers_mounts_and_hooks() -> None:
 
 
 async def test_async_via_client_uses_the_callers_mounts_and_hooks() -> None:
-    from jobwise.retries import AsyncViaClient
-
     seen: list[str] = []
 
     async def on_request(request: httpx.Request) -> None:

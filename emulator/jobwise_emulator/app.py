@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -27,7 +28,7 @@ from jobwise_emulator.faults import FaultMiddleware
 from jobwise_emulator.idempotency import IdempotencyCache, Remembered, fingerprint
 from jobwise_emulator.osapi_store import FILTER_STATUSES, FINAL_STATUSES, OsapiStore
 from jobwise_emulator.stats import Stats
-from jobwise_emulator.writer_store import FAILED, STATUSES, WriterStore
+from jobwise_emulator.writer_store import FAILED, STATUSES, WriterStore, asks
 
 WRITER_DEFAULT_LIMIT = 50
 INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
@@ -114,32 +115,44 @@ class Emulator:
         return None
 
     async def _once(self, request: Request, api: str, body: Any, create: Any) -> Response:
-        """Run ``create`` unless this Idempotency-Key has answered before."""
+        """Run ``create``; with ``--idempotency honour``, only if its key has not answered."""
         key = request.headers.get("idempotency-key")
-        if key is None:
-            status, answer = create()
-            return JSONResponse(answer, status_code=status)
-        if not key or len(key) > 255:
+        if key is not None and (not key or len(key) > 255):  # the spec's bounds, in both modes
             raise BadRequest("Idempotency-Key must be 1 to 255 characters")
+        if key is None or self.config.idempotency == "ignore":
+            status, answer = create()
+            await self._hold(status)
+            return JSONResponse(answer, status_code=status)
         operation = f"{request.method} {request.url.path}"
         digest = fingerprint(body)
+        echo = {"Idempotency-Key": key}
         seen = self.idempotency.get(operation, key)
         if seen is not None:
             if seen.fingerprint != digest:
-                return api_error(
+                refused = api_error(
                     api,
                     422,
                     "Idempotency-Key reused with another body",
                     "fail.idempotency_key_reused",
                 )
+                refused.headers.update(echo)
+                return refused
             self.idempotency.duplicates_prevented += 1
             return JSONResponse(
-                seen.body, status_code=seen.status, headers={"Idempotent-Replayed": "true"}
+                seen.body,
+                status_code=seen.status,
+                headers={**echo, "Idempotent-Replayed": "true"},
             )
         status, answer = create()
         if status < 400:
             self.idempotency.put(operation, key, Remembered(digest, status, answer))
-        return JSONResponse(answer, status_code=status)
+        await self._hold(status)
+        return JSONResponse(answer, status_code=status, headers=echo)
+
+    async def _hold(self, status: int) -> None:
+        """Hold a stored create's answer (``--hold-create``): a window to place a kill in."""
+        if status < 400 and self.config.hold_create:
+            await asyncio.sleep(self.config.hold_create)
 
     async def writer_create(self, request: Request) -> Response:
         """POST /v1/applications/{application_id}/jobs."""
@@ -178,6 +191,8 @@ class Emulator:
         job = self.writer.get(request.path_params["job_id"])
         if job is None:
             return writer_error(404, "Job not found", "fail.not_found")
+        if asks(job.inputs, "garbage"):  # a proxy's error page with a 200
+            return Response("<html><body>Bad gateway</body></html>", media_type="text/html")
         return JSONResponse(self.writer.as_dict(job))
 
     async def writer_retry(self, request: Request) -> Response:

@@ -24,6 +24,12 @@ def _probability(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535; got {text!r}")
+    return int(text)
+
+
 def _latency(text: str) -> tuple[float, float]:
     try:
         return EmulatorConfig(latency=parse_latency(text)).latency
@@ -39,7 +45,7 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         epilog="example: %(prog)s --port 8080 --latency 0.5-2 --fail-rate 0.05 --seed 7",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 takes a free one (default)")
+    parser.add_argument("--port", type=_port, default=0, help="port; 0 takes a free one (default)")
     parser.add_argument("--api-key", help="accept only this bearer token (default: any)")
     parser.add_argument(
         "--latency",
@@ -94,6 +100,20 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         help="delay of a slow answer (default 5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    parser.add_argument(
+        "--idempotency",
+        choices=("ignore", "honour"),
+        default="ignore",
+        help="Idempotency-Key: ignore it, as Writer and osapi are known to (default), or "
+        "honour it: replay a keyed POST's first answer and echo the key on every answer",
+    )
+    parser.add_argument(
+        "--hold-create",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="hold each create's answer S seconds after its job is stored (default 0)",
+    )
     return parser
 
 
@@ -113,6 +133,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m jobwise_emula
             slow_rate=args.slow_rate,
             slow_seconds=args.slow_seconds,
             seed=args.seed,
+            idempotency=args.idempotency,
+            hold_create=args.hold_create,
         )
         server = EmulatorServer(config, args.host, args.port)
     except (ValueError, OSError) as exc:

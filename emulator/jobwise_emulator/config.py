@@ -32,6 +32,11 @@ class EmulatorConfig:
     slow_rate: float = 0.0
     slow_seconds: float = 5.0
     seed: int = 0
+    idempotency: str = "ignore"
+    """``ignore`` (what Writer and osapi are known to do) or ``honour``: replay a keyed POST's
+    first answer, echoing the key on every answer to a keyed request, as Stripe does."""
+    hold_create: float = 0.0
+    """Seconds a create's answer is held after its job is stored (to place a kill there)."""
 
     def __post_init__(self) -> None:
         low, high = self.latency
@@ -45,5 +50,9 @@ class EmulatorConfig:
             raise ValueError(f"rate_limit must be > 0 requests per second; got {self.rate_limit}")
         if self.slow_seconds < 0:
             raise ValueError(f"slow_seconds must be >= 0; got {self.slow_seconds}")
+        if self.idempotency not in ("ignore", "honour"):
+            raise ValueError(f"idempotency must be ignore or honour; got {self.idempotency!r}")
+        if self.hold_create < 0:
+            raise ValueError(f"hold_create must be >= 0; got {self.hold_create}")
         if self.api_key == "":
             raise ValueError("api_key must not be empty (omit it to accept any token)")

@@ -58,7 +58,12 @@ class _App:
 
 
 def _asks_to_fail(inputs: list[dict[str, Any]]) -> bool:
-    return any("fail" in value.lower() for item in inputs for value in item["value"])
+    return asks(inputs, "fail")
+
+
+def asks(inputs: list[dict[str, Any]], word: str) -> bool:
+    """Whether an input value contains ``word`` (``fail``, ``stuck``, ``garbage``)."""
+    return any(word in value.lower() for item in inputs for value in item["value"])
 
 
 def _suggestion(inputs: list[dict[str, Any]]) -> str:
@@ -119,6 +124,8 @@ class WriterStore:
         else:
             job.outcome, job.error = COMPLETED, None
         self._tick += 1
+        if asks(job.inputs, "stuck"):  # never finishes: stays in_progress
+            return
         heapq.heappush(self._due, (job.finish_at, self._tick, job.generation, job))
 
     def _move(self, job: WriterJob, status: str) -> None:

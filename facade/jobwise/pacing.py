@@ -27,27 +27,35 @@ that counts per second. ``limits`` 5 answers "may I?" against a window store but
 has no priorities and no re-rating either. What is left here is small: a GCRA clock, two
 queues and the learning rules.
 
-Wiring: :class:`PacedTransport` goes below the retries (each attempt is paced and observed)
-and above the network transport::
+No I/O here: the paced transports (``jobwise._async.pacing`` and its sync twin) sleep for the
+budget, below the retries (each attempt is paced and observed) and above the network::
 
-    AsyncRetryTransport(PacedTransport(default_async_transport(limits), budget), policy, sleep)
+    AsyncRetryTransport(AsyncPacedTransport(default_async_transport(), budget, sleep), ...)
+
+Waiters sleep rather than wait on events, so one budget serves asyncio and threads alike (a
+lock guards it): the first in line sleeps until its grant, the others about as long as the
+grants before them take, and each looks again when it wakes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
+import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from enum import IntEnum
 
 import httpx
 
+from jobwise.errors import InvalidArgumentError
 from jobwise.retries import parse_retry_after
+from jobwise.settings import check_rate_limit
 
 MINUTE = 60.0
+LOOK_AGAIN = 1.0
+"""A waiter looks again at least this often (seconds): a pause may end early or a rate change."""
 MIN_EVIDENCE = 20
 """Accepted requests between two episodes for an estimate to set the floor (half of the best)."""
 EPOCH_THRESHOLD = 1e9
@@ -72,12 +80,13 @@ class Priority(IntEnum):
     SWEEP = 1
 
 
-class _Waiter:
-    __slots__ = ("priority", "turn")
+class Ticket:
+    """A request waiting for its turn (see :meth:`RateBudget.admit`)."""
+
+    __slots__ = ("priority",)
 
     def __init__(self, priority: Priority) -> None:
         self.priority = priority
-        self.turn = asyncio.Event()
 
 
 def _number(value: str | None) -> float | None:
@@ -101,7 +110,9 @@ class RateBudget:
     """Paces requests to ``rate`` per minute (None: unknown until the server tells).
 
     >>> budget = RateBudget(rate_limit=400)
-    >>> await budget.acquire(Priority.CREATE)   # before sending
+    >>> ticket = budget.admit(Priority.CREATE)  # None: send now
+    >>> while ticket and (pause := budget.wait_time(ticket)) > 0:
+    ...     time.sleep(pause)                     # then budget.leave(ticket) in a finally
     >>> budget.observe(response)                # after each answer
     """
 
@@ -114,13 +125,11 @@ class RateBudget:
         headroom: float = 0.97,
         window: float = MINUTE,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         wallclock: Callable[[], float] = time.time,
     ) -> None:
-        if rate_limit is not None and not rate_limit > 0:
-            raise ValueError(f"rate_limit must be > 0 requests per minute; got {rate_limit}")
         if not 0 <= sweep_share <= 1:
-            raise ValueError(f"sweep_share must be within 0..1; got {sweep_share}")
+            raise InvalidArgumentError("sweep_share", f"must be within 0..1; got {sweep_share}")
+        rate_limit = check_rate_limit(rate_limit)
         self.ceiling = rate_limit
         self.rate: float | None = rate_limit
         """Requests per minute in force; None while unknown (no pacing)."""
@@ -129,7 +138,6 @@ class RateBudget:
         self.headroom = headroom
         self.window = window
         self.clock = clock
-        self.sleep = sleep
         self.wallclock = wallclock
         self.granted = 0
         self.throttled = 0
@@ -138,7 +146,8 @@ class RateBudget:
         """The server's own limit per minute, once its headers said."""
         self._tat = -math.inf
         self._not_before = -math.inf
-        self._queues: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
+        self._queues: tuple[deque[Ticket], deque[Ticket]] = (deque(), deque())
+        self._lock = threading.Lock()
         self._passed_over = 0
         self._accepted = 0
         self._episode: tuple[float, int] | None = None
@@ -171,7 +180,7 @@ class RateBudget:
             self._passed_over += 1
         self._probe(now)
 
-    def _head(self) -> _Waiter | None:
+    def _head(self) -> Ticket | None:
         creates, sweeps = self._queues
         share = self.sweep_share
         if creates and sweeps and share > 0 and self._passed_over + 1 >= 1 / share:
@@ -180,40 +189,55 @@ class RateBudget:
             return creates[0]
         return sweeps[0] if sweeps else None
 
-    def _wake_head(self) -> None:
-        head = self._head()
-        if head is not None:
-            head.turn.set()
+    def admit(self, priority: Priority = Priority.SWEEP) -> Ticket | None:
+        """None when the request may go now (it is granted); else its place in line."""
+        with self._lock:
+            now = self.clock()
+            if not (self._queues[0] or self._queues[1]) and self._delay(now) <= 0:
+                self._grant(now, priority)
+                return None
+            ticket = Ticket(priority)
+            self._queues[priority].append(ticket)
+            self._queued_since_change = True
+            return ticket
 
-    async def acquire(self, priority: Priority = Priority.SWEEP) -> None:
-        """Wait for this request's turn in the budget."""
-        now = self.clock()
-        if not (self._queues[0] or self._queues[1]) and self._delay(now) <= 0:
-            self._grant(now, priority)
-            return
-        waiter = _Waiter(priority)
-        queue = self._queues[priority]
-        queue.append(waiter)
-        self._queued_since_change = True
-        try:
-            while True:
-                if self._head() is waiter:
-                    now = self.clock()
-                    delay = self._delay(now)
-                    if delay <= 0:
-                        queue.remove(waiter)
-                        self._grant(now, priority)
-                        return
-                    await self.sleep(min(delay, 1.0))
-                else:
-                    waiter.turn.clear()
-                    await waiter.turn.wait()
-        finally:
-            if waiter in queue:  # cancelled
-                queue.remove(waiter)
-            self._wake_head()
+    def wait_time(self, ticket: Ticket) -> float:
+        """0 when ``ticket`` is granted now (it leaves the line); else seconds to sleep first."""
+        with self._lock:
+            now = self.clock()
+            delay = self._delay(now)
+            if self._head() is ticket or (self.rate is None and delay <= 0):
+                if delay <= 0:
+                    self._queues[ticket.priority].remove(ticket)
+                    self._grant(now, ticket.priority)
+                    return 0.0
+                return min(delay, LOOK_AGAIN)
+            # Not first: about as long as the grants before it take (creates all go first).
+            ahead = self._queues[ticket.priority].index(ticket)
+            if ticket.priority is Priority.SWEEP:
+                ahead += len(self._queues[Priority.CREATE])
+            return min(max(delay, 0.0) + max(ahead, 1) * self.interval, LOOK_AGAIN)
+
+    def leave(self, ticket: Ticket) -> None:
+        """Take a ticket out of line (a cancelled wait); a granted one has left already."""
+        with self._lock:
+            queue = self._queues[ticket.priority]
+            if ticket in queue:
+                queue.remove(ticket)
 
     # learning -----------------------------------------------------------------------------
+
+    def limit(self, per_minute: float | None) -> None:
+        """Set the ceiling (None lifts it); a learned rate below it stays in force."""
+        with self._lock:
+            learned = self._episode is not None or self.server_limit is not None
+            self.ceiling = per_minute
+            if per_minute is None:
+                self.rate = self.rate if learned else None
+            elif learned and self.rate is not None:
+                self.rate = min(self.rate, per_minute)
+            else:
+                self.rate = per_minute
 
     def _set_rate(self, per_minute: float, now: float) -> None:
         if self.ceiling is not None:
@@ -233,17 +257,18 @@ class RateBudget:
 
     def observe(self, response: httpx.Response) -> None:
         """Learn from an answer: its rate-limit headers, and whether it is a 429."""
-        now = self.clock()
         headers = response.headers
-        if response.status_code == 429:
-            self.throttled += 1
-            self._throttled(now, parse_retry_after(headers))
-        else:
-            self._accepted += 1
-        for name, prefix in _SIGNS:
-            if name in headers:
-                self._headers(now, headers, prefix)
-                return
+        with self._lock:
+            now = self.clock()
+            if response.status_code == 429:
+                self.throttled += 1
+                self._throttled(now, parse_retry_after(headers))
+            else:
+                self._accepted += 1
+            for name, prefix in _SIGNS:
+                if name in headers:
+                    self._headers(now, headers, prefix)
+                    return
 
     def _throttled(self, now: float, retry_after: float | None) -> None:
         pause = retry_after if retry_after is not None else max(self.interval, 1.0)
@@ -302,26 +327,3 @@ def priority_of(request: httpx.Request) -> Priority:
     if isinstance(given, Priority):
         return given
     return Priority.CREATE if request.method == "POST" else Priority.SWEEP
-
-
-class PacedTransport(httpx.AsyncBaseTransport):
-    """Waits for the budget before each request and shows it each answer."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        budget: RateBudget,
-        priority: Callable[[httpx.Request], Priority] = priority_of,
-    ) -> None:
-        self.inner = inner
-        self.budget = budget
-        self.priority = priority
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self.budget.acquire(self.priority(request))
-        response = await self.inner.handle_async_request(request)
-        self.budget.observe(response)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

@@ -82,3 +82,29 @@ def osapi_settings(base_url: str | None, token: str | None, allow_insecure: bool
         base_url=check_base_url(url, "base_url", allow_insecure=allow_insecure),
         token=_token(token, "token", "OSAPI_TOKEN"),
     )
+
+
+def check_rate_limit(value: object, argument: str = "rate_limit") -> float | None:
+    """Requests per minute: None (not paced until the server tells) or a finite number > 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(argument, f"must be requests per minute; got {value!r}")
+    if not 0 < value < float("inf"):
+        raise InvalidArgumentError(argument, f"must be > 0 requests per minute; got {value}")
+    return float(value)
+
+
+def writer_rate_limit(value: object) -> float | None:
+    """Writer's pace: ``rate_limit`` or WRITER_RPM (requests per minute), else none given."""
+    if value is not None:
+        return check_rate_limit(value)
+    text = os.environ.get("WRITER_RPM", "").strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        problem = f"must be requests per minute; got {text!r}"
+        raise InvalidArgumentError("WRITER_RPM", problem) from None
+    return check_rate_limit(number, "WRITER_RPM")

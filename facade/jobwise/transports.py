@@ -1,4 +1,5 @@
-"""The default async transport: httpx-aiohttp's when it is installed, httpx's own pool otherwise.
+"""The default transports: async, httpx-aiohttp's when it is installed, httpx's own pool
+otherwise; sync, httpx's own (single sync calls gain nothing from aiohttp).
 
 httpcore's async pool checks every pooled connection before each request (``is_socket_readable``
 was a quarter of a batch's profile); aiohttp's connector does not. Measured on the emulator
@@ -40,10 +41,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from jobwise.http import LIMITS
+
 if TYPE_CHECKING:
     import aiohttp
-
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
 def aiohttp_available() -> bool:
@@ -51,11 +52,16 @@ def aiohttp_available() -> bool:
     return importlib.util.find_spec("httpx_aiohttp") is not None
 
 
-def default_async_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
+def default_async_transport(limits: httpx.Limits = LIMITS) -> httpx.AsyncBaseTransport:
     """httpx-aiohttp's transport with these pool limits when installed, else httpx's own pool."""
     if aiohttp_available():
         return AiohttpTransport(limits=limits)
     return httpx.AsyncHTTPTransport(limits=limits)
+
+
+def default_sync_transport(limits: httpx.Limits = LIMITS) -> httpx.BaseTransport:
+    """httpx's own pool (the sync twin of :func:`default_async_transport`)."""
+    return httpx.HTTPTransport(limits=limits)
 
 
 def _httpx_error(exc: BaseException) -> type[httpx.TransportError] | None:
@@ -132,7 +138,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     ImportError when httpx-aiohttp is not installed.
     """
 
-    def __init__(self, limits: httpx.Limits = DEFAULT_LIMITS, **kwargs: Any) -> None:
+    def __init__(self, limits: httpx.Limits = LIMITS, **kwargs: Any) -> None:
         try:
             from httpx_aiohttp import AiohttpTransport as Inner
         except ImportError as exc:
