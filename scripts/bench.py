@@ -109,6 +109,8 @@ def ratios(figures: dict[str, Any]) -> dict[str, float]:
         out[f"{name}: requests per job (jobwise)"] = ours["requests_per_job"]
         out[f"{name}: client CPU ms per job (jobwise)"] = ours["cpu_ms_per_job"]
         out[f"{name}: 429 share (jobwise)"] = ours["429_share"]
+        if "median_delay_s" in ours:
+            out[f"{name}: median delay s, finish to yield (jobwise)"] = ours["median_delay_s"]
         floor = results.get("_floor", {}).get("wall_s")
         if floor:
             out[f"{name}: wall jobwise / floor"] = ours["wall_s"] / floor

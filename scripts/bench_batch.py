@@ -42,6 +42,10 @@ PAGE = 100
 ALL = ("floor", "jobwise", "jobwise-httpx", "writer-sdk", "writer-sdk-aiohttp")
 
 
+YIELDS: dict[str, float] = {}
+"""Wall time at which each job's item was yielded (jobwise contenders), for the delay."""
+
+
 class EmulatorRefused(RuntimeError):
     """The emulator does not know an option (a scenario that needs a newer emulator)."""
 
@@ -57,6 +61,8 @@ def _jobwise(
             inputs = ({"Product": f"product {n}"} for n in range(jobs))
             async for item in client.run_batch(app, inputs, concurrency=concurrency):
                 statuses[item.status] = statuses.get(item.status, 0) + 1
+                if item.job_id:
+                    YIELDS[item.job_id] = time.time()
         return statuses
 
     return asyncio.run(main())
@@ -174,6 +180,7 @@ def worker(name: str, url: str, app: str, jobs: int, concurrency: int) -> None:
         "cpu_s": time.process_time() - cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "statuses": statuses,
+        "yields": YIELDS,
     }
     print(json.dumps(figures))
 
@@ -247,6 +254,49 @@ def latency_p99(url: str, app: str, limit: int = 100_000) -> float | None:
     return took[min(len(took) - 1, math.ceil(0.99 * len(took)) - 1)]
 
 
+def _finished_jobs(url: str, app: str) -> list[dict[str, Any]]:
+    """Every finished job of the app (429s waited out)."""
+    found: list[dict[str, Any]] = []
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        for status in ("completed", "failed"):
+            offset = 0
+            while True:
+                page = http.get(
+                    f"/v1/applications/{app}/jobs",
+                    params={"status": status, "offset": offset, "limit": PAGE},
+                )
+                if page.status_code == 429:
+                    time.sleep(float(page.headers.get("retry-after-ms", 200)) / 1000)
+                    continue
+                rows = page.json().get("result", [])
+                found += rows
+                offset += PAGE
+                if len(rows) < PAGE:
+                    break
+    return found
+
+
+def delays(url: str, app: str, yielded: dict[str, float]) -> dict[str, float]:
+    """Seconds from each job's completion to its item's yield: the median, and the share of
+    jobs within issue 13's bound, max(1 s, 10 % of the job's age)."""
+    from jobwise.times import parse_time
+
+    late: list[float] = []
+    within = 0
+    for job in _finished_jobs(url, app):
+        start, end = parse_time(job.get("created_at")), parse_time(job.get("completed_at"))
+        if job["id"] not in yielded or not (start and end):
+            continue
+        delay = yielded[job["id"]] - end.timestamp()
+        late.append(delay)
+        within += delay <= max(1.0, 0.1 * (end - start).total_seconds())
+    if not late:
+        return {}
+    late.sort()
+    return {"median_delay_s": late[len(late) // 2], "within_bound": within / len(late)}
+
+
 def _uniform_p99(latency: str | None) -> float | None:
     if not latency:
         return None
@@ -302,6 +352,9 @@ def run(
                 continue
             figures = json.loads(done.stdout.strip().splitlines()[-1])
             after, throttled_after = emulator_counts(url)
+            yielded = figures.pop("yields", {})
+            if yielded:
+                figures.update(delays(url, app, yielded))
             figures["requests_per_job"] = (after - before) / jobs
             figures["429s"] = throttled_after - throttled_before
             figures["429_share"] = figures["429s"] / max(1, after - before)
@@ -341,7 +394,10 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
         f"batch of {jobs} jobs; floor {floor.get('wall_s', float('nan')):.1f} s "
         f"({floor.get('basis', 'n/a')}; p99 latency {floor.get('p99_latency_s')})"
     )
-    head = ("contender", "wall s", "x floor", "req/job", "429s", "cpu s", "ms/job", "peak MB")
+    head = (
+        "contender", "wall s", "x floor", "req/job", "429s", "cpu s", "ms/job", "peak MB",
+        "delay s", "in bound",
+    )  # fmt: skip
     print(f"{head[0]:<19}" + "".join(f"{h:>9}" for h in head[1:]))
     for name, f in results.items():
         if name.startswith("_"):
@@ -350,9 +406,13 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
             print(f"{name:<19} failed: {f['error']}")
             continue
         ratio = f["wall_s"] / floor["wall_s"] if floor.get("wall_s") else float("nan")
+        delay = ""
+        if "within_bound" in f:
+            delay = f"{f['median_delay_s']:>9.2f}{f['within_bound']:>9.0%}"
         print(
             f"{name:<19}{f['wall_s']:>9.1f}{ratio:>9.2f}{f['requests_per_job']:>9.2f}"
             f"{f['429s']:>9d}{f['cpu_s']:>9.1f}{f['cpu_ms_per_job']:>9.2f}{f['peak_rss_mb']:>9.0f}"
+            + delay
         )
     sdk = best_sdk(results)
     for ours in ("jobwise", "jobwise-httpx"):

@@ -378,3 +378,24 @@ def test_retry_failed_on_a_finished_batch_retries_its_failed_items(tmp_path: Pat
     assert json.loads(again.stdout)["summary"]["retries"] == 1
     assert sum(retries["POST /v1/applications/jobs/{job_id}/retry"].values()) == 1
     assert [r["status"] for r in results(out)] == ["completed", "failed", "completed"]
+
+
+@pytest.mark.parametrize("rpm", ["0", "-5", "fast", "inf"])
+def test_a_bad_rpm_is_refused_before_any_request(
+    server: EmulatorServer, tmp_path: Path, rpm: str
+) -> None:
+    names = tmp_path / "in.txt"
+    names.write_text("one\n")
+    line = refused(server, names, tmp_path / "out.jsonl", "--rpm", rpm, words=("--rpm",))
+    assert "requests per minute" in line
+
+
+def test_rpm_paces_the_batch_below_the_servers_limit(tmp_path: Path) -> None:
+    names = tmp_path / "in.txt"
+    names.write_text("".join(f"p{n}\n" for n in range(30)))
+    with run_emulator(latency=(0.01, 0.05), rate_limit=20, seed=33) as limited:
+        done = batch(limited, names, tmp_path / "out.jsonl", "--rpm", "900", "--quiet")
+        faults = httpx.get(f"{limited.base_url}/_emulator/stats").json()["faults"]
+    assert done.returncode == 0, done.stderr
+    assert [r["status"] for r in results(tmp_path / "out.jsonl")] == ["completed"] * 30
+    assert faults.get("rate_limited", 0) == 0  # 15 a second against the emulator's 20

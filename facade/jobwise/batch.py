@@ -20,9 +20,10 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
   limit from its headers and 429s; requests in flight are bounded by an adaptive limit that
   halves on 503 (overload, which no rate explains) and grows back (AIMD);
 * waiting is a sweep of the list endpoint (completed and failed, newest first, stopping once
-  past the batch's oldest unfinished job), with per-job retrieves for stragglers and for
-  retried jobs: about one request per job in all, create included. Correctness never depends
-  on the server's ordering: a job the sweeps miss is retrieved on its own;
+  past the oldest job due), each job due again after a share of its age
+  (:mod:`jobwise.batch_schedule`), with per-job retrieves for stragglers and for retried
+  jobs: about one request per job in all, create included, at any job latency. Correctness
+  never depends on the server's ordering: a job the sweeps miss is retrieved on its own;
 * ``retry_failed=N`` retries a failed job up to N times; the intent is recorded first, so a
   retry interrupted by a crash is sent (or confirmed) on resume;
 * never stuck: ``deadline`` ends unfinished items ``timed_out`` (job ids kept), and a server
@@ -37,13 +38,14 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobwise._api.writer import FINAL_STATUSES
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.batch_options import BatchOptions
 from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
+from jobwise.batch_schedule import STRAGGLER_SWEEPS, Schedule
 from jobwise.batch_state import BatchState, Row, StateFileError, digest
 from jobwise.concurrency import AdaptiveLimit
 from jobwise.errors import (
@@ -65,9 +67,6 @@ from jobwise.times import parse_time
 from jobwise.validation import InputSet, normalize_inputs
 
 SWEEP_PAGE_SIZE = 100
-# A job the list sweeps have not found in this many sweeps is retrieved on its own: the sweep
-# stops at the batch's oldest unfinished job, and a server may order or page unexpectedly.
-STRAGGLER_SWEEPS = 4
 # An answer that cannot be parsed is retried this many times before its item fails.
 MAX_BAD_ANSWERS = 3
 # How far apart the client's and the server's clocks may be before any create has answered;
@@ -84,9 +83,13 @@ FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
 class _Track:
     row: Row
     created_at: datetime | None
+    since: float
+    """When the job was submitted or retried (the client's clock)."""
     misses: int = 0
     retried: bool = False
     bad_answers: int = 0
+    alone_at: float = 0.0
+    """When it may next be retrieved on its own as a straggler."""
 
 
 def _item(row: Row) -> BatchItem:
@@ -141,6 +144,19 @@ def _normalized(raw: object, index: int) -> tuple[InputSet, str | None]:
         return InputSet({"(invalid input)": [repr(raw)[:500]]}), str(exc)
 
 
+def _continues(page: list[Job], before: datetime | None) -> bool:
+    """Whether a page continues a newest-first listing (ties of a coarse clock allowed)."""
+    margin = timedelta(seconds=COARSE_MARGIN)
+    newest = page[0].created_at
+    if newest + margin < page[-1].created_at:
+        return False
+    return before is None or newest <= before + margin
+
+
+def _final(job: Job) -> bool:
+    return status_text(job) in FINAL_STATUSES
+
+
 def _maybe_stored(exc: JobwiseError) -> bool:
     """Whether a failed POST may still have been acted on by the server."""
     if isinstance(exc, APIConnectionError):
@@ -169,6 +185,7 @@ class BatchEngine:
         self.outstanding: dict[str, _Track] = {}
         self.resumed = 0
         self.limit = AdaptiveLimit(self.concurrency)
+        self.schedule = Schedule(options.sweep_interval)
         self.state: BatchState | None = None
         self.possible_duplicates: list[str] = []
         self._keys_noted = False
@@ -188,6 +205,7 @@ class BatchEngine:
         self._resending = 0
         self._settling = 0
         self._sweep_pages = 2
+        self._newest_first = True
         self._last_report = 0.0
         self._sent_before = 0
         self._submitted_all = False
@@ -409,7 +427,8 @@ class BatchEngine:
         assert row.job_id is not None
         if created is None and row.created_at:
             created = parse_time(row.created_at)
-        self.outstanding[row.job_id] = _Track(row, created, retried=row.retries > 0)
+        since = self.jobs.clock()
+        self.outstanding[row.job_id] = _Track(row, created, since, retried=row.retries > 0)
         self.progress.in_flight = len(self.outstanding)
         self._report()
 
@@ -541,13 +560,19 @@ class BatchEngine:
                 continue
             if not self.outstanding:
                 continue
+            now = self.jobs.clock()
+            oldest = now - min(t.since for t in self.outstanding.values())
+            depth = self.schedule.depth(now, oldest)
+            if depth is None:
+                continue
+            due = [t for t in self.outstanding.values() if now - t.since < depth]
             # Retried jobs are skipped by the sweeps: a retry keeps the job's id and creation
             # time, so a listing may still show its earlier "failed" answer.
-            fresh = [t for t in self.outstanding.values() if not t.retried]
+            fresh = [t for t in due if not t.retried]
             # A sweep costs about as many requests as the last one read pages; when fewer jobs
-            # are out than that, retrieving each is cheaper.
-            if len(self.outstanding) <= self._sweep_pages or not fresh:
-                await self._retrieve_each(list(self.outstanding.values()))
+            # are due than that, retrieving each is cheaper.
+            if len(due) <= self._sweep_pages or not fresh:
+                await self._retrieve_each(due)
                 continue
             try:
                 await self._sweep(fresh)
@@ -559,12 +584,21 @@ class BatchEngine:
                 continue
             except InvalidResponseError as exc:  # a garbled page: retrieve its jobs one by one
                 self._last_error = str(exc)
-                await self._retrieve_each(list(self.outstanding.values()))
+                await self._retrieve_each(due)
                 continue
-            stragglers = [
-                t for t in self.outstanding.values() if t.retried or t.misses >= STRAGGLER_SWEEPS
-            ]
-            await self._retrieve_each(stragglers)
+            await self._retrieve_each([t for t in due if t.retried] + self._stragglers())
+
+    def _stragglers(self) -> list[_Track]:
+        """Jobs the sweeps keep missing, past the straggler age: each retrieved on its own,
+        then again once its age has doubled."""
+        now = self.jobs.clock()
+        oldest = now - self.schedule.straggler_age()
+        found = []
+        for track in self.outstanding.values():
+            if track.misses >= STRAGGLER_SWEEPS and track.since <= oldest and track.alone_at <= now:
+                track.alone_at = now + (now - track.since)
+                found.append(track)
+        return found
 
     async def _nap(self, seconds: float) -> None:
         """Sleep between sweeps; cut short once every input has been sent (an empty or
@@ -587,25 +621,45 @@ class BatchEngine:
         return max(0.0, min(self.options.sweep_interval, left))
 
     async def _sweep(self, fresh: list[_Track]) -> None:
+        """Read the jobs newest first, down to the oldest of ``fresh`` (every page when one of
+        them has no creation time): all of them in one listing when fewer than a page of ours
+        are running in that span, else the completed and the failed listings (two at least,
+        but the running jobs are not read)."""
         dated = [t.created_at for t in fresh if t.created_at is not None]
-        oldest = min(dated) if dated else None
+        oldest = min(dated) if len(dated) == len(fresh) else None
+        running = sum(
+            1
+            for t in self.outstanding.values()
+            if oldest is None or (t.created_at is not None and t.created_at >= oldest)
+        )
+        statuses = sorted(FINAL_STATUSES) if running >= SWEEP_PAGE_SIZE else [None]
         pages = 0
-        for status in sorted(FINAL_STATUSES):
+        for status in statuses:
             listing = self.jobs.list(self.application_id, status=status, page_size=SWEEP_PAGE_SIZE)
+            before: datetime | None = None
             async for page in listing.pages():
                 self._heard()
                 pages += 1
                 for job in page:
                     found = self.outstanding.get(job.id)
-                    if found is not None and not found.retried:
+                    if found is not None and not found.retried and _final(job):
                         await self._finish(found, job)
                 if not any(not t.retried for t in self.outstanding.values()):
                     break
-                if oldest is not None and page[-1].created_at < oldest:
+                if not page:
+                    continue
+                # Once a listing shows it is not newest first, every sweep reads all pages.
+                self._newest_first = self._newest_first and _continues(page, before)
+                before = page[-1].created_at
+                if self._newest_first and oldest is not None and before < oldest:
                     break
-        self._sweep_pages = max(2, pages)
+        self._sweep_pages = max(1, pages)
         for track in self.outstanding.values():
-            track.misses += 1
+            created = track.created_at
+            if not track.retried and (
+                oldest is None or (created is not None and created >= oldest)
+            ):
+                track.misses += 1
 
     async def _retrieve_each(self, tracks: list[_Track]) -> None:
         async def one(track: _Track) -> None:
@@ -631,7 +685,6 @@ class BatchEngine:
                 self._last_error = str(exc)
                 return
             self._heard()
-            track.misses = 0
             if status_text(job) in FINAL_STATUSES or track.row.status == "retrying":
                 await self._finish(track, job)
 
@@ -658,12 +711,14 @@ class BatchEngine:
         else:
             error = job.error if isinstance(job.error, str) else "failed"
             self._state.finished(row, "failed", None, error)
+        self.schedule.finished(self.jobs.clock() - track.since)
         await self._drop(track)
 
     async def _send_retry(self, track: _Track) -> None:
         row = track.row
         assert row.job_id is not None and row.retry_key is not None
         track.retried, track.misses = True, 0
+        track.since = self.jobs.clock()
         try:
             async with self.limit:
                 created = await self.jobs.retry(row.job_id, idempotency_key=row.retry_key)

@@ -53,7 +53,7 @@ def _writer(args: argparse.Namespace) -> int:
     from jobwise import WriterJobs
     from jobwise.cli_output import show, show_each
 
-    with WriterJobs(base_url=args.base_url) as jobs:
+    with WriterJobs(base_url=args.base_url, rate_limit=args.rpm) as jobs:
         command = args.command
         if command == "submit":
             inputs: dict[str, list[str]] = {}

@@ -56,6 +56,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         with (
             WriterJobs(
                 base_url=args.base_url,
+                rate_limit=args.rpm,
                 timeout=args.request_timeout,
                 idempotency=args.idempotency,
             ) as jobs,

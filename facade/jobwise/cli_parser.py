@@ -21,7 +21,7 @@ examples:
   jobwise osapi list --status failed
   jobwise emulator --port 8080
 
-environment: WRITER_API_KEY, WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN;
+environment: WRITER_API_KEY, WRITER_BASE_URL, WRITER_RPM, OSAPI_URL, OSAPI_TOKEN;
   JOBWISE_LOG=info|debug (or WRITER_LOG) logs retries and backoffs, as -v and -vv do
 """
 
@@ -99,6 +99,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _per_minute(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected requests per minute; got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected requests per minute > 0; got {text}")
+    return value
+
+
 def _pair(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
@@ -110,6 +120,13 @@ def _common(parser: argparse.ArgumentParser, api: str) -> None:
     if api == "writer":
         parser.add_argument(
             "--base-url", help="API base URL (default: WRITER_BASE_URL, else Writer's)"
+        )
+        parser.add_argument(
+            "--rpm",
+            type=_per_minute,
+            metavar="N",
+            help="requests per minute at most, creates first (default: WRITER_RPM, else the "
+            "limit the server's headers and 429s show; Writer documents 400)",
         )
     else:
         parser.add_argument(
@@ -248,7 +265,7 @@ class Parsers:
             type=_positive,
             default=16,
             metavar="N",
-            help="requests in flight at most; lowered on 429/503",
+            help="requests in flight at most; lowered on 503",
         )
         batch.add_argument(
             "--retry-failed",

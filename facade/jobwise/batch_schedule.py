@@ -1,0 +1,86 @@
+"""When the batch engine looks for its jobs' results, so that waiting costs about the same at any
+job latency (no I/O here).
+
+Jobs are grouped by age into tiers that double: tier 0 holds jobs younger than ``interval /
+FRESHNESS``, tier j the next doubling. Tier 0 is looked at every interval, tier j every
+``interval * 2**(j-1)``: a job is looked for again after at most :data:`FRESHNESS` of its age
+(young jobs every interval). A sweep of the list endpoint reads newest first down to the
+oldest tier due, which covers every younger tier too, so a deep sweep is as rare as the old
+jobs it serves; jobs due one by one instead would make every sweep deep.
+
+A job the sweeps have covered :data:`STRAGGLER_SWEEPS` times and that is older than
+:data:`STRAGGLER_FACTOR` times the 90th percentile of the latencies seen so far is retrieved on
+its own, then again each time its age doubles: correctness never rests on the server's
+ordering, and the safety net costs a few requests per long-tail job, not one per job and
+interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+FRESHNESS = 0.15
+"""Look again after at most this share of a job's age: one finishing at a random moment waits
+half of it at the median, 7.5 % of its age, inside issue 13's 10 %."""
+STRAGGLER_SWEEPS = 4
+"""Sweeps that must have covered a job before it may be retrieved on its own."""
+STRAGGLER_FACTOR = 3.0
+"""How many times the 90th percentile latency a job must be old to be retrieved on its own."""
+STRAGGLER_FLOOR = 10.0
+"""Sweep intervals a job must be old for that, whatever the latencies (none seen yet, or tiny)."""
+LATENCIES_KEPT = 1000
+
+
+class Schedule:
+    """Which ages to look for at each tick; the latencies seen set the straggler threshold."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._looked: list[float] = []
+        """When each tier was last covered by a look."""
+        self._latencies: deque[float] = deque(maxlen=LATENCIES_KEPT)
+        self._threshold: float | None = None
+
+    def upper(self, tier: int) -> float:
+        """The age (seconds) where a tier ends."""
+        return math.ldexp(self.interval / FRESHNESS, tier)
+
+    def period(self, tier: int) -> float:
+        """Seconds between two looks at a tier."""
+        return math.ldexp(self.interval, max(0, tier - 1))
+
+    def depth(self, now: float, oldest: float) -> float | None:
+        """The age down to which to look now, the oldest outstanding job being ``oldest``
+        seconds old (None: no tier is due). Marks the tiers it covers as looked at."""
+        due, tier = None, 0
+        while True:
+            if tier == len(self._looked):
+                self._looked.append(-float("inf"))
+            # Half an interval early rather than a whole interval late (looks come on ticks).
+            if now - self._looked[tier] >= self.period(tier) - self.interval / 2:
+                due = tier
+            if self.upper(tier) > oldest:
+                break
+            tier += 1
+        if due is None:
+            return None
+        for covered in range(due + 1):
+            self._looked[covered] = now
+        return self.upper(due)
+
+    def finished(self, age: float) -> None:
+        """A job finished this many seconds after it was submitted (or retried)."""
+        self._latencies.append(age)
+        self._threshold = None
+
+    def straggler_age(self) -> float:
+        """Seconds after which a job the sweeps keep missing is retrieved on its own."""
+        if self._threshold is None:
+            floor = STRAGGLER_FLOOR * self.interval
+            if self._latencies:
+                ordered = sorted(self._latencies)
+                p90 = ordered[int(0.9 * (len(ordered) - 1))]
+                floor = max(floor, STRAGGLER_FACTOR * p90)
+            self._threshold = floor
+        return self._threshold
