@@ -47,6 +47,9 @@ def start_emulator(seed: int) -> tuple[subprocess.Popen[str], str]:
         str(CLIENT_TIMEOUT + 1),
         "--seed",
         str(seed),
+        # The client sends Idempotency-Key; this soak measures it against a server that honours it.
+        "--idempotency",
+        "honour",
     )
 
 

@@ -72,7 +72,7 @@ def test_writer_wrong_key_is_authentication_error(emulator: EmulatorServer) -> N
 def test_create_retried_after_reset_makes_one_job() -> None:
     from jobwise_emulator import run_emulator
 
-    with run_emulator(reset_rate=0.5, latency=(0, 0), seed=5) as server:
+    with run_emulator(reset_rate=0.5, latency=(0, 0), seed=5, idempotency="honour") as server:
         with WriterJobs(
             TOKEN,
             server.base_url,
