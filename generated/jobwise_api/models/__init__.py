@@ -23,7 +23,9 @@ from .osapi_status_counts import OsapiStatusCounts
 from .osapi_timeline_event import OsapiTimelineEvent
 from .pagination import Pagination
 from .writer_error import WriterError
+from .writer_error_extras import WriterErrorExtras
 from .writer_error_item import WriterErrorItem
+from .writer_error_item_extras import WriterErrorItemExtras
 
 __all__ = (
     "Job",
@@ -49,5 +51,7 @@ __all__ = (
     "OsapiTimelineEvent",
     "Pagination",
     "WriterError",
+    "WriterErrorExtras",
     "WriterErrorItem",
+    "WriterErrorItemExtras",
 )
