@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from jobwise_emulator import EmulatorConfig, EmulatorServer, run_emulator
+from jobwise_emulator.cli import build_parser, config_from_args
+from jobwise_emulator.clock import Clock
+from jobwise_emulator.writer_store import WriterStore
 
 from .conftest import TOKEN
 
@@ -557,3 +562,181 @@ def test_seeded_app_lists_made_up_jobs_in_constant_memory(http: httpx.Client) ->
     assert (
         http.get("/v1/applications/many/jobs", params={"status": "failed"}).json()["result"] == []
     )
+
+
+# -- options of issues 12 and 13: faults, profile, capacity, speed ----------------------------
+
+
+class FakeClock(Clock):
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.t = 1000.0
+
+    def now(self) -> float:
+        return self.t
+
+
+def writer_store(**options: Any) -> tuple[WriterStore, FakeClock]:
+    clock = FakeClock()
+    return WriterStore(EmulatorConfig(seed=5, **options), clock), clock
+
+
+def statuses(store: WriterStore, jobs: list[Any]) -> list[str]:
+    store.advance()
+    return [job.status for job in jobs]
+
+
+def one(value: str) -> list[dict[str, Any]]:
+    return [{"id": "Product", "value": [value]}]
+
+
+def test_capacity_runs_k_jobs_per_application_and_queues_the_rest() -> None:
+    store, clock = writer_store(latency=(1.0, 1.0), capacity=2)
+    jobs = [store.create("app", one(f"p{n}")) for n in range(5)]
+    other = store.create("other-app", one("x"))
+    clock.t += 1.01
+    assert statuses(store, jobs) == ["completed"] * 2 + ["in_progress"] * 3
+    assert other.status == "completed"
+    clock.t += 1.0
+    assert statuses(store, jobs) == ["completed"] * 4 + ["in_progress"]
+    clock.t += 1.0
+    assert statuses(store, jobs) == ["completed"] * 5
+
+
+def test_stuck_jobs_never_finish_and_hold_their_slot() -> None:
+    store, clock = writer_store(latency=(0.1, 0.1), capacity=1)
+    stuck = store.create("app", one("stuck here"))
+    behind = store.create("app", one("fine"))
+    clock.t += 10**6
+    assert statuses(store, [stuck, behind]) == ["in_progress", "in_progress"]
+    rated, clock = writer_store(latency=(0.1, 0.1), stuck_rate=1.0)
+    job = rated.create("app", one("fine"))
+    clock.t += 10**6
+    assert statuses(rated, [job]) == ["in_progress"]
+
+
+def test_speed_divides_durations_and_multiplies_rates() -> None:
+    store, clock = writer_store(latency=(10.0, 10.0), speed=100)
+    job = store.create("app", one("fast"))
+    clock.t += 0.099
+    assert statuses(store, [job]) == ["in_progress"]
+    clock.t += 0.002
+    assert statuses(store, [job]) == ["completed"]
+    config = EmulatorConfig(speed=60, rate_limit=5, hold_create=6, slow_seconds=3)
+    assert config.per_second(5) == 300 and config.seconds(6) == 0.1
+
+
+def test_writer_profile_has_writers_limits_and_a_long_tailed_latency() -> None:
+    config = EmulatorConfig(profile="writer")
+    assert config.writer_rpm == 400 and config.latency_kind == "lognormal"
+    tail = config.job_latency
+    assert tail.quantile(0.5) == pytest.approx(20) and tail.quantile(0.99) == pytest.approx(180)
+    rng = random.Random(1)
+    draws = sorted(tail.draw(rng) for _ in range(20000))
+    assert draws[10000] == pytest.approx(20, rel=0.05)
+    assert draws[19800] == pytest.approx(180, rel=0.15)
+    assert draws[-1] <= tail.percentiles()["max"]
+    fast = EmulatorConfig(profile="writer", speed=60).job_latency.percentiles()
+    assert fast["p50"] == pytest.approx(20 / 60) and fast["p99"] == pytest.approx(3.0)
+    assert EmulatorConfig(profile="writer", latency=(0, 0)).job_latency.high == 0
+
+
+def test_stats_expose_the_latency_percentiles_and_limits() -> None:
+    with run_emulator(profile="writer", speed=60) as server:
+        profile = httpx.get(f"{server.base_url}/_emulator/stats").json()["profile"]
+    assert profile["name"] == "writer" and profile["speed"] == 60
+    assert profile["writer_rpm"] == 400 * 60
+    assert profile["latency"]["seconds"]["p99"] == pytest.approx(3.0)
+
+
+def test_requests_per_minute_per_key_answer_429_with_retry_after() -> None:
+    with run_emulator(writer_rpm=5, latency=(0, 0)) as server:
+        url = f"{server.base_url}/v1/applications/rl/jobs"
+        mine = [httpx.get(url, headers=AUTH) for _ in range(6)]
+        theirs = httpx.get(url, headers={"Authorization": "Bearer another-key"})
+        osapi = httpx.get(f"{server.base_url}/job", headers=AUTH)
+    assert [r.status_code for r in mine] == [200] * 5 + [429]
+    assert 55 <= int(mine[-1].headers["Retry-After"]) <= 60
+    assert mine[-1].json()["tpe"] == "TooManyRequests"
+    assert theirs.status_code == 200 and osapi.status_code == 200
+
+
+def test_garbage_inputs_make_a_get_or_a_list_page_answer_html(http: httpx.Client) -> None:
+    get_id = http.post("/v1/applications/junk/jobs", json=inputs("garbage")).json()["id"]
+    page = http.get("/v1/applications/junk/jobs")
+    assert page.status_code == 200 and page.json()["result"][0]["id"] == get_id
+    garbled = http.get(f"/v1/applications/jobs/{get_id}")
+    assert garbled.status_code == 200 and garbled.headers["content-type"].startswith("text/html")
+    page_id = http.post("/v1/applications/junk/jobs", json=inputs("garbage-page")).json()["id"]
+    assert http.get(f"/v1/applications/jobs/{page_id}").json()["id"] == page_id
+    bad_page = http.get("/v1/applications/junk/jobs")
+    assert bad_page.status_code == 200 and bad_page.text.startswith("<!DOCTYPE html>")
+    osapi_id = http.post("/_emulator/osapi/jobs", json={"garbage": "get"}).json()["job_ids"][0]
+    assert http.get(f"/job/{osapi_id}").text.startswith("<!DOCTYPE html>")
+
+
+def test_garbage_rates_are_separate_for_gets_and_pages() -> None:
+    with (
+        run_emulator(garbage_get_rate=1.0, latency=(0, 0)) as server,
+        httpx.Client(base_url=server.base_url, headers=AUTH) as http,
+    ):
+        job_id = http.post("/v1/applications/g/jobs", json=inputs("a")).json()["id"]
+        assert http.get(f"/v1/applications/jobs/{job_id}").text.startswith("<!DOCTYPE")
+        assert http.get("/v1/applications/g/jobs").json()["totalCount"] == 1
+    with (
+        run_emulator(garbage_list_rate=1.0, latency=(0, 0)) as server,
+        httpx.Client(base_url=server.base_url, headers=AUTH) as http,
+    ):
+        job_id = http.post("/v1/applications/g/jobs", json=inputs("a")).json()["id"]
+        assert http.get(f"/v1/applications/jobs/{job_id}").json()["id"] == job_id
+        assert http.get("/v1/applications/g/jobs").text.startswith("<!DOCTYPE")
+        assert http.get("/job").text.startswith("<!DOCTYPE")
+        stats = http.get("/_emulator/stats").json()
+    assert stats["faults"]["garbage_list"] == 2
+
+
+def test_hold_create_answers_late_with_the_job_already_stored() -> None:
+    with run_emulator(hold_create=0.5, latency=(5, 5)) as server:
+        url = server.base_url
+        holder = ThreadPoolExecutor(1)
+        started = time.monotonic()
+        pending = holder.submit(
+            httpx.post, f"{url}/v1/applications/held/jobs", json=inputs("a"), headers=AUTH
+        )
+        seen: list[Any] = []
+        for _ in range(40):
+            seen = httpx.get(f"{url}/v1/applications/held/jobs", headers=AUTH).json()["result"]
+            if seen:
+                break
+            time.sleep(0.01)
+        assert seen and not pending.done(), "the job is stored while its answer is held"
+        created = pending.result(timeout=10)
+        holder.shutdown()
+        stats = httpx.get(f"{url}/_emulator/stats").json()
+    assert time.monotonic() - started >= 0.5
+    assert created.json()["id"] == seen[0]["id"]
+    assert stats["faults"]["held_create"] == 1 and stats["jobs_created"] == 1
+
+
+def test_command_line_flags_make_the_config() -> None:
+    args = build_parser().parse_args(
+        [
+            "--profile", "writer", "--speed", "60", "--capacity", "4", "--idempotency", "honour",
+            "--osapi-prefix", "/api", "--ttl", "3600", "--stuck-rate", "0.1",
+            "--garbage-get-rate", "0.2", "--garbage-list-rate", "0.3", "--hold-create", "2",
+            "--hold-create-rate", "0.5", "--latency", "lognormal:10:100", "--rpm", "100",
+        ]
+    )  # fmt: skip
+    config = config_from_args(args)
+    assert (config.profile, config.speed, config.capacity) == ("writer", 60, 4)
+    assert (config.idempotency, config.osapi_prefix, config.ttl) == ("honour", "/api", 3600)
+    assert (config.stuck_rate, config.garbage_get_rate, config.garbage_list_rate) == (
+        0.1,
+        0.2,
+        0.3,
+    )
+    assert (config.hold_create, config.hold_create_rate, config.writer_rpm) == (2, 0.5, 100)
+    assert (config.latency_kind, config.latency) == ("lognormal", (10, 100))
+    assert config_from_args(build_parser().parse_args([])).idempotency == "ignore"

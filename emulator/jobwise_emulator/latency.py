@@ -51,9 +51,8 @@ class Latency:
 
     def percentiles(self) -> dict[str, float]:
         """``{"p50": s, "p90": s, "p95": s, "p99": s, "max": s}``, for a benchmark's floor."""
-        out = {f"p{p}": round(self.quantile(p / 100), 6) for p in PERCENTILES}
-        top = self.high if self.kind == "uniform" else self.quantile(TAIL_CAP_QUANTILE)
-        out["max"] = round(top, 6)
+        out = {f"p{p}": self.quantile(p / 100) for p in PERCENTILES}
+        out["max"] = self.high if self.kind == "uniform" else self.quantile(TAIL_CAP_QUANTILE)
         return out
 
 
