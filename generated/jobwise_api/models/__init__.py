@@ -23,9 +23,8 @@ from .osapi_status_counts import OsapiStatusCounts
 from .osapi_timeline_event import OsapiTimelineEvent
 from .pagination import Pagination
 from .writer_error import WriterError
-from .writer_error_extras import WriterErrorExtras
 from .writer_error_item import WriterErrorItem
-from .writer_error_item_extras import WriterErrorItemExtras
+from .writer_extras import WriterExtras
 
 __all__ = (
     "Job",
@@ -51,7 +50,6 @@ __all__ = (
     "OsapiTimelineEvent",
     "Pagination",
     "WriterError",
-    "WriterErrorExtras",
     "WriterErrorItem",
-    "WriterErrorItemExtras",
+    "WriterExtras",
 )

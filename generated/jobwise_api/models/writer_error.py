@@ -7,8 +7,8 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.writer_error_extras import WriterErrorExtras
     from ..models.writer_error_item import WriterErrorItem
+    from ..models.writer_extras import WriterExtras
 
 
 T = TypeVar("T", bound="WriterError")
@@ -21,12 +21,12 @@ class WriterError:
         tpe (str): The kind of failure, named after the status: BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
             UnprocessableEntity, TooManyRequests, InternalServerError, ...
         errors (list[WriterErrorItem]):
-        extras (WriterErrorExtras): Extra detail, if any.
+        extras (WriterExtras): Extra detail, if any (an object, `{}` when there is none).
     """
 
     tpe: str
     errors: list[WriterErrorItem]
-    extras: WriterErrorExtras
+    extras: WriterExtras
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,8 +53,8 @@ class WriterError:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.writer_error_extras import WriterErrorExtras
         from ..models.writer_error_item import WriterErrorItem
+        from ..models.writer_extras import WriterExtras
 
         d = dict(src_dict)
         tpe = d.pop("tpe")
@@ -66,7 +66,7 @@ class WriterError:
 
             errors.append(errors_item)
 
-        extras = WriterErrorExtras.from_dict(d.pop("extras"))
+        extras = WriterExtras.from_dict(d.pop("extras"))
 
         writer_error = cls(
             tpe=tpe,

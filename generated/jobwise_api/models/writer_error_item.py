@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.writer_error_item_extras import WriterErrorItemExtras
+    from ..models.writer_extras import WriterExtras
 
 
 T = TypeVar("T", bound="WriterErrorItem")
@@ -19,12 +19,12 @@ class WriterErrorItem:
     Attributes:
         description (str):
         key (str):
-        extras (WriterErrorItemExtras):
+        extras (WriterExtras): Extra detail, if any (an object, `{}` when there is none).
     """
 
     description: str
     key: str
-    extras: WriterErrorItemExtras
+    extras: WriterExtras
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,14 +48,14 @@ class WriterErrorItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.writer_error_item_extras import WriterErrorItemExtras
+        from ..models.writer_extras import WriterExtras
 
         d = dict(src_dict)
         description = d.pop("description")
 
         key = d.pop("key")
 
-        extras = WriterErrorItemExtras.from_dict(d.pop("extras"))
+        extras = WriterExtras.from_dict(d.pop("extras"))
 
         writer_error_item = cls(
             description=description,

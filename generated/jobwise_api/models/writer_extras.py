@@ -6,11 +6,13 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="WriterErrorItemExtras")
+T = TypeVar("T", bound="WriterExtras")
 
 
 @_attrs_define
-class WriterErrorItemExtras:
+class WriterExtras:
+    """Extra detail, if any (an object, `{}` when there is none)."""
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +25,10 @@ class WriterErrorItemExtras:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        writer_error_item_extras = cls()
+        writer_extras = cls()
 
-        writer_error_item_extras.additional_properties = d
-        return writer_error_item_extras
+        writer_extras.additional_properties = d
+        return writer_extras
 
     @property
     def additional_keys(self) -> list[str]:
