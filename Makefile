@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: help demo test regen lint typecheck spec check-generated pytest record bench soak clean
+.PHONY: help demo test regen unasync lint typecheck spec check-generated pytest record bench soak clean
 
 help:
 	@echo "make demo     start the emulator and run a real batch of ~200 jobs"
 	@echo "make test     every check: lint, types, spec, generated/ freshness, pytest"
 	@echo "make regen    regenerate generated/jobwise_api from openapi.yaml"
+	@echo "make unasync  write the sync clients (jobwise/_sync) from their async source"
 	@echo "make lint     ruff and mypy"
 	@echo "make record   re-record the cassettes (emulator, or live API with its env vars)"
 	@echo "make bench    benchmarks against writer-sdk and bare httpx (BENCH_ARGS=--quick)"
@@ -45,8 +46,13 @@ typecheck: lint
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml
 
+unasync: $(STAMP)
+	$(BIN)/python scripts/unasync.py
+
+# generated/ is exactly what `make regen` makes, and jobwise/_sync what `make unasync` makes.
 check-generated: $(STAMP)
 	scripts/check-generated
+	$(BIN)/python scripts/unasync.py --check
 
 # The network is blocked but for loopback (the emulator); cassettes replay, never record.
 pytest: $(STAMP)

@@ -81,6 +81,7 @@ def soak(jobs: int, kills: int, seed: int, deadline: float) -> dict[str, Any]:
         str(CLIENT_TIMEOUT),
         "--quiet",
         "--json",
+        "--resend-ambiguous",  # re-sent under the same key: the server replays, no duplicate
     ]
     started = time.monotonic()
     runs, killed = 0, 0

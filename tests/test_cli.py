@@ -1,17 +1,30 @@
-"""The command line as a user meets it: help, every command, one-line errors."""
+"""The command line as a user meets it: help, every command, one-line errors, exit codes."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
+import logging
+import re
+import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import jobwise
 import pytest
 from jobwise.cli import main
+from jobwise.cli_errors import EXIT_CODES
+from jobwise.cli_logging import configure_logging, log_level
+from jobwise.cli_output import progress_line
+from jobwise.cli_parser import Parsers
 from jobwise_emulator import EmulatorServer, run_emulator
+from rich.console import Console
 
-from .conftest import TOKEN
+from .cli_support import TOKEN
+from .cli_support import jobwise as run_jobwise
 
 
 @pytest.fixture
@@ -28,44 +41,75 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
-def test_help_lists_commands_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+def usage_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+# help -----------------------------------------------------------------------------------------
+
+
+def test_help_lists_commands_examples_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--help"])
     assert caught.value.code == 0
     text = capsys.readouterr().out
-    for word in (
-        "batch",
-        "submit",
-        "get",
-        "wait",
-        "list",
-        "retry-failed",
-        "osapi",
-        "emulator",
-        "examples:",
-        "WRITER_API_KEY",
-    ):
+    for word in ("batch", "submit", "retry-failed", "osapi", "emulator", "WRITER_API_KEY"):
         assert word in text
+    assert "examples:" in text and "JOBWISE_LOG" in text and "exit codes:" in text
+    for code, meaning in EXIT_CODES:
+        assert f"  {code:<4} {meaning}" in text
+    assert len({code for code, _ in EXIT_CODES}) == len(EXIT_CODES)
 
 
-def test_batch_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_command_has_a_description_and_every_positional_a_help() -> None:
+    parsers = Parsers()
+    assert len(parsers.by_path) >= 13
+    for path, parser in parsers.by_path.items():
+        assert parser.description, path
+        for action in parser._actions:
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                assert action.help, (path, action.dest)
+
+
+def test_defaults_are_shown(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["batch", "--help"])
-    assert "example: jobwise batch" in capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: 16)", "(default: 0)", "(default: results.jsonl)", "OUT.state.sqlite"):
+        assert shown in text
+    assert "example: jobwise batch" in text
 
 
-def test_typo_in_a_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["sumbit", "app"])
-    assert caught.value.code == 2
-    assert "invalid choice: 'sumbit'" in capsys.readouterr().err
+def test_typo_in_a_command_gets_a_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error(capsys, "sumbit", "app")
+    assert "did you mean 'submit'?" in err and "jobwise --help" in err
+    assert "did you mean 'list'" in usage_error(capsys, "osapi", "lsit")
+
+
+def test_unknown_flag_points_at_the_commands_own_help(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error(capsys, "list", "--stauts", "failed")
+    assert "'--stauts'" in err and "did you mean '--status'?" in err
+    assert "(see: jobwise list --help)" in err
+    err = usage_error(capsys, "list", "app", "--status", "faild")
+    assert "did you mean 'failed'?" in err
 
 
 def test_bad_flag_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["batch", "app", "f.txt", "--input-name", "P", "--concurrency", "0"])
-    assert caught.value.code == 2
-    assert "--concurrency" in capsys.readouterr().err
+    err = usage_error(capsys, "batch", "app", "f.txt", "--input-name", "P", "--concurrency", "0")
+    assert "--concurrency" in err and "jobwise batch --help" in err
+
+
+def test_usage_error_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--stauts", "x", "--json"]) == 2
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert error["type"] == "UsageError" and error["exit_code"] == 2
+    assert "--status" in error["message"]
+
+
+# errors and exit codes ------------------------------------------------------------------------
 
 
 def test_missing_key_is_one_clear_line(
@@ -77,24 +121,71 @@ def test_missing_key_is_one_clear_line(
     assert err.count("\n") == 1 and "WRITER_API_KEY" in err and "Traceback" not in err
 
 
-def test_wrong_key_is_one_line_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_key_exits_3_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with run_emulator(api_key="right", latency=(0, 0)) as server:
-        import os
-
-        os.environ["WRITER_BASE_URL"] = server.base_url
-        os.environ["WRITER_API_KEY"] = "wrong"
-        try:
-            assert main(["list", "app"]) == 1
-        finally:
-            del os.environ["WRITER_BASE_URL"], os.environ["WRITER_API_KEY"]
-    err = capsys.readouterr().err
+        monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
+        monkeypatch.setenv("WRITER_API_KEY", "wrong")
+        assert main(["list", "app"]) == 3
+        err = capsys.readouterr().err
+        assert main(["get", "job-1", "--json"]) == 3
+        error = json.loads(capsys.readouterr().err)["error"]
     assert err.startswith("jobwise: error:") and "401" in err and "Traceback" not in err
     assert "wrong" not in err
+    assert error["type"] == "AuthenticationError" and error["exit_code"] == 3
 
 
 def test_missing_input_file(capsys: pytest.CaptureFixture[str], env: str) -> None:
     assert main(["batch", "app", "/no/such/file.txt", "--input-name", "P"]) == 2
-    assert "no such file: /no/such/file.txt" in capsys.readouterr().err
+    assert "FILE /no/such/file.txt: no such file" in capsys.readouterr().err
+
+
+def test_not_found_exits_4_at_once_even_for_wait(
+    capsys: pytest.CaptureFixture[str], env: str
+) -> None:
+    started = time.monotonic()
+    assert main(["wait", "no-such-job"]) == 4
+    assert time.monotonic() - started < 3
+    assert "404" in capsys.readouterr().err
+    assert main(["get", "no-such-job", "--json"]) == 4
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert error == {"type": "NotFoundError", "message": error["message"], "exit_code": 4}
+
+
+def test_wait_timeout_exits_5_and_prints_the_last_job_seen(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with run_emulator(latency=(30, 30)) as server:
+        monkeypatch.setenv("WRITER_API_KEY", TOKEN)
+        monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
+        created = run_json(capsys, "submit", "slow-app", "--input", "P=slow")
+        assert main(["wait", created["id"], "--timeout", "0.5", "--json"]) == 5
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) | {"status": "in_progress"} == json.loads(captured.out)
+    assert json.loads(captured.out)["id"] == created["id"]
+    assert json.loads(captured.err)["error"]["type"] == "WaitTimeoutError"
+
+
+def test_ctrl_c_while_waiting_says_how_to_come_back(
+    capsys: pytest.CaptureFixture[str], env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobwise.WriterJobs, "wait", interrupted)
+    assert main(["submit", "cli-int", "--input", "P=Aqua", "--wait"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "come back with `jobwise wait " in err
+
+
+def test_unreachable_server_exits_6() -> None:
+    done = run_jobwise("osapi", "list", "--base-url", "http://127.0.0.1:9", "--json")
+    assert done.returncode == 6, done.stderr
+    assert json.loads(done.stderr)["error"]["type"] == "APIConnectionError"
+
+
+# commands -------------------------------------------------------------------------------------
 
 
 def test_writer_commands(capsys: pytest.CaptureFixture[str], env: str) -> None:
@@ -107,17 +198,34 @@ def test_writer_commands(capsys: pytest.CaptureFixture[str], env: str) -> None:
     capsys.readouterr()
     failed = run_json(capsys, "list", "cli-app", "--status", "failed")
     assert len(failed) == 1 and failed[0]["status"] == "failed"
-    assert len(run_json(capsys, "list", "cli-app", "--limit", "1")) == 1
     again = run_json(capsys, "retry-failed", "cli-app")
     assert [job["id"] for job in again] == [failed[0]["id"]]
-    assert main(["retry", created["id"]]) == 1
+    assert main(["retry", created["id"]]) == 8
     assert "409" in capsys.readouterr().err
 
 
-def test_plain_output_is_readable(capsys: pytest.CaptureFixture[str], env: str) -> None:
+def test_list_streams_every_job_and_a_limit_says_there_are_more(
+    capsys: pytest.CaptureFixture[str], env: str
+) -> None:
+    with jobwise.WriterJobs(TOKEN, env) as jobs:
+        for n in range(25):
+            jobs.create("cli-many", {"P": f"item {n}"})
+    assert len(run_json(capsys, "list", "cli-many")) == 25
+    assert main(["list", "cli-many", "--limit", "3", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 3
+    assert "first 3" in captured.err and "--limit" in captured.err
+    assert len(run_json(capsys, "list", "cli-many", "--limit", "25")) == 25
+    assert capsys.readouterr().err == ""
+
+
+def test_plain_output_is_readable_and_quiet_off_a_terminal(
+    capsys: pytest.CaptureFixture[str], env: str
+) -> None:
     assert main(["submit", "cli-plain", "--input", "Product=Aqua", "--wait"]) == 0
-    text = capsys.readouterr().out
-    assert "completed" in text and "Aqua" in text
+    captured = capsys.readouterr()
+    assert "completed" in captured.out and "Aqua" in captured.out
+    assert captured.err == ""  # the status line shows on a terminal only
 
 
 def test_osapi_commands(capsys: pytest.CaptureFixture[str], env: str) -> None:
@@ -125,12 +233,21 @@ def test_osapi_commands(capsys: pytest.CaptureFixture[str], env: str) -> None:
     assert run_json(capsys, "osapi", "get", job_id)["id"] == job_id
     assert run_json(capsys, "osapi", "wait", job_id)["status"] == "completed"
     assert any(job["id"] == job_id for job in run_json(capsys, "osapi", "list"))
-    assert run_json(capsys, "osapi", "retry", job_id, "--target-hostname", "a")["status"] == (
-        "unprocessed"
-    )
+    for flag in ("--url", "--base-url"):
+        listed = run_json(capsys, "osapi", "list", flag, env, "--limit", "100")
+        assert any(job["id"] == job_id for job in listed)
+    retried = run_json(capsys, "osapi", "retry", job_id, "--target-hostname", "agent-01")
+    assert retried["status"] == "created" and retried["job_id"] != job_id
     assert run_json(capsys, "osapi", "delete", job_id)["status"] == "deleted"
     assert main(["osapi", "get", "not-a-uuid"]) == 2
     assert "job_id" in capsys.readouterr().err
+
+
+def test_base_url_works_on_writer_commands(
+    capsys: pytest.CaptureFixture[str], env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WRITER_BASE_URL", "http://127.0.0.1:9")
+    assert isinstance(run_json(capsys, "list", "cli-app", "--base-url", env), list)
 
 
 def test_emulator_subcommand_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,3 +255,56 @@ def test_emulator_subcommand_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["emulator", "--help"])
     assert caught.value.code == 0
     assert "--fail-rate" in capsys.readouterr().out
+
+
+# progress and logging -------------------------------------------------------------------------
+
+
+def test_progress_line_reads_at_40_and_80_columns() -> None:
+    from jobwise.cli_output import batch_bar
+
+    # run_batch's Progress, by its public fields only (its module is moving)
+    progress = SimpleNamespace(done=1237, failed=3, in_flight=40, rate=12.37, elapsed=100.0)
+    for width in (40, 80):
+        line = progress_line(progress, 2000, width)
+        assert line.startswith("1,237/2,000 61%") and len(line) <= width
+        assert "3 failed" in line and "ETA 1:" in line
+        assert "in flight" not in line
+    assert "40 jobs waiting" in progress_line(progress, 2000, 80)
+    assert progress_line(progress, None, 80).startswith("1,237 done")
+    for width in (40, 80):
+        screen = io.StringIO()
+        console = Console(file=screen, width=width, force_terminal=True, color_system=None)
+        with batch_bar(2000, quiet=False, console=console) as on_progress:
+            on_progress(progress)
+        shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+        last = shown.replace("\r", "\n").strip().splitlines()[-1]
+        assert last.startswith("1,237/2,000 61%") and len(last) <= width, last
+
+
+def test_logging_levels_and_httpx_lines() -> None:
+    assert log_level(0, {}) == logging.WARNING
+    assert log_level(1, {}) == logging.INFO
+    assert log_level(2, {}) == logging.DEBUG
+    assert log_level(0, {"JOBWISE_LOG": "debug"}) == logging.DEBUG
+    assert log_level(0, {"WRITER_LOG": "info"}) == logging.INFO
+    jobwise_logger, httpx_logger = logging.getLogger("jobwise"), logging.getLogger("httpx")
+    saved = jobwise_logger.level, httpx_logger.level
+    try:
+        configure_logging(1, {})
+        assert jobwise_logger.getEffectiveLevel() == logging.INFO
+        assert httpx_logger.getEffectiveLevel() == logging.WARNING
+        configure_logging(2, {})
+        assert httpx_logger.getEffectiveLevel() == logging.INFO
+        configure_logging(0, {})
+        assert not jobwise_logger.handlers and not httpx_logger.handlers
+    finally:
+        jobwise_logger.setLevel(saved[0])
+        httpx_logger.setLevel(saved[1])
+
+
+def test_verbose_logs_retries_to_stderr() -> None:
+    with run_emulator(latency=(0, 0), error_rate=1.0, seed=2) as server:
+        done = run_jobwise("get", "job-1", base_url=server.base_url, env={"JOBWISE_LOG": "info"})
+    assert done.returncode == 6
+    assert "retry 1 of" in done.stderr and "HTTP Request" not in done.stderr

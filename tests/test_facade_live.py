@@ -76,6 +76,7 @@ def test_create_retried_after_reset_makes_one_job() -> None:
         with WriterJobs(
             TOKEN,
             server.base_url,
+            idempotency="server",
             retry_policy=jobwise.RetryPolicy(
                 max_retries=20, initial_backoff=0.001, max_backoff=0.01
             ),
@@ -114,8 +115,8 @@ def test_osapi_every_method(osapi: OsapiJobs, emulator: EmulatorServer) -> None:
     listed = [j.id for j in osapi.list(page_size=1)]
     assert job_id in listed and other in listed and len(listed) == len(set(listed))
     retried = osapi.retry(job_id, target_hostname="web-01")
-    assert retried.status == "unprocessed"
-    assert osapi.wait(job_id, timeout=10).status == jobwise.OsapiJobStatus.COMPLETED
+    assert retried.status == "created" and retried.job_id != job_id
+    assert osapi.wait(retried.job_id, timeout=10).status == jobwise.OsapiJobStatus.COMPLETED
     osapi.delete(job_id)
     with pytest.raises(jobwise.NotFoundError):
         osapi.retrieve(job_id)
@@ -127,19 +128,9 @@ async def test_async_osapi_every_method(emulator: EmulatorServer) -> None:
         assert (await osapi.retrieve(job_id)).id == job_id
         assert (await osapi.wait(job_id, timeout=10)).status == jobwise.OsapiJobStatus.COMPLETED
         assert job_id in [j.id async for j in osapi.list(status="completed")]
-        assert (await osapi.retry(job_id)).job_id == job_id
-        await osapi.wait(job_id, timeout=10)
+        retried = await osapi.retry(job_id)
+        assert retried.job_id != job_id
+        await osapi.wait(retried.job_id, timeout=10)
         await osapi.delete(job_id)
         with pytest.raises(jobwise.NotFoundError):
             await osapi.delete(job_id)
-
-
-async def test_async_pool_uses_the_cached_socket_backend(emulator: EmulatorServer) -> None:
-    from jobwise.network import _CachedSocketBackend, async_transport
-
-    transport = async_transport(httpx.Limits(max_connections=4))
-    assert isinstance(transport._pool._network_backend, _CachedSocketBackend)
-    async with httpx.AsyncClient(transport=transport, base_url=emulator.base_url) as client:
-        for _ in range(3):  # pooled connection reused: the readable check runs on it
-            answer = await client.get("/job", headers={"Authorization": f"Bearer {TOKEN}"})
-            assert answer.status_code == 200

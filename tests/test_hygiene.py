@@ -101,8 +101,8 @@ def test_state_file_never_holds_the_key(tmp_path: Path) -> None:
 
 
 def test_tls_verification_stays_on() -> None:
-    sync = WriterJobs(TOKEN)._session.transport.inner
-    asynchronous = AsyncWriterJobs(TOKEN)._session.transport.inner
+    sync = WriterJobs(TOKEN)._connection.transport.inner
+    asynchronous = AsyncWriterJobs(TOKEN)._connection.transport.inner
     for transport in (sync, asynchronous):
         context = transport._pool._ssl_context  # type: ignore[attr-defined]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
@@ -120,6 +120,6 @@ def test_cli_never_prints_the_key_in_errors() -> None:
             "PATH": "/usr/bin:/bin",
         },
     )
-    assert done.returncode == 1
+    assert done.returncode == 6
     assert "sk-live-very-secret" not in done.stderr + done.stdout
     assert done.stderr.startswith("jobwise: error:") and done.stderr.count("\n") == 1

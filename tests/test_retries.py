@@ -82,13 +82,41 @@ def test_retries_stop_at_the_total_deadline() -> None:
 
 def test_create_sends_one_idempotency_key_on_every_attempt() -> None:
     clock = FakeClock()
-    recorder = scripted(
-        httpx.Response(503), httpx.ReadError("reset"), httpx.Response(202, json=CREATED)
-    )
+    recorder = scripted(httpx.Response(503), httpx.Response(429), httpx.Response(202, json=CREATED))
     writer(recorder, clock).create("app", {"Product": "x"})
     keys = {request.headers["Idempotency-Key"] for request in recorder.requests}
     assert len(recorder.requests) == 3 and len(keys) == 1
     assert keys.pop().startswith("jobwise-")
+
+
+@pytest.mark.parametrize(
+    "outcome", [httpx.ReadError("reset"), httpx.Response(500), httpx.Response(502)]
+)
+def test_a_create_that_may_have_been_stored_is_never_resent_blindly(
+    outcome: httpx.Response | httpx.ReadError,
+) -> None:
+    recorder = scripted(outcome, httpx.Response(202, json=CREATED))
+    with pytest.raises((jobwise.APIConnectionError, jobwise.ServerError)):
+        writer(recorder, FakeClock()).create("app", {"Product": "x"})
+    assert len(recorder.requests) == 1  # the server does not echo the key: not trusted
+
+
+def test_a_create_is_resent_under_its_key_where_the_server_honours_it() -> None:
+    said = scripted(httpx.ReadError("reset"), httpx.Response(202, json=CREATED))
+    writer(said, FakeClock(), idempotency="server").create("app", {"Product": "x"})
+    assert len(said.requests) == 2
+    key = "jobwise-seen"
+    echoed = scripted(
+        httpx.Response(202, json=CREATED, headers={"Idempotency-Key": key}),
+        httpx.Response(500),
+        httpx.Response(202, json=CREATED),
+    )
+    jobs = writer(echoed, FakeClock())
+    assert not jobs.keys_trusted
+    jobs.create("app", {"Product": "x"}, idempotency_key=key)
+    assert jobs.keys_trusted  # the echo shows the server honours keys
+    jobs.create("app", {"Product": "y"})
+    assert len(echoed.requests) == 3
 
 
 def test_caller_idempotency_key_is_used() -> None:
@@ -106,19 +134,19 @@ def test_each_call_gets_its_own_key() -> None:
 
 
 def test_post_without_key_is_not_retried_after_a_server_error() -> None:
-    from jobwise.retries import RetryTransport
+    from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
-    recorder = scripted(httpx.Response(503), httpx.Response(200))
+    recorder = scripted(httpx.Response(500), httpx.Response(200))
     transport = RetryTransport(httpx.MockTransport(recorder), RetryPolicy(), clock.sleep, clock)
     with httpx.Client(transport=transport) as http:
-        assert http.post("https://x.test/jobs", json={}).status_code == 503
+        assert http.post("https://x.test/jobs", json={}).status_code == 500
         assert http.post("https://x.test/jobs", json={}).status_code == 200
     assert len(recorder.requests) == 2
 
 
 def test_post_without_key_is_retried_when_it_never_left() -> None:
-    from jobwise.retries import RetryTransport
+    from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
     recorder = scripted(httpx.ConnectError("refused"), httpx.Response(201))
@@ -128,7 +156,7 @@ def test_post_without_key_is_retried_when_it_never_left() -> None:
 
 
 def test_post_without_key_is_not_retried_after_a_read_error() -> None:
-    from jobwise.retries import RetryTransport
+    from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
     recorder = scripted(httpx.ReadError("reset"), httpx.Response(201))

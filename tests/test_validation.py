@@ -65,6 +65,7 @@ WRITER_CASES: list[tuple[str, Callable[[WriterJobs], Any]]] = [
     ("page_size", lambda j: j.list("app", page_size=0)),
     ("page_size", lambda j: j.list("app", page_size=-5)),
     ("page_size", lambda j: j.list("app", page_size=10**9)),
+    ("page_size", lambda j: j.list("app", page_size=101)),  # Writer pages hold at most 100
     ("page_size", lambda j: j.list("app", page_size=True)),
     ("application_id", lambda j: j.list("")),
 ]
@@ -109,8 +110,9 @@ def test_osapi_bad_input_raises_before_any_request(
 def test_inputs_forms_normalize_alike() -> None:
     as_mapping = normalize_inputs({"P": ["a", "b"], "Q": "c"})
     as_list = normalize_inputs([{"id": "P", "value": ["a", "b"]}, {"id": "Q", "value": ["c"]}])
-    assert [i.to_dict() for i in as_mapping] == [i.to_dict() for i in as_list]
-    assert as_mapping[1].value == ["c"]
+    assert as_mapping == as_list == {"P": ["a", "b"], "Q": ["c"]}
+    assert isinstance(as_mapping, jobwise.InputSet)
+    assert normalize_inputs(as_mapping) is as_mapping  # checked once, passed through after
 
 
 def test_duplicate_input_names_are_refused() -> None:

@@ -25,6 +25,12 @@ def _probability(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535; got {text!r}")
+    return int(text)
+
+
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -68,7 +74,7 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         "Writer's limits at 60x: %(prog)s --profile writer --speed 60",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 takes a free one (default)")
+    parser.add_argument("--port", type=_port, default=0, help="port; 0 takes a free one (default)")
     parser.add_argument("--api-key", help="accept only this bearer token (default: any)")
     parser.add_argument(
         "--profile",

@@ -6,6 +6,18 @@
 ...     print(job.data.suggestion)
 """
 
+from jobwise._async.batch_protocol import AsyncBatchClient
+from jobwise._async.osapi import AsyncOsapiJobs
+from jobwise._async.pagination import AsyncPager
+from jobwise._async.writer import AsyncWriterJobs
+from jobwise._sync.batch_protocol import BatchClient
+from jobwise._sync.osapi import OsapiJobs
+from jobwise._sync.pagination import SyncPager
+from jobwise._sync.writer import WriterJobs
+from jobwise._version import __version__
+from jobwise.batch_results import BatchItem, Progress
+from jobwise.batch_run import AsyncBatchRun, BatchRun
+from jobwise.batch_state import StateFileError
 from jobwise.errors import (
     APIConnectionError,
     APIError,
@@ -20,6 +32,7 @@ from jobwise.errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    ServerUnavailableError,
     UnprocessableEntityError,
     WaitTimeoutError,
 )
@@ -47,26 +60,29 @@ from jobwise.models import (
     WriterError,
     WriterErrorItem,
 )
-from jobwise.osapi import AsyncOsapiJobs, OsapiJobs
-from jobwise.pagination import AsyncPager, SyncPager
 from jobwise.polling import PollPolicy
 from jobwise.retries import RetryPolicy
 from jobwise.times import parse_time
-from jobwise.writer import AsyncWriterJobs, WriterJobs
-
-__version__ = "0.1.0"
+from jobwise.validation import Inputs, InputSet
 
 __all__ = [
     "UNSET",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncBatchClient",
+    "AsyncBatchRun",
     "AsyncOsapiJobs",
     "AsyncPager",
     "AsyncWriterJobs",
     "AuthenticationError",
     "BadRequestError",
+    "BatchClient",
+    "BatchItem",
+    "BatchRun",
     "ConflictError",
+    "InputSet",
+    "Inputs",
     "InvalidArgumentError",
     "InvalidResponseError",
     "Job",
@@ -92,9 +108,12 @@ __all__ = [
     "Pagination",
     "PermissionDeniedError",
     "PollPolicy",
+    "Progress",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "ServerUnavailableError",
+    "StateFileError",
     "SyncPager",
     "UnprocessableEntityError",
     "Unset",

@@ -1,32 +1,44 @@
 """Batch runs: many inputs in, every result back exactly once, resumable after a crash.
 
-One engine (asyncio) serves both clients: :class:`AsyncBatchRun` iterates it directly and
-:class:`BatchRun` runs it in a thread. How it works:
+One engine (asyncio) serves both clients: :class:`jobwise.AsyncBatchRun` iterates it directly
+and :class:`jobwise.BatchRun` runs it in a thread. How it keeps its promise on servers that
+ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
 
-* inputs are read lazily; each is recorded in the state file with its Idempotency-Key before
-  it is sent (see :mod:`jobwise.batch_state`), so a re-run sends nothing twice;
+* every input is recorded in the state file before it is sent, every send is committed before
+  it leaves, and every answer before the next step (see :mod:`jobwise.batch_state`);
+* a create whose answer is lost (timeout or reset after sending, 500/502/504, a garbled 2xx) is
+  never re-sent blindly: new creates pause until those in flight have answered, and after a
+  settle delay the application's jobs created in the send's window are listed against every
+  job id the state file knows. Exactly one unknown job: adopted (``adopt=True``; it assumes no
+  other client creates jobs in the application meanwhile). None: sent again. Otherwise the item
+  ends ``ambiguous`` with its candidates. Where the server echoes the key back, it honours it,
+  and a lost create is simply re-sent under the same key;
 * submitting is bounded by an adaptive limit that halves on 429/503 and grows back (AIMD);
 * waiting is a sweep of the list endpoint (completed and failed, newest first, stopping once
   past the batch's oldest unfinished job), with per-job retrieves for stragglers and for
   retried jobs: about one request per job in all, create included. Correctness never depends
   on the server's ordering: a job the sweeps miss is retrieved on its own;
-* ``retry_failed=N`` retries a failed job up to N times through the retry endpoint.
+* ``retry_failed=N`` retries a failed job up to N times; the intent is recorded first, so a
+  retry interrupted by a crash is sent (or confirmed) on resume;
+* never stuck: ``deadline`` ends unfinished items ``timed_out`` (job ids kept), and a server
+  that gives no usable answer for ``stall_timeout`` seconds stops the run with one line.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import queue
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from jobwise.batch_state import FINAL, BatchState, Row, StateFileError, digest
+from jobwise._api.writer import FINAL_STATUSES
+from jobwise._async.batch_protocol import AsyncBatchClient
+from jobwise.batch_options import BatchOptions
+from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
+from jobwise.batch_state import BatchState, Row, StateFileError, digest
 from jobwise.concurrency import AdaptiveLimit
 from jobwise.errors import (
     APIConnectionError,
@@ -34,65 +46,32 @@ from jobwise.errors import (
     AuthenticationError,
     ConflictError,
     InvalidArgumentError,
+    InvalidResponseError,
+    JobwiseError,
     NotFoundError,
     PermissionDeniedError,
-    RateLimitError,
-    ServerError,
+    ServerUnavailableError,
 )
 from jobwise.models import Job, JobResult
 from jobwise.polling import status_text
+from jobwise.retries import REFUSED
 from jobwise.times import parse_time
-from jobwise.validation import check_id, check_int, normalize_inputs
-
-if TYPE_CHECKING:
-    from jobwise.writer import AsyncWriterJobs
+from jobwise.validation import InputSet, normalize_inputs
 
 SWEEP_PAGE_SIZE = 100
+# A job the list sweeps have not found in this many sweeps is retrieved on its own: the sweep
+# stops at the batch's oldest unfinished job, and a server may order or page unexpectedly.
 STRAGGLER_SWEEPS = 4
-MAX_SUBMIT_ATTEMPTS = 6
-_TRANSIENT = (RateLimitError, ServerError, APIConnectionError)
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One input's outcome: ``status`` is completed, failed or invalid (refused unsent)."""
-
-    index: int
-    inputs: dict[str, list[str]]
-    job_id: str | None
-    status: str
-    suggestion: str | None
-    error: str | None
-    retries: int
-
-
-@dataclass
-class Progress:
-    """Counts so far, for progress bars: ``done`` finished, ``failed`` of them failed."""
-
-    read: int = 0
-    completed: int = 0
-    failed: int = 0
-    invalid: int = 0
-    in_flight: int = 0
-    retries: int = 0
-    requests: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def done(self) -> int:
-        """Items with a final status."""
-        return self.completed + self.failed + self.invalid
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the run started."""
-        return time.monotonic() - self.started
-
-    @property
-    def rate(self) -> float:
-        """Items finished per second."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+# An answer that cannot be parsed is retried this many times before its item fails.
+MAX_BAD_ANSWERS = 3
+# How far apart the client's and the server's clocks may be before any create has answered;
+# after one has, its created_at bounds the offset. A wide window only makes outcomes ambiguous.
+UNKNOWN_CLOCK_SKEW = 120.0
+# The latest a killed run's unanswered create may still have been stored: a request timeout.
+UNANSWERED_WINDOW = 60.0
+# The offset bounds already hold the uncertainty of each answered create; the margin covers
+# the resolution of the server's timestamps (whole seconds where they carry no fraction).
+FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
 
 
 @dataclass
@@ -101,11 +80,19 @@ class _Track:
     created_at: datetime | None
     misses: int = 0
     retried: bool = False
+    bad_answers: int = 0
 
 
 def _item(row: Row) -> BatchItem:
     return BatchItem(
-        row.index, row.inputs, row.job_id, row.status, row.suggestion, row.error, row.retries
+        row.index,
+        row.inputs,
+        row.job_id,
+        row.status,
+        row.suggestion,
+        row.error,
+        row.retries,
+        tuple(row.candidates),
     )
 
 
@@ -141,68 +128,84 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return group.exceptions[0]
 
 
-def _normalized(raw: object, index: int) -> tuple[dict[str, list[str]], str | None]:
+def _normalized(raw: object, index: int) -> tuple[InputSet, str | None]:
     try:
-        return {i.id: list(i.value) for i in normalize_inputs(raw, f"inputs[{index}]")}, None
+        return normalize_inputs(raw, f"inputs[{index}]"), None
     except InvalidArgumentError as exc:
-        return {"(invalid input)": [repr(raw)[:500]]}, str(exc)
+        return InputSet({"(invalid input)": [repr(raw)[:500]]}), str(exc)
+
+
+def _maybe_stored(exc: JobwiseError) -> bool:
+    """Whether a failed POST may still have been acted on by the server."""
+    if isinstance(exc, APIConnectionError):
+        return exc.may_have_arrived
+    if isinstance(exc, APIError):
+        return exc.status_code >= 500 and exc.status_code not in REFUSED
+    return isinstance(exc, InvalidResponseError)  # a 2xx with a garbled body: it was stored
+
+
+def _refused(exc: JobwiseError) -> bool:
+    """Whether a failed POST certainly was not acted on (never arrived, or refused)."""
+    if isinstance(exc, APIConnectionError):
+        return not exc.may_have_arrived
+    return isinstance(exc, APIError) and exc.status_code in REFUSED
 
 
 class BatchEngine:
-    """Runs one batch with an :class:`AsyncWriterJobs`; ``emit`` receives each final item."""
+    """Runs one batch on an :class:`AsyncBatchClient`; ``emit`` receives each item's outcome."""
 
-    def __init__(
-        self,
-        jobs: AsyncWriterJobs,
-        application_id: str,
-        inputs: Iterable[Any],
-        *,
-        concurrency: int,
-        state: str | None,
-        retry_failed: int,
-        on_progress: Callable[[Progress], object] | None,
-        sweep_interval: float = 1.0,
-        max_outstanding: int = 10_000,
-    ) -> None:
+    def __init__(self, jobs: AsyncBatchClient, options: BatchOptions) -> None:
         self.jobs = jobs
-        self.application_id = check_id(application_id, "application_id")
-        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
-            raise InvalidArgumentError("inputs", "must be an iterable of input mappings")
-        self.inputs = inputs
-        self.concurrency = check_int(concurrency, "concurrency", 1, 1000)
-        self.retry_failed = check_int(retry_failed, "retry_failed", 0, 100)
-        if state is not None and (not isinstance(state, str) or not state):
-            raise InvalidArgumentError("state", "must be a file path or None")
-        self.state_path = state
-        self.on_progress = on_progress
-        self.sweep_interval = sweep_interval
-        self.max_outstanding = max_outstanding
+        self.options = options
+        self.application_id = options.application_id
+        self.concurrency = options.concurrency
         self.progress = Progress()
         self.outstanding: dict[str, _Track] = {}
-        self.unsent = 0
         self.resumed = 0
         self.limit = AdaptiveLimit(self.concurrency)
+        self.state: BatchState | None = None
+        self.possible_duplicates: list[str] = []
         self._room = asyncio.Event()
+        self._creates_open = asyncio.Event()
+        self._creates_open.set()
+        self._answered = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._unknown: list[Row] = []
+        self._creating = 0
+        self._resending = 0
         self._sweep_pages = 2
         self._last_report = 0.0
         self._sent_before = 0
         self._submitted_all = False
-        self.state: BatchState | None = None
+        self._started = 0.0
+        self._last_answer = 0.0
+        self._last_error = "no answer yet"
+        # Bounds of (server clock - client clock), learned from answered creates.
+        self._offset_low = -UNKNOWN_CLOCK_SKEW
+        self._offset_high = UNKNOWN_CLOCK_SKEW
+        self._offset_known = False
+        self._margin = FINE_MARGIN
 
     async def run(self, emit: Callable[[BatchItem], Any]) -> None:
-        """Read, submit and wait until every input is final (or left pending to resume)."""
+        """Read, submit and wait until every input has an outcome (or stop with an error)."""
         self._emit_to = emit
-        self.state = BatchState(self.state_path, self.application_id, self.jobs.base_url)
-        transport = self.jobs._session.transport
-        transport.observer = self.limit.congested
-        self._sent_before = transport.sent
+        self.state = BatchState(self.options.state, self.application_id, self.jobs.base_url)
+        self.progress = Progress(self.state.counts)
+        stop_hearing = self.jobs.on_congestion(self.limit.congested)
+        self._sent_before = self.jobs.requests_sent
+        self._started = self._last_answer = self.jobs.clock()
         try:
             sends: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=self.concurrency * 4)
             async with asyncio.TaskGroup() as group:
+                watchdog = group.create_task(self._watchdog())
+                resumed = list(self.state.unsettled())
+                if resumed:  # settled before anything new is sent: their windows stay apart
+                    await self._reconcile(resumed, killed=True)
                 submitters = [
                     group.create_task(self._submitter(sends)) for _ in range(self.concurrency)
                 ]
                 waiter = group.create_task(self._wait_all())
+                reconciler = group.create_task(self._reconcile_loop())
                 await self._read(sends)
                 for _ in submitters:
                     await sends.put(None)
@@ -210,11 +213,13 @@ class BatchEngine:
                     await task
                 self._submitted_all = True
                 await waiter
+                reconciler.cancel()
+                watchdog.cancel()
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
-            transport.observer = None
-            self.progress.requests = transport.sent - self._sent_before
+            stop_hearing()
+            self.progress.requests = self.jobs.requests_sent - self._sent_before
             self.state.commit(force=True)
             self._report(force=True)
 
@@ -224,7 +229,7 @@ class BatchEngine:
         state = self._state
         stored = state.count()
         count = 0
-        async for index, raw in _read_in_thread(self.inputs):
+        async for index, raw in _read_in_thread(self.options.inputs):
             count = index + 1
             inputs, problem = _normalized(raw, index)
             row = state.get(index) if index < stored else None
@@ -232,21 +237,29 @@ class BatchEngine:
             if row is not None:
                 if row.digest != digest(inputs):
                     raise StateFileError(
-                        f"state file {self.state_path} was made for another input list: "
+                        f"state file {self.options.state} was made for another input list: "
                         f"input {index} differs; pass another state file"
                     )
-                self.resumed += row.status in FINAL
+                row.inputs = inputs  # the same input, in the one shape it is sent in
+                self.resumed += row.status in FINAL_ITEM_STATUSES
+                if row.status == "timed_out":
+                    state.reopen(row)
+                elif row.status == "ambiguous" and self.options.resend_ambiguous:
+                    self._note_duplicates(row)
+                    state.resend(row)
             elif problem is not None:
                 row = state.add(index, inputs, "invalid", problem)
             else:
                 row = state.add(index, inputs, "pending", None)
-            if row.status in FINAL:
-                await self._emit(row)
-            elif row.status == "submitted":
+            if self._expired() and row.status in ("pending", "submitted", "retrying"):
+                state.finished(row, "timed_out", None, "the batch's deadline passed first")
+            if row.status in ("pending",):
+                await sends.put(row)
+            elif row.status in ("submitted", "retrying"):
                 self._track(row)
             else:
-                await sends.put(row)
-            while len(self.outstanding) >= self.max_outstanding:
+                await self._emit(row)
+            while len(self.outstanding) >= self.options.max_outstanding:
                 self._room.clear()
                 await self._room.wait()
             if index % 256 == 255:
@@ -254,10 +267,15 @@ class BatchEngine:
                 await asyncio.sleep(0)
         if count < stored:
             raise StateFileError(
-                f"state file {self.state_path} holds {stored} inputs but this input list has "
+                f"state file {self.options.state} holds {stored} inputs but this input list has "
                 f"{count}: it was made for another input list; pass another state file"
             )
         state.commit(force=True)
+
+    def _note_duplicates(self, row: Row) -> None:
+        """Candidates of a re-sent ambiguous item that no item holds: jobs it may duplicate."""
+        fresh = {c for c in row.candidates if not self._state.knows(c)}
+        self.possible_duplicates = sorted(fresh.union(self.possible_duplicates))
 
     # submitting ----------------------------------------------------------------------------
 
@@ -266,7 +284,15 @@ class BatchEngine:
             await self._submit(row)
 
     async def _submit(self, row: Row) -> None:
-        for attempt in range(MAX_SUBMIT_ATTEMPTS):
+        for attempt in itertools.count():
+            await self._creates_open.wait()
+            if self._expired():
+                self._state.finished(row, "timed_out", None, "the batch's deadline passed first")
+                await self._emit(row)
+                return
+            self._creating += 1
+            sent = time.time()
+            self._state.sending(row, sent)
             try:
                 async with self.limit:
                     created = await self.jobs.create(
@@ -274,20 +300,48 @@ class BatchEngine:
                     )
             except (AuthenticationError, PermissionDeniedError):
                 raise
-            except _TRANSIENT:
-                self.limit.congested()
-                await self.jobs._session.sleep(min(30.0, 0.5 * 2**attempt))
-                continue
-            except APIError as exc:
+            except JobwiseError as exc:
+                self._last_error = str(exc)
+                if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):
+                    # Not stored, or stored under a key the server honours: send it again.
+                    # The transport below has already retried; this second, slower layer
+                    # rides out an outage longer than one call's retry deadline.
+                    self._state.refused(row)
+                    self.limit.congested()
+                    await self.jobs.sleep(min(30.0, 0.5 * 2**attempt))
+                    continue
+                if _maybe_stored(exc):
+                    self._state.unknown(row, time.time(), str(exc))
+                    self._unknown.append(row)
+                    self._creates_open.clear()
+                    self._lost.set()
+                    return
                 self._state.finished(row, "failed", None, str(exc))
                 await self._emit(row)
                 return
+            finally:
+                self._creating -= 1
+                self._answered.set()
+            self._heard()
             self.limit.succeeded()
+            self._learn_offset(sent, time.time(), created.created_at)
             self._state.submitted(row, created.id, created.created_at.isoformat())
-            self._state.commit()
             self._track(row, created.created_at)
             return
-        self.unsent += 1
+
+    def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
+        """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""
+        stamp = created.timestamp()
+        if created.microsecond == 0:  # a whole second: maybe a coarse clock
+            self._margin = COARSE_MARGIN
+        low, high = stamp - answered, stamp - sent
+        if not self._offset_known:
+            self._offset_low, self._offset_high, self._offset_known = low, high, True
+        else:
+            self._offset_low = max(self._offset_low, low)
+            self._offset_high = min(self._offset_high, high)
+            if self._offset_low > self._offset_high:  # timestamps of coarse resolution
+                self._offset_low, self._offset_high = low, high
 
     def _track(self, row: Row, created: datetime | None = None) -> None:
         assert row.job_id is not None
@@ -297,45 +351,160 @@ class BatchEngine:
         self.progress.in_flight = len(self.outstanding)
         self._report()
 
+    # reconciling lost creates --------------------------------------------------------------
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            await self._lost.wait()
+            while self._creating:  # creates in flight answer first: their ids become known
+                self._answered.clear()
+                await self._answered.wait()
+            rows, self._unknown = self._unknown, []
+            self._lost.clear()
+            resend = await self._reconcile(rows, killed=False)
+            self._resending += len(resend)
+            if not self._unknown:
+                self._creates_open.set()
+            try:
+                await asyncio.gather(*(self._submit(row) for row in resend))
+            finally:
+                self._resending -= len(resend)
+
+    async def _reconcile(self, rows: list[Row], *, killed: bool) -> list[Row]:
+        """Settle lost creates against the server's listing; returns the rows to send again.
+
+        A killed run's rows are settled before anything new is sent and go back to the reader
+        (which checks their inputs) rather than being sent from here."""
+        wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + self.options.settle
+        await self.jobs.sleep(max(0.0, wait - time.time()))
+        windows = {r.index: self._window(r) for r in rows}
+        while True:
+            try:
+                found = await self._jobs_in(min(w[0] for w in windows.values()))
+                break
+            except (APIConnectionError, APIError, InvalidResponseError) as exc:
+                if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    raise
+                self._last_error = str(exc)
+                await self.jobs.sleep(self.options.sweep_interval)
+        candidates = {
+            r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
+            for r in rows
+        }
+        owners: dict[str, int] = {}
+        for jobs in candidates.values():
+            for job_id, _ in jobs:
+                owners[job_id] = owners.get(job_id, 0) + 1
+        resend: list[Row] = []
+        for row in rows:
+            mine = candidates[row.index]
+            if not mine:
+                self._state.refused(row)  # the server shows no job for it: send it again
+                resend.append(row)
+            elif self.options.adopt and len(mine) == 1 and owners[mine[0][0]] == 1:
+                job_id, stamp = mine[0]
+                created = datetime.fromtimestamp(stamp, UTC)
+                self._state.submitted(row, job_id, created.isoformat())
+                if not killed:
+                    self._track(row, created)
+            else:
+                self._state.ambiguous(row, [job_id for job_id, _ in mine])
+                if not killed:
+                    await self._emit(row)
+        self._state.commit(force=True)
+        return [] if killed else resend
+
+    def _window(self, row: Row) -> tuple[float, float]:
+        """When, on the server's clock, the row's lost create may have made its job."""
+        assert row.sent_at is not None
+        last = row.answered_at if row.answered_at is not None else row.sent_at + UNANSWERED_WINDOW
+        margin = self._margin if self._offset_known else COARSE_MARGIN
+        return (row.sent_at + self._offset_low - margin, last + self._offset_high + margin)
+
+    async def _jobs_in(self, since: float) -> list[tuple[str, float]]:
+        """(id, created) of the application's jobs created since ``since`` that no item holds.
+        Pages are read newest first until one is wholly older; if the server's order turns
+        out not to be newest first, the whole listing is read."""
+        found: list[tuple[str, float]] = []
+        newest_first, oldest_seen = True, float("inf")
+        async for page in self.jobs.list(self.application_id, page_size=SWEEP_PAGE_SIZE).pages():
+            self._heard()
+            stamps = [job.created_at.timestamp() for job in page]
+            found += [
+                (job.id, stamp)
+                for job, stamp in zip(page, stamps, strict=True)
+                if stamp >= since and not self._state.knows(job.id)
+            ]
+            newest_first = newest_first and max(stamps) <= oldest_seen + COARSE_MARGIN
+            oldest_seen = min(oldest_seen, *stamps)
+            if newest_first and max(stamps) < since:
+                break
+        return found
+
     # waiting -------------------------------------------------------------------------------
 
+    def _busy(self) -> bool:
+        return bool(
+            self.outstanding or self._unknown or self._resending or not self._creates_open.is_set()
+        )
+
     async def _wait_all(self) -> None:
-        """Sweep while submitting goes on, until everything submitted is final."""
-        while not (self._submitted_all and not self.outstanding):
-            await self.jobs._session.sleep(self.sweep_interval)
+        """Sweep while submitting goes on, until everything submitted has an outcome."""
+        while not (self._submitted_all and not self._busy()):
+            await self.jobs.sleep(self._pause())
+            if self._expired():
+                await self._time_out_outstanding()
+                continue
             if not self.outstanding:
                 continue
+            # Retried jobs are skipped by the sweeps: a retry keeps the job's id and creation
+            # time, so a listing may still show its earlier "failed" answer.
             fresh = [t for t in self.outstanding.values() if not t.retried]
+            # A sweep costs about as many requests as the last one read pages; when fewer jobs
+            # are out than that, retrieving each is cheaper.
             if len(self.outstanding) <= self._sweep_pages or not fresh:
                 await self._retrieve_each(list(self.outstanding.values()))
                 continue
             try:
                 await self._sweep(fresh)
-            except _TRANSIENT:
+            except (APIConnectionError, APIError) as exc:
+                if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    raise
+                self._last_error = str(exc)
                 self.limit.congested()  # the next cycle sweeps again
+                continue
+            except InvalidResponseError as exc:  # a garbled page: retrieve its jobs one by one
+                self._last_error = str(exc)
+                await self._retrieve_each(list(self.outstanding.values()))
                 continue
             stragglers = [
                 t for t in self.outstanding.values() if t.retried or t.misses >= STRAGGLER_SWEEPS
             ]
             await self._retrieve_each(stragglers)
 
+    def _pause(self) -> float:
+        if self.options.deadline is None:
+            return self.options.sweep_interval
+        left = self._started + self.options.deadline - self.jobs.clock()
+        return max(0.0, min(self.options.sweep_interval, left))
+
     async def _sweep(self, fresh: list[_Track]) -> None:
         dated = [t.created_at for t in fresh if t.created_at is not None]
         oldest = min(dated) if dated else None
         pages = 0
-        for status in ("completed", "failed"):
-            pager = self.jobs.list(self.application_id, status=status, page_size=SWEEP_PAGE_SIZE)
-            async with self.limit:
-                async for page in pager.pages():
-                    pages += 1
-                    for job in page:
-                        found = self.outstanding.get(job.id)
-                        if found is not None and not found.retried:
-                            await self._finish(found, job)
-                    if not any(not t.retried for t in self.outstanding.values()):
-                        break
-                    if oldest is not None and page[-1].created_at < oldest:
-                        break
+        for status in sorted(FINAL_STATUSES):
+            listing = self.jobs.list(self.application_id, status=status, page_size=SWEEP_PAGE_SIZE)
+            async for page in listing.pages():
+                self._heard()
+                pages += 1
+                for job in page:
+                    found = self.outstanding.get(job.id)
+                    if found is not None and not found.retried:
+                        await self._finish(found, job)
+                if not any(not t.retried for t in self.outstanding.values()):
+                    break
+                if oldest is not None and page[-1].created_at < oldest:
+                    break
         self._sweep_pages = max(2, pages)
         for track in self.outstanding.values():
             track.misses += 1
@@ -346,14 +515,26 @@ class BatchEngine:
             try:
                 async with self.limit:
                     job = await self.jobs.retrieve(track.row.job_id)
-            except _TRANSIENT:
-                return
+            except (AuthenticationError, PermissionDeniedError):
+                raise
             except NotFoundError as exc:
-                self._state.finished(track.row, "failed", None, str(exc))
+                self._state.finished(track.row, "failed", None, f"the job vanished: {exc}")
                 await self._drop(track)
                 return
+            except InvalidResponseError as exc:
+                self._last_error = str(exc)
+                track.bad_answers += 1
+                if track.bad_answers >= MAX_BAD_ANSWERS:
+                    reason = f"the server's answers for this job could not be read: {exc}"
+                    self._state.finished(track.row, "failed", None, reason)
+                    await self._drop(track)
+                return
+            except (APIConnectionError, APIError) as exc:
+                self._last_error = str(exc)
+                return
+            self._heard()
             track.misses = 0
-            if status_text(job) in ("completed", "failed"):
+            if status_text(job) in FINAL_STATUSES or track.row.status == "retrying":
                 await self._finish(track, job)
 
         for start in range(0, len(tracks), self.concurrency * 4):
@@ -361,10 +542,19 @@ class BatchEngine:
 
     async def _finish(self, track: _Track, job: Job) -> None:
         row = track.row
-        if status_text(job) == "failed" and row.retries < self.retry_failed:
-            await self._retry(track)
+        status = status_text(job)
+        if row.status == "retrying":  # a retry intended (maybe before a crash), not confirmed
+            if status == "failed":
+                await self._send_retry(track)
+                return
+            if status not in FINAL_STATUSES:
+                return
+        if status == "failed" and row.retries < self.options.retry_failed:
+            self._state.retrying(row)
+            self.progress.retries += 1
+            await self._send_retry(track)
             return
-        if status_text(job) == "completed":
+        if status == "completed":
             suggestion = job.data.suggestion if isinstance(job.data, JobResult) else None
             self._state.finished(row, "completed", suggestion, None)
         else:
@@ -372,27 +562,73 @@ class BatchEngine:
             self._state.finished(row, "failed", None, error)
         await self._drop(track)
 
-    async def _retry(self, track: _Track) -> None:
-        assert track.row.job_id is not None
-        key = self._state.retrying(track.row)
-        self.progress.retries += 1
+    async def _send_retry(self, track: _Track) -> None:
+        row = track.row
+        assert row.job_id is not None and row.retry_key is not None
         track.retried, track.misses = True, 0
         try:
             async with self.limit:
-                await self.jobs.retry(track.row.job_id, idempotency_key=key)
-        except (ConflictError, *_TRANSIENT):
-            return  # already running again, or unknown: the next poll tells
+                created = await self.jobs.retry(row.job_id, idempotency_key=row.retry_key)
+        except ConflictError:
+            self._state.retried(row, row.job_id)  # already running again
+            return
+        except (AuthenticationError, PermissionDeniedError):
+            raise
+        except (APIConnectionError, InvalidResponseError) as exc:
+            self._last_error = str(exc)
+            return  # unknown: the next retrieve tells, and the retry is sent again if needed
         except APIError as exc:
-            self._state.finished(track.row, "failed", None, str(exc))
+            if exc.status_code >= 500 or exc.status_code in REFUSED:
+                self._last_error = str(exc)
+                return
+            self._state.finished(row, "failed", None, str(exc))
             await self._drop(track)
+            return
+        self._heard()
+        if created.id != row.job_id:  # the server made a new job: follow it
+            del self.outstanding[row.job_id]
+            self.outstanding[created.id] = track
+        self._state.retried(row, created.id)
+
+    async def _time_out_outstanding(self) -> None:
+        for track in list(self.outstanding.values()):
+            self._state.finished(track.row, "timed_out", None, "the batch's deadline passed first")
+            await self._drop(track)
+        for row in self._unknown:
+            self._state.finished(row, "timed_out", None, "the batch's deadline passed first")
+            await self._emit(row)
+        self._unknown = []
+        self._creates_open.set()
 
     async def _drop(self, track: _Track) -> None:
         assert track.row.job_id is not None
-        del self.outstanding[track.row.job_id]
+        self.outstanding.pop(track.row.job_id, None)
         self._room.set()
         self.progress.in_flight = len(self.outstanding)
         self._state.commit()
         await self._emit(track.row)
+
+    # never stuck ---------------------------------------------------------------------------
+
+    def _expired(self) -> bool:
+        deadline = self.options.deadline
+        return deadline is not None and self.jobs.clock() - self._started >= deadline
+
+    def _heard(self) -> None:
+        self._last_answer = self.jobs.clock()
+
+    async def _watchdog(self) -> None:
+        """Stop the run when the state file goes away, or the server gives no usable answer."""
+        while True:
+            await asyncio.sleep(1.0)  # a real-time safety net, whatever sleep the client has
+            self._state.check_intact()
+            silent = self.jobs.clock() - self._last_answer
+            if silent > self.options.stall_timeout:
+                raise ServerUnavailableError(
+                    f"no usable answer from {self.jobs.base_url} for {silent:.0f} s "
+                    f"(last: {self._last_error}); the batch stopped and its state file keeps "
+                    "everything: run it again to resume"
+                )
 
     # results -------------------------------------------------------------------------------
 
@@ -402,35 +638,30 @@ class BatchEngine:
         return self.state
 
     async def _emit(self, row: Row) -> None:
-        status = row.status
-        if status == "completed":
-            self.progress.completed += 1
-        elif status == "failed":
-            self.progress.failed += 1
-        else:
-            self.progress.invalid += 1
         self._report()
         result = self._emit_to(_item(row))
         if asyncio.iscoroutine(result):
             await result
 
     def _report(self, force: bool = False) -> None:
-        if self.on_progress is None:
+        if self.options.on_progress is None:
             return
         now = time.monotonic()
         if force or now - self._last_report >= 0.1:
             self._last_report = now
             self.progress.requests = self.jobs.requests_sent - self._sent_before
-            self.on_progress(self.progress)
+            self.options.on_progress(self.progress)
 
     def summary(self) -> dict[str, Any]:
-        """Counts by status (this state file, all runs), retries, requests, elapsed."""
-        counts = self.state.counts() if self.state is not None and self.state.db else {}
+        """Counts by status (this state file, all runs; they add up to ``total``), retries,
+        requests, elapsed, and the jobs re-sent ambiguous items may duplicate."""
+        counts = {status: n for status, n in self.progress.counts.items() if n}
         return {
             "counts": counts,
             "total": sum(counts.values()),
             "from_earlier_runs": self.resumed,
-            "left_pending": self.unsent + counts.get("pending", 0),
+            "needs_decision": counts.get("ambiguous", 0) + counts.get("timed_out", 0),
+            "possible_duplicates": self.possible_duplicates,
             "retries": self.progress.retries,
             "requests": self.progress.requests,
             "elapsed": round(self.progress.elapsed, 3),
@@ -441,125 +672,3 @@ class BatchEngine:
         """Release the state file."""
         if self.state is not None:
             self.state.close()
-
-
-class AsyncBatchRun:
-    """A batch for asyncio: ``async for item in run``, then ``run.summary()``."""
-
-    def __init__(self, engine: BatchEngine) -> None:
-        self._engine = engine
-        self._summary: dict[str, Any] | None = None
-        self._started = False
-
-    async def __aiter__(self) -> AsyncIterator[BatchItem]:
-        if self._started:
-            raise RuntimeError("a batch run iterates once; call run_batch again to resume it")
-        self._started = True
-        items: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=1000)
-        task = asyncio.create_task(self._run(items))
-        try:
-            while (item := await items.get()) is not None:
-                yield item
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-
-    async def _run(self, items: asyncio.Queue[BatchItem | None]) -> None:
-        try:
-            await self._engine.run(items.put)
-        finally:
-            self._summary = self._engine.summary()
-            self._engine.close()
-            await items.put(None)
-
-    async def wait(self) -> dict[str, Any]:
-        """Run to the end without looking at items; returns the summary."""
-        async for _ in self:
-            pass
-        return self.summary()
-
-    def summary(self) -> dict[str, Any]:
-        """Counts by status, retries, requests, elapsed (after the run)."""
-        return self._summary if self._summary is not None else self._engine.summary()
-
-
-class BatchRun:
-    """A batch for synchronous code: ``for item in run``, then ``run.summary()``.
-
-    The engine runs in a background thread with its own event loop and async client.
-    """
-
-    def __init__(self, engine: BatchEngine) -> None:
-        self._engine = engine
-        self._summary: dict[str, Any] | None = None
-        self._started = False
-
-    def __iter__(self) -> Iterator[BatchItem]:
-        if self._started:
-            raise RuntimeError("a batch run iterates once; call run_batch again to resume it")
-        self._started = True
-        items: queue.Queue[BatchItem | BaseException | None] = queue.Queue(maxsize=1000)
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=self._thread, args=(items, stop), name="jobwise-batch", daemon=True
-        )
-        thread.start()
-        try:
-            while (item := items.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            while thread.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    items.get(timeout=0.05)
-            thread.join()
-
-    def _thread(
-        self, items: queue.Queue[BatchItem | BaseException | None], stop: threading.Event
-    ) -> None:
-        async def emit(item: BatchItem) -> None:
-            while not stop.is_set():
-                try:
-                    items.put_nowait(item)
-                    return
-                except queue.Full:
-                    await asyncio.sleep(0.01)
-
-        async def main() -> None:
-            engine = self._engine
-            task = asyncio.create_task(engine.run(emit))
-            try:
-                while not task.done():
-                    await asyncio.wait({task}, timeout=0.05)
-                    if stop.is_set():
-                        task.cancel()
-                if not task.cancelled():
-                    task.result()
-            finally:
-                self._summary = engine.summary()
-                engine.close()
-                await engine.jobs.aclose()
-
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # handed to the consuming thread, raised there
-            items.put(exc)
-        items.put(None)
-
-    def wait(self) -> dict[str, Any]:
-        """Run to the end without looking at items; returns the summary."""
-        for _ in self:
-            pass
-        return self.summary()
-
-    def summary(self) -> dict[str, Any]:
-        """Counts by status, retries, requests, elapsed (after the run)."""
-        if self._summary is None:
-            raise RuntimeError("the batch has not run yet: iterate it or call wait()")
-        return self._summary

@@ -1,12 +1,21 @@
-"""A batch's state in SQLite (WAL): what was sent under which key, which job, what came back.
+"""A batch's state in SQLite (WAL): what was sent when under which key, which job, what came back.
 
-Every input is recorded with its Idempotency-Key before it is sent, so a crash at any instant
-leaves each item in one of these states, and a re-run knows what to do with it:
+Every send is recorded and committed before it leaves, and every answer before the next step,
+so a crash at any instant leaves each item in one of these states, and a re-run knows what to
+do with it:
 
-* ``pending``   recorded, maybe sent, no job id known: send again under the same key
-* ``submitted`` job id known: wait for it
+* ``pending``    recorded, not sent (or certainly not stored): send it
+* ``sending``    a create left at ``sent_at``; its outcome is unknown: reconcile
+* ``unknown``    a create's answer was lost (timeout, reset, 500/502/504): reconcile
+* ``submitted``  job id known: wait for it
+* ``retrying``   a retry of a failed job is intended (its key recorded first): send or confirm it
 * ``completed`` / ``failed`` final, result kept: never sent again
-* ``invalid``   refused before sending (bad input): never sent
+* ``invalid``    refused before sending (bad input): never sent
+* ``ambiguous``  a lost create could be one of several jobs (``candidates``): needs a decision
+* ``timed_out``  the batch's deadline passed first: a later run resumes it
+
+Commits use WAL with ``synchronous=NORMAL``: durable against a killed process (the OS keeps
+the data), not against a power cut.
 """
 
 from __future__ import annotations
@@ -20,17 +29,17 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jobwise.errors import JobwiseError
+from jobwise.validation import InputSet
 
-SCHEMA_VERSION = "1"
-FINAL = ("completed", "failed", "invalid")
+SCHEMA_VERSION = "2"
 
 
 class StateFileError(JobwiseError):
-    """The state file cannot be used: corrupted, locked, or made for another batch."""
+    """The state file cannot be used: corrupted, locked, replaced, or made for another batch."""
 
 
 @dataclass
@@ -38,7 +47,7 @@ class Row:
     """One input's record."""
 
     index: int
-    inputs: dict[str, list[str]]
+    inputs: InputSet
     key: str
     status: str
     job_id: str | None = None
@@ -48,6 +57,9 @@ class Row:
     retries: int = 0
     retry_key: str | None = None
     digest: str = ""
+    sent_at: float | None = None
+    answered_at: float | None = None
+    candidates: list[str] = field(default_factory=list)
 
 
 def digest(inputs: dict[str, list[str]]) -> str:
@@ -68,14 +80,30 @@ CREATE TABLE IF NOT EXISTS items (
     suggestion TEXT,
     error TEXT,
     retries INTEGER NOT NULL DEFAULT 0,
-    retry_key TEXT
+    retry_key TEXT,
+    sent_at REAL,
+    answered_at REAL,
+    candidates TEXT
 );
 CREATE INDEX IF NOT EXISTS items_status ON items (status);
+CREATE INDEX IF NOT EXISTS items_job ON items (job_id);
 """
+_COLUMNS = (
+    "idx, inputs, key, status, job_id, created_at, suggestion, error, retries, retry_key, "
+    "digest, sent_at, answered_at, candidates"
+)
+
+
+def _row(found: tuple[Any, ...]) -> Row:
+    *head, candidates = found
+    row = Row(head[0], InputSet(json.loads(head[1])), *head[2:])
+    row.candidates = json.loads(candidates) if candidates else []
+    return row
 
 
 class BatchState:
-    """The open state of one batch; one process at a time (a lock file beside it)."""
+    """The open state of one batch; one process at a time (an exclusive lock on the file
+    itself, so a symlink or a hard link to a state file in use is refused too)."""
 
     def __init__(self, path: str | None, application_id: str, base_url: str) -> None:
         self._lock_fd: int | None = None
@@ -83,9 +111,8 @@ class BatchState:
         if path is None:  # no resume wanted: a private file still keeps memory flat
             fd, path = tempfile.mkstemp(prefix="jobwise-batch-", suffix=".sqlite")
             os.close(fd)
-        else:
-            self._lock(path)
         self.path = path
+        self._lock(path)
         try:
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -101,11 +128,18 @@ class BatchState:
         except StateFileError:
             self.close()
             raise
+        self.counts: dict[str, int] = dict(
+            self.db.execute("SELECT status, count(*) FROM items GROUP BY status")
+        )
+        """Items by status, kept up to date with every change (the one count of a batch)."""
         self._dirty = 0
         self.db.execute("BEGIN")
 
     def _lock(self, path: str) -> None:
-        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateFileError(f"state file {path} cannot be opened: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -115,6 +149,28 @@ class BatchState:
                 "wait for it to finish or pass another state file"
             ) from None
         self._lock_fd = fd
+
+    def check_intact(self) -> None:
+        """Raise when the file was deleted or replaced while the batch ran."""
+        assert self._lock_fd is not None
+        held = os.fstat(self._lock_fd)
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            now = None
+        if (
+            held.st_nlink == 0
+            or now is None
+            or (now.st_dev, now.st_ino)
+            != (
+                held.st_dev,
+                held.st_ino,
+            )
+        ):
+            raise StateFileError(
+                f"state file {self.path} was deleted or replaced during the run; the run "
+                "stopped (jobs already submitted keep running on the server)"
+            )
 
     def _check_meta(self, application_id: str, base_url: str) -> str:
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
@@ -141,75 +197,126 @@ class BatchState:
             self.db.execute("BEGIN")
             self._dirty = 0
 
-    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
-        self.db.execute(sql, args)
+    def _write(self, row: Row, status: str, sets: str = "", args: tuple[Any, ...] = ()) -> None:
+        self.db.execute(
+            f"UPDATE items SET status=?{', ' + sets if sets else ''} WHERE idx=?",
+            (status, *args, row.index),
+        )
+        self.counts[row.status] -= 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        row.status = status
         self._dirty += 1
 
     def get(self, index: int) -> Row | None:
         """The record of input ``index``, if any."""
-        found = self.db.execute(
-            "SELECT idx, inputs, key, status, job_id, created_at, suggestion, error, retries, "
-            "retry_key, digest FROM items WHERE idx = ?",
-            (index,),
-        ).fetchone()
-        if found is None:
-            return None
-        return Row(found[0], json.loads(found[1]), *found[2:])
+        found = self.db.execute(f"SELECT {_COLUMNS} FROM items WHERE idx = ?", (index,)).fetchone()
+        return None if found is None else _row(found)
 
-    def add(self, index: int, inputs: dict[str, list[str]], status: str, error: str | None) -> Row:
-        """Record a new input (``pending`` with its key, or ``invalid``), before any send."""
-        key = f"jobwise-{self.batch_id}-{index}"
-        row = Row(index, inputs, key, status, error=error, digest=digest(inputs))
-        self._write(
+    def knows(self, job_id: str) -> bool:
+        """Whether any item of this batch holds ``job_id`` (or has it as a candidate)."""
+        found = self.db.execute("SELECT 1 FROM items WHERE job_id = ? LIMIT 1", (job_id,))
+        return found.fetchone() is not None
+
+    def add(self, index: int, inputs: InputSet, status: str, error: str | None) -> Row:
+        """Record a new input (``pending``, or ``invalid``), before any send. Its key derives
+        from the batch, the index and the input's digest: a changed input never reuses one."""
+        hashed = digest(inputs)
+        key = f"jobwise-{self.batch_id}-{index}-{hashed[:16]}"
+        row = Row(index, inputs, key, status, error=error, digest=hashed)
+        self.db.execute(
             "INSERT INTO items (idx, digest, inputs, key, status, error) VALUES (?, ?, ?, ?, ?, ?)",
-            (index, row.digest, json.dumps(inputs), key, status, error),
+            (index, hashed, json.dumps(inputs), key, status, error),
         )
+        self.counts[status] = self.counts.get(status, 0) + 1
+        self._dirty += 1
         return row
 
+    def sending(self, row: Row, now: float) -> None:
+        """A create is about to leave: durable before it does."""
+        row.sent_at, row.answered_at = now, None
+        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))
+        self.commit(force=True)
+
+    def refused(self, row: Row) -> None:
+        """The create certainly was not stored (never sent, or refused): send it again later."""
+        row.sent_at = None
+        self._write(row, "pending", "sent_at=NULL")
+
+    def unknown(self, row: Row, now: float, error: str) -> None:
+        """The create's answer was lost: it may or may not have made a job."""
+        row.answered_at, row.error = now, error
+        self._write(row, "unknown", "answered_at=?, error=?", (now, error))
+        self.commit(force=True)
+
     def submitted(self, row: Row, job_id: str, created_at: str) -> None:
-        """The job id is known."""
-        row.status, row.job_id, row.created_at = "submitted", job_id, created_at
+        """The job id is known (answered, or adopted): durable before the next step."""
+        row.job_id, row.created_at, row.error, row.candidates = job_id, created_at, None, []
         self._write(
-            "UPDATE items SET status='submitted', job_id=?, created_at=? WHERE idx=?",
-            (job_id, created_at, row.index),
+            row,
+            "submitted",
+            "job_id=?, created_at=?, error=NULL, candidates=NULL",
+            (job_id, created_at),
         )
+        self.commit(force=True)
+
+    def ambiguous(self, row: Row, candidates: list[str]) -> None:
+        """A lost create that could be any of ``candidates``: a person decides."""
+        row.candidates = candidates
+        row.error = (
+            "the create's answer was lost and the server shows "
+            f"{len(candidates)} job(s) that could be it: {', '.join(candidates)}"
+        )
+        self._write(row, "ambiguous", "candidates=?, error=?", (json.dumps(candidates), row.error))
+        self.commit(force=True)
 
     def finished(self, row: Row, status: str, suggestion: str | None, error: str | None) -> None:
-        """The final state and result."""
-        row.status, row.suggestion, row.error = status, suggestion, error
-        self._write(
-            "UPDATE items SET status=?, suggestion=?, error=? WHERE idx=?",
-            (status, suggestion, error, row.index),
-        )
+        """A final state and result (or ``timed_out``, with the job id kept)."""
+        row.suggestion, row.error = suggestion, error
+        self._write(row, status, "suggestion=?, error=?", (suggestion, error))
 
     def retrying(self, row: Row) -> str:
-        """Record a retry (its key first); returns the key to send it under."""
+        """Record the intent to retry a failed job (its key first); returns the key."""
         row.retries += 1
         row.retry_key = f"jobwise-{self.batch_id}-{row.index}-retry-{row.retries}"
-        row.status = "submitted"
         self._write(
-            "UPDATE items SET status='submitted', retries=?, retry_key=?, error=NULL WHERE idx=?",
-            (row.retries, row.retry_key, row.index),
+            row, "retrying", "retries=?, retry_key=?, error=NULL", (row.retries, row.retry_key)
         )
         self.commit(force=True)
         return row.retry_key
+
+    def retried(self, row: Row, job_id: str) -> None:
+        """The retry was accepted (its job id, in case the server made a new job)."""
+        row.job_id = job_id
+        self._write(row, "submitted", "job_id=?", (job_id,))
+        self.commit(force=True)
+
+    def reopen(self, row: Row) -> None:
+        """A timed-out item goes back to be waited for, reconciled or sent, as it was."""
+        status = "submitted" if row.job_id else ("unknown" if row.sent_at else "pending")
+        self._write(row, status, "error=NULL")
+
+    def resend(self, row: Row) -> None:
+        """An ambiguous item is sent again (the user accepts a possible duplicate)."""
+        row.sent_at, row.candidates = None, []
+        self._write(row, "pending", "sent_at=NULL, candidates=NULL, error=NULL")
+
+    def unsettled(self) -> Iterator[Row]:
+        """Items whose create may or may not have made a job: a killed run's sends, lost
+        answers, and such items that timed out."""
+        for found in self.db.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE status IN ('sending', 'unknown') "
+            "OR (status = 'timed_out' AND job_id IS NULL AND sent_at IS NOT NULL) ORDER BY idx"
+        ):
+            yield _row(found)
 
     def count(self) -> int:
         """How many inputs are recorded."""
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
 
-    def counts(self) -> dict[str, int]:
-        """Items by status."""
-        return dict(self.db.execute("SELECT status, count(*) FROM items GROUP BY status"))
-
     def rows(self) -> Iterator[Row]:
         """Every record in input order (streamed)."""
-        cursor = self.db.execute(
-            "SELECT idx, inputs, key, status, job_id, created_at, suggestion, error, retries, "
-            "retry_key, digest FROM items ORDER BY idx"
-        )
-        for found in cursor:
-            yield Row(found[0], json.loads(found[1]), *found[2:])
+        for found in self.db.execute(f"SELECT {_COLUMNS} FROM items ORDER BY idx"):
+            yield _row(found)
 
     def close(self) -> None:
         """Commit, close, and release the lock."""

@@ -4,69 +4,117 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
-
-from jobwise.batch import Progress as BatchProgress
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
 
+WIDE = 60
+"""From this many columns on, the progress line has a bar and every detail."""
+
+
+def clock(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_parts(progress: Any, total: int | None) -> tuple[str, str, str]:
+    """The progress line in three parts: counts first (``done/total pct``), the details
+    (failed, jobs waiting, rate), and the time (ETA, elapsed). ``progress`` is a
+    :class:`jobwise.batch.Progress`."""
+    done = progress.done
+    if total is not None:
+        percent = 100 * done // total if total else 100
+        head = f"{done:,}/{total:,} {percent}%"
+    else:
+        head = f"{done:,} done"
+    details = []
+    if progress.failed:
+        details.append(f"{progress.failed:,} failed")
+    details.append(f"{progress.in_flight:,} jobs waiting")
+    details.append(f"{progress.rate:.1f}/s")
+    rate = progress.rate
+    if total is not None and done < total:
+        eta = clock((total - done) / rate) if rate > 0 else "?"
+        timing = f"ETA {eta}"
+    else:
+        timing = clock(progress.elapsed)
+    return head, " · ".join(details), timing
+
+
+def progress_line(progress: Any, total: int | None, width: int) -> str:
+    """The whole progress line as text, fitting ``width`` columns (no bar)."""
+    head, details, timing = progress_parts(progress, total)
+    full = f"{head} · {details} · {timing}"
+    if len(full) <= width:
+        return full
+    failed = f" · {progress.failed:,} failed" if progress.failed else ""
+    return f"{head}{failed} · {timing}"[:width]
+
 
 @contextmanager
-def batch_bar(total: int | None, quiet: bool) -> Iterator[Any]:
-    """A live bar showing done/total, failed, in flight and rate; yields an ``on_progress``."""
-    bar = Progress(
-        TextColumn("[bold]batch"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        refresh_per_second=8,
+def batch_bar(total: int | None, quiet: bool, console: Console | None = None) -> Iterator[Any]:
+    """A live progress line on stderr (or ``console``), on a terminal only; yields an
+    ``on_progress`` for ``run_batch``."""
+    console = console or err
+    quiet = quiet or not console.is_terminal
+    wide = console.width >= WIDE
+    columns: list[Any] = (
+        [
+            TextColumn("{task.fields[head]}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.fields[tail]}"),
+        ]
+        if wide
+        else [TextColumn("{task.fields[line]}")]
     )
-    task = bar.add_task("batch", total=total, detail="starting")
+    bar = Progress(
+        *columns, console=console, disable=quiet, refresh_per_second=4, expand=wide, transient=False
+    )
+    task = bar.add_task("batch", total=total, head="starting", tail="", line="starting")
 
-    def on_progress(progress: BatchProgress) -> None:
-        bar.update(
-            task,
-            completed=progress.done,
-            detail=(
-                f"[red]{progress.failed} failed[/] · {progress.in_flight} in flight · "
-                f"{progress.rate:.1f}/s · {progress.requests} requests"
-            ),
-        )
+    def on_progress(progress: Any) -> None:
+        head, details, timing = progress_parts(progress, total)
+        line = progress_line(progress, total, console.width)
+        tail = f"{details} · {timing}"
+        bar.update(task, completed=progress.done, head=head, tail=tail, line=line)
 
     with bar:
         yield on_progress
 
 
-def summary_table(summary: dict[str, Any], out_path: str, state_path: str) -> None:
+def summary_table(
+    summary: dict[str, Any], elapsed: float, out_path: str, state_path: str, partial: bool
+) -> None:
     """The end-of-run table, on stderr (stdout stays clean for --json)."""
-    table = Table(title="jobwise batch")
+    table = Table(title="jobwise batch" + (" (interrupted)" if partial else ""))
     table.add_column("items")
     table.add_column("count", justify="right")
     for status, count in sorted(summary["counts"].items()):
-        table.add_row(status, str(count))
-    table.add_row("total", str(summary["total"]))
-    table.add_row("from earlier runs", str(summary["from_earlier_runs"]))
-    table.add_row("retries", str(summary["retries"]))
-    table.add_row("HTTP requests", str(summary["requests"]))
-    table.add_row("elapsed", f"{summary['elapsed']:.1f} s")
+        table.add_row(status, f"{count:,}")
+    table.add_row("total", f"{summary['total']:,}")
+    table.add_row("done in earlier runs", f"{summary['from_earlier_runs']:,}")
+    if summary.get("left_pending"):
+        table.add_row("left unsent (run again)", f"{summary['left_pending']:,}")
+    table.add_row("job retries (failed jobs re-run)", f"{summary['retries']:,}")
+    table.add_row("HTTP requests (all, retried ones too)", f"{summary['requests']:,}")
+    table.add_row("elapsed", clock(elapsed) if elapsed >= 60 else f"{elapsed:.1f} s")
     err.print(table)
-    err.print(f"results: {out_path}\nstate:   {state_path} (run the same command to resume)")
+    what = "partial results" if partial else "results"
+    err.print(
+        f"{what}: {out_path}\nstate:   {state_path} (run the same command to resume)",
+        soft_wrap=True,
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -77,26 +125,69 @@ def jsonable(value: Any) -> Any:
     return to_dict() if callable(to_dict) else value
 
 
+def _print_job(value: Any) -> None:
+    data = jsonable(value)
+    if not isinstance(data, dict):
+        out.print(str(data))
+        return
+    line = f"{data.get('id') or data.get('job_id')}  {data.get('status')}"
+    if data.get("error"):
+        line += f"  error: {data['error']}"
+    out.print(line)
+    result = data.get("data")
+    if isinstance(result, dict) and result.get("suggestion"):
+        out.print(result["suggestion"])
+
+
 def show(value: Any, as_json: bool) -> None:
     """Print a result: JSON for scripts, else one readable line per job."""
     if as_json:
         sys.stdout.write(json.dumps(jsonable(value), default=str) + "\n")
         return
     for item in value if isinstance(value, list) else [value]:
-        data = jsonable(item)
-        if not isinstance(data, dict):
-            out.print(str(data))
-            continue
-        job_id = data.get("id") or data.get("job_id")
-        status = data.get("status")
-        line = f"{job_id}  {status}"
-        suggestion = (
-            (data.get("data") or {}).get("suggestion")
-            if isinstance(data.get("data"), dict)
-            else None
-        )
-        if data.get("error"):
-            line += f"  error: {data['error']}"
-        out.print(line)
-        if suggestion:
-            out.print(suggestion)
+        _print_job(item)
+
+
+def show_each(values: Iterable[Any], as_json: bool) -> int:
+    """Print jobs as they come (JSON: one array, streamed); returns how many."""
+    count = 0
+    if as_json:
+        sys.stdout.write("[")
+    for value in values:
+        if as_json:
+            text = json.dumps(jsonable(value), default=str)
+            sys.stdout.write(("," if count else "") + "\n" + text)
+            sys.stdout.flush()
+        else:
+            _print_job(value)
+        count += 1
+    if as_json:
+        sys.stdout.write("\n]\n" if count else "]\n")
+    return count
+
+
+class StatusLine:
+    """A status line on stderr while waiting for one job, only on a terminal: the job's
+    latest status and the time spent waiting, kept fresh by rich's spinner."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.status = "waiting"
+        self.started = time.monotonic()
+        self._spinner = err.status(self) if err.is_terminal else None
+
+    def __rich__(self) -> str:
+        return f"job {self.job_id}: {self.status} ({clock(time.monotonic() - self.started)})"
+
+    def update(self, job: Any) -> None:
+        """Show the job's latest status (an ``on_status`` callback)."""
+        self.status = str(getattr(job.status, "value", job.status))
+
+    def __enter__(self) -> StatusLine:
+        if self._spinner is not None:
+            self._spinner.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._spinner is not None:
+            self._spinner.stop()

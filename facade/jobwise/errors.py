@@ -10,7 +10,8 @@ JobwiseError
 │   └── ServerError >= 500 (any other unexpected status is an APIError)
 ├── InvalidResponseError: a success answer that does not match the spec
 ├── APIConnectionError: no answer (connection refused, reset, ...)
-│   └── APITimeoutError
+│   ├── APITimeoutError
+│   └── ServerUnavailableError: a batch stopped after no usable answer for too long
 └── WaitTimeoutError: a wait ran out of time (``job`` is the last one seen)
 """
 
@@ -111,11 +112,21 @@ class InvalidResponseError(JobwiseError):
 
 
 class APIConnectionError(JobwiseError):
-    """No answer from the server (after jobwise's retries)."""
+    """No answer from the server (after jobwise's retries). ``may_have_arrived`` is False only
+    when the request certainly never reached the server (the connection was never made)."""
+
+    def __init__(self, message: str, may_have_arrived: bool = True) -> None:
+        super().__init__(message)
+        self.may_have_arrived = may_have_arrived
 
 
 class APITimeoutError(APIConnectionError):
     """The server did not answer in time."""
+
+
+class ServerUnavailableError(APIConnectionError):
+    """A batch stopped: the server gave no usable answer for too long (unreachable, or only
+    errors). The state file keeps everything: run the same batch again to resume."""
 
 
 class WaitTimeoutError(JobwiseError):

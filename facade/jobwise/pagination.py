@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -58,53 +58,3 @@ class PageWalk(Generic[T]):
         else:
             self.done = received < expected
         return fresh
-
-
-class SyncPager(Generic[T]):
-    """Every item, lazily: ``for job in pager`` or ``for page in pager.pages()``."""
-
-    def __init__(
-        self, fetch: Callable[[int, int], Page[T]], page_size: int, key: Callable[[T], str]
-    ) -> None:
-        self._fetch = fetch
-        self._page_size = page_size
-        self._key = key
-
-    def pages(self) -> Iterator[list[T]]:
-        """Each page's new items (a page whose items were all seen before is skipped)."""
-        walk = PageWalk(self._page_size, self._key)
-        while not walk.done:
-            fresh = walk.take(self._fetch(walk.offset, self._page_size))
-            if fresh:
-                yield fresh
-
-    def __iter__(self) -> Iterator[T]:
-        for page in self.pages():
-            yield from page
-
-
-class AsyncPager(Generic[T]):
-    """Every item, lazily: ``async for job in pager`` or ``async for page in pager.pages()``."""
-
-    def __init__(
-        self,
-        fetch: Callable[[int, int], Awaitable[Page[T]]],
-        page_size: int,
-        key: Callable[[T], str],
-    ) -> None:
-        self._fetch = fetch
-        self._page_size = page_size
-        self._key = key
-
-    async def pages(self) -> AsyncIterator[list[T]]:
-        """Each page's new items."""
-        walk = PageWalk(self._page_size, self._key)
-        while not walk.done:
-            fresh = walk.take(await self._fetch(walk.offset, self._page_size))
-            if fresh:
-                yield fresh
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page:
-                yield item

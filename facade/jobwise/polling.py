@@ -1,24 +1,19 @@
-"""One polling policy for sync and async waits; the decisions here, the sleeping in the clients."""
+"""One polling policy for sync and async waits: the decisions here, the loops in
+``jobwise._async.polling`` (and its generated sync twin)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import httpx
+from typing import Any
 
 from jobwise.errors import (
     APIConnectionError,
-    JobwiseError,
     NotFoundError,
     ServerError,
     WaitTimeoutError,
 )
-from jobwise.retries import parse_retry_after
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,67 +109,3 @@ class Waiter:
         else:
             raise exc
         return self.pause(getattr(exc, "retry_after", None))
-
-
-def watch_sync(
-    waiter: Waiter,
-    fetch: Callable[[], httpx.Response],
-    parse: Callable[[httpx.Response], T],
-    sleep: Callable[[float], None],
-) -> Iterator[T]:
-    """Poll with ``fetch`` until final; yield each status change."""
-    while True:
-        try:
-            response = fetch()
-        except JobwiseError as exc:
-            sleep(waiter.failed(exc))
-            continue
-        job = parse(response)
-        if waiter.seen(job):
-            yield job
-        if waiter.is_final():
-            return
-        sleep(waiter.pause(parse_retry_after(response.headers)))
-
-
-async def watch_async(
-    waiter: Waiter,
-    fetch: Callable[[], Awaitable[httpx.Response]],
-    parse: Callable[[httpx.Response], T],
-    sleep: Callable[[float], Awaitable[None]],
-) -> AsyncIterator[T]:
-    """The async twin of :func:`watch_sync`."""
-    while True:
-        try:
-            response = await fetch()
-        except JobwiseError as exc:
-            await sleep(waiter.failed(exc))
-            continue
-        job = parse(response)
-        if waiter.seen(job):
-            yield job
-        if waiter.is_final():
-            return
-        await sleep(waiter.pause(parse_retry_after(response.headers)))
-
-
-def last_of(watching: Iterator[T], on_status: Callable[[T], object] | None) -> T:
-    """The final job of a watch, telling ``on_status`` of each change on the way."""
-    last: T | None = None
-    for last in watching:
-        if on_status is not None:
-            on_status(last)
-    if last is None:  # a watch yields at least once before it ends
-        raise RuntimeError("the watch ended without a job")
-    return last
-
-
-async def alast_of(watching: AsyncIterator[T], on_status: Callable[[T], object] | None) -> T:
-    """The async twin of :func:`last_of`."""
-    last: T | None = None
-    async for last in watching:
-        if on_status is not None:
-            on_status(last)
-    if last is None:
-        raise RuntimeError("the watch ended without a job")
-    return last

@@ -5,10 +5,11 @@ What is retried, and why it is safe:
 * connection errors, 408, 429 and 5xx answers, with exponential backoff and full jitter;
   ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date) are honoured, capped;
 * GET and DELETE always (they are idempotent);
-* POST only when it carries an ``Idempotency-Key`` (jobwise puts one on every create and retry,
-  the same on every attempt), so a server that honours it never makes a second job. A POST
-  without a key is retried only when it certainly never reached the server (a connect error)
-  or was refused with 429;
+* a POST (create, retry) that may have been stored (a timeout or reset after sending, a 500,
+  502 or 504) only when the server honours its ``Idempotency-Key``: neither Writer nor osapi is
+  known to, so jobwise trusts a key only once the server echoes it back on an answer (as Stripe
+  does), or when the user says ``idempotency="server"``. Otherwise a POST is re-sent only when
+  it certainly was not stored: it never left (a connect error) or was refused (408, 429, 503);
 * never past the policy's total deadline, and never more than ``max_retries`` times.
 
 Each attempt goes through the inner transport, so recorders such as vcrpy see every one.
@@ -18,8 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,7 +32,11 @@ log = logging.getLogger("jobwise")
 _REPLAY_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 CONGESTION = frozenset({429, 503})
 """Answers that tell a client to slow down (reported to ``observer``)."""
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+REFUSED = frozenset({408, 429, 503})
+"""Answers after which a request was not acted on: safe to send again, POST included."""
+IDEMPOTENCY_MODES = ("auto", "server")
+"""``auto``: trust an Idempotency-Key once the server echoes it; ``server``: trust it always."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class Attempts:
         clock: Callable[[], float],
         rng: random.Random,
         started: float | None = None,
+        keys_trusted: bool = False,
     ) -> None:
         self.policy = policy
         self.request = request
@@ -100,14 +105,14 @@ class Attempts:
         self.rng = rng
         self.started = clock() if started is None else started
         self.retries = 0
-        self.replay_safe = (
-            request.method in _REPLAY_SAFE_METHODS or "idempotency-key" in request.headers
+        self.replay_safe = request.method in _REPLAY_SAFE_METHODS or (
+            keys_trusted and "idempotency-key" in request.headers
         )
 
     def after_response(self, response: httpx.Response) -> float | None:
         """Seconds to wait before trying again, or None to hand the answer back."""
         status = response.status_code
-        if not retryable_status(status) or not (self.replay_safe or status == 429):
+        if not retryable_status(status) or not (self.replay_safe or status in REFUSED):
             return None
         asked = parse_retry_after(response.headers)
         if asked is not None and asked > self.policy.max_retry_after:
@@ -117,7 +122,7 @@ class Attempts:
 
     def after_error(self, exc: httpx.TransportError) -> float | None:
         """Seconds to wait before trying again, or None to let the error through."""
-        if not (self.replay_safe or isinstance(exc, _NEVER_SENT)):
+        if not (self.replay_safe or isinstance(exc, NEVER_SENT)):
             return None
         return self._spend(self.policy.backoff(self.retries, self.rng), type(exc).__name__)
 
@@ -142,8 +147,9 @@ class Attempts:
 Outcome = httpx.Response | httpx.TransportError
 
 
-class _Retrying:
-    """What both transports share: their settings and the decision after each attempt."""
+class Retrying:
+    """What both retry transports share: settings, observers of congestion, and the decision
+    after each attempt (``observers`` are called with 429 or 503; each batch adds its own)."""
 
     def __init__(
         self,
@@ -155,125 +161,32 @@ class _Retrying:
         self.clock = clock
         self.rng = rng or random.Random()
         self.sent = 0
-        self.observer: Callable[[int], None] | None = None
+        self.observers: list[Callable[[int], None]] = []
+        self.keys_trusted = False
+        """Whether the server honours Idempotency-Key (said by the user, or seen echoed)."""
 
-    def _attempts(self, request: httpx.Request, started: float) -> Attempts:
-        return Attempts(self.policy, request, self.clock, self.rng, started)
+    def attempts(self, request: httpx.Request, started: float) -> Attempts:
+        """The retry decisions for one request."""
+        return Attempts(self.policy, request, self.clock, self.rng, started, self.keys_trusted)
 
-    def _delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
+    def heard(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Learn from an answer whether the server honours keys: it echoes the key back."""
+        key = request.headers.get("idempotency-key")
+        if key is not None and response.headers.get("idempotency-key") == key:
+            self.keys_trusted = True
+
+    def delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
         """Seconds before the next attempt, or None when ``outcome`` is final."""
         if isinstance(outcome, httpx.TransportError):
             return attempts.after_error(outcome)
-        if self.observer is not None and outcome.status_code in CONGESTION:
-            self.observer(outcome.status_code)
+        if outcome.status_code in CONGESTION:
+            for observer in self.observers:
+                observer(outcome.status_code)
         return attempts.after_response(outcome)
 
 
-def _final(outcome: Outcome) -> httpx.Response:
+def final(outcome: Outcome) -> httpx.Response:
+    """The last outcome as the answer, or its error raised."""
     if isinstance(outcome, httpx.TransportError):
         raise outcome
     return outcome
-
-
-class RetryTransport(_Retrying, httpx.BaseTransport):
-    """Wraps a transport; re-sends what :class:`Attempts` says may be re-sent."""
-
-    def __init__(
-        self,
-        inner: httpx.BaseTransport,
-        policy: RetryPolicy,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(policy, clock, rng)
-        self.inner = inner
-        self.sleep = sleep
-
-    def _send(self, request: httpx.Request) -> Outcome:
-        self.sent += 1
-        try:
-            return self.inner.handle_request(request)
-        except httpx.TransportError as exc:
-            return exc
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        started = self.clock()
-        outcome = self._send(request)
-        if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
-            return outcome  # the common case: no retry bookkeeping at all
-        attempts = self._attempts(request, started)
-        while (delay := self._delay(attempts, outcome)) is not None:
-            if isinstance(outcome, httpx.Response):
-                outcome.close()
-            self.sleep(delay)
-            outcome = self._send(request)
-        return _final(outcome)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncRetryTransport(_Retrying, httpx.AsyncBaseTransport):
-    """The async twin of :class:`RetryTransport`."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        policy: RetryPolicy,
-        sleep: Callable[[float], Awaitable[None]],
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(policy, clock, rng)
-        self.inner = inner
-        self.sleep = sleep
-
-    async def _send(self, request: httpx.Request) -> Outcome:
-        self.sent += 1
-        try:
-            return await self.inner.handle_async_request(request)
-        except httpx.TransportError as exc:
-            return exc
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        started = self.clock()
-        outcome = await self._send(request)
-        if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
-            return outcome
-        attempts = self._attempts(request, started)
-        while (delay := self._delay(attempts, outcome)) is not None:
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await self.sleep(delay)
-            outcome = await self._send(request)
-        return _final(outcome)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class ViaClient(httpx.BaseTransport):
-    """A transport that sends through a caller's httpx.Client (its proxies, TLS, hooks)."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.client.send(request, stream=True)
-
-    def close(self) -> None:
-        """The caller owns the client: leave it open."""
-
-
-class AsyncViaClient(httpx.AsyncBaseTransport):
-    """A transport that sends through a caller's httpx.AsyncClient."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request, stream=True)
-
-    async def aclose(self) -> None:
-        """The caller owns the client: leave it open."""

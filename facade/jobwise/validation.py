@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -12,6 +12,8 @@ from jobwise.errors import InvalidArgumentError
 from jobwise.models import JobInput
 
 E = TypeVar("E", bound=Enum)
+Inputs = Mapping[str, str | Sequence[str]] | Sequence[Mapping[str, Any] | JobInput]
+"""``{"name": "value" or ["v1", "v2"]}``, or the API's ``[{"id": name, "value": [...]}]``."""
 MAX_ID_LENGTH = 256
 MAX_INPUT_CHARACTERS = 1_000_000
 """The most text one job's inputs may carry in all (a guard against mistakes, not an API limit)."""
@@ -112,9 +114,17 @@ def _name(name: object, argument: str) -> str:
     return name
 
 
-def normalize_inputs(inputs: object, argument: str = "inputs") -> list[JobInput]:
-    """``{"name": "v" | ["v", ...]}`` or ``[{"id": name, "value": [...]}, ...]`` as JobInputs."""
+class InputSet(dict[str, list[str]]):
+    """One job's inputs, checked: input name -> values. Made only by :func:`normalize_inputs`,
+    it is the one shape an input has from reading to sending (a batch's state stores it too)."""
+
+
+def normalize_inputs(inputs: object, argument: str = "inputs") -> InputSet:
+    """``{"name": "v" | ["v", ...]}`` or ``[{"id": name, "value": [...]}, ...]``, checked once
+    (an :class:`InputSet` passes through as it is)."""
     pairs: list[tuple[Any, Any]]
+    if isinstance(inputs, InputSet):
+        return inputs
     if isinstance(inputs, Mapping):
         pairs = list(inputs.items())
     elif isinstance(inputs, list | tuple):
@@ -136,19 +146,17 @@ def normalize_inputs(inputs: object, argument: str = "inputs") -> list[JobInput]
         )
     if not pairs:
         raise InvalidArgumentError(argument, "must not be empty")
-    seen: set[str] = set()
-    out: list[JobInput] = []
+    out = InputSet()
     size = 0
     for name, value in pairs:
         name = _name(name, argument)
-        if name in seen:
+        if name in out:
             raise InvalidArgumentError(argument, f"input {name!r} is given twice")
-        seen.add(name)
         values = _values(name, value, argument)
         size += len(name) + sum(len(v) for v in values)
         if size > MAX_INPUT_CHARACTERS:
             raise InvalidArgumentError(
                 argument, f"holds more than {MAX_INPUT_CHARACTERS:,} characters in all"
             )
-        out.append(JobInput(id=name, value=values))
+        out[name] = values
     return out

@@ -1,0 +1,78 @@
+"""Writer's async jobs API on the wire: requests, parsing, statuses, page sizes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
+
+from jobwise._api.common import with_string_ids
+from jobwise.http import Request
+from jobwise.models import UNSET, Job, JobCreated, JobCreateRequest, JobInput, JobList, JobStatus
+from jobwise.pagination import Page
+from jobwise.times import aware
+from jobwise.validation import InputSet
+
+FINAL_STATUSES = frozenset({"completed", "failed"})
+# dev.writer.com api-reference/pagination: a page holds at most 100 jobs (50 by default).
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE = 100
+
+
+def _aware(job: Job) -> Job:
+    job.created_at = aware(job.created_at)
+    for name in ("updated_at", "completed_at"):
+        value = getattr(job, name)
+        if value is not None and value is not UNSET:
+            setattr(job, name, aware(value))
+    return job
+
+
+def parse_job(data: Any) -> Job:
+    """A Job from its JSON, timestamps timezone-aware."""
+    return _aware(Job.from_dict(data))
+
+
+def parse_created(data: Any) -> JobCreated:
+    """A create's or retry's answer."""
+    created = JobCreated.from_dict(data)
+    created.created_at = aware(created.created_at)
+    return created
+
+
+def parse_page(data: Any) -> Page[Job]:
+    """One list page: its jobs, the server's total and echoed limit (when given)."""
+    page = JobList.from_dict(data)
+    jobs = [_aware(job) for job in with_string_ids(page.result)]
+    total = page.total_count if isinstance(page.total_count, int) else None
+    limit = None
+    if page.pagination and isinstance(page.pagination.limit, int):
+        limit = page.pagination.limit
+    return Page(jobs, total, limit)
+
+
+def job_id(job: Job) -> str:
+    """A job's id (the pager's dedup key)."""
+    return job.id
+
+
+def create_request(application_id: str, inputs: InputSet, idempotency_key: str) -> Request:
+    """The create call (arguments already checked)."""
+    body = JobCreateRequest(inputs=[JobInput(id=name, value=v) for name, v in inputs.items()])
+    return create_job._get_kwargs(application_id, body=body, idempotency_key=idempotency_key)
+
+
+def retry_request(job_id: str, idempotency_key: str) -> Request:
+    """The retry call."""
+    return retry_job._get_kwargs(job_id, idempotency_key=idempotency_key)
+
+
+def retrieve_request(job_id: str) -> Request:
+    """The retrieve call."""
+    return retrieve_job._get_kwargs(job_id)
+
+
+def list_request(application_id: str, status: JobStatus | None, offset: int, limit: int) -> Request:
+    """One list page."""
+    return list_jobs._get_kwargs(
+        application_id, status=status if status is not None else UNSET, offset=offset, limit=limit
+    )

@@ -1,0 +1,1 @@
+"""The clients: ``scripts/unasync.py`` writes ``jobwise._sync`` from ``jobwise._async``."""

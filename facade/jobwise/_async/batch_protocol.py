@@ -1,0 +1,45 @@
+"""What the batch engine needs of a client: the calls it makes, and nothing private."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
+
+from jobwise.models import Job, JobCreated, JobStatus
+from jobwise.validation import Inputs
+
+
+class AsyncPages(Protocol):
+    """A listing the engine reads page by page."""
+
+    def pages(self) -> AsyncIterator[list[Job]]: ...
+
+
+class AsyncBatchClient(Protocol):
+    """What the batch engine needs of a client; :class:`jobwise.AsyncWriterJobs` has it all."""
+
+    base_url: str
+
+    @property
+    def requests_sent(self) -> int: ...
+
+    @property
+    def keys_trusted(self) -> bool: ...
+
+    async def create(
+        self, application_id: str, inputs: Inputs, *, idempotency_key: str | None = None
+    ) -> JobCreated: ...
+
+    async def retrieve(self, job_id: str) -> Job: ...
+
+    async def retry(self, job_id: str, *, idempotency_key: str | None = None) -> JobCreated: ...
+
+    def list(
+        self, application_id: str, *, status: JobStatus | str | None = None, page_size: int = ...
+    ) -> AsyncPages: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def clock(self) -> float: ...
+
+    def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]: ...

@@ -1,0 +1,168 @@
+"""An authenticated httpx client with retries below it and jobwise errors above it, and the
+base every client class builds on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from jobwise._async.polling import watch
+from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
+from jobwise.errors import InvalidArgumentError
+from jobwise.http import (
+    Request,
+    Timeout,
+    auth_headers,
+    call_timeout,
+    check,
+    check_timeout,
+    connection_error,
+    idempotency_mode,
+    inner_transport,
+    parse,
+    retry_policy_of,
+)
+from jobwise.polling import PollPolicy, Waiter
+from jobwise.retries import RetryPolicy
+from jobwise.settings import Settings
+from jobwise.validation import check_seconds
+
+T = TypeVar("T")
+
+
+class AsyncConnection:
+    """Sends the generated code's requests through the retry transport; raises jobwise errors."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        timeout: Timeout,
+        max_retries: int,
+        retry_policy: RetryPolicy | None,
+        http_client: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        sleep: Callable[[float], Awaitable[None]] | None,
+        clock: Callable[[], float] | None,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise InvalidArgumentError("http_client", "must be an httpx.AsyncClient")
+        self.sleep = sleep or asyncio.sleep
+        self.clock = clock or time.monotonic
+        inner = inner_transport(http_client, transport, AsyncViaClient, httpx.AsyncHTTPTransport)
+        self.transport = AsyncRetryTransport(
+            inner, retry_policy_of(max_retries, retry_policy), self.sleep, self.clock
+        )
+        self.http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers=auth_headers(settings, http_client),
+            timeout=check_timeout(timeout),
+            transport=self.transport,
+        )
+
+    async def send(self, request: Request, timeout: Timeout = None) -> httpx.Response:
+        """Send one request (with retries); a non-2xx answer raises."""
+        try:
+            response = await self.http.request(**request, timeout=call_timeout(timeout))
+        except httpx.TransportError as exc:
+            raise connection_error(exc) from exc
+        return check(response)
+
+    async def aclose(self) -> None:
+        """Close connections (never a caller's own httpx client)."""
+        await self.http.aclose()
+
+
+class AsyncAPIClient:
+    """What every client shares: its connection, repr, request count, clock and closing."""
+
+    base_url: str
+    poll_policy: PollPolicy
+    _connection: AsyncConnection
+
+    def _connect(
+        self,
+        settings: Settings,
+        timeout: Timeout,
+        max_retries: int,
+        retry_policy: RetryPolicy | None,
+        poll_policy: PollPolicy | None,
+        idempotency: str,
+        http_client: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        sleep: Callable[[float], Awaitable[None]] | None,
+        clock: Callable[[], float] | None,
+    ) -> None:
+        self.base_url = settings.base_url
+        self.poll_policy = poll_policy or PollPolicy()
+        self._connection = AsyncConnection(
+            settings,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            http_client=http_client,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+        )
+        self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"
+
+    def _watch(
+        self,
+        job_id: str,
+        request: Request,
+        final: Collection[str],
+        timeout: float,
+        parser: Callable[[Any], T],
+    ) -> AsyncIterator[T]:
+        """Poll ``request`` until the job's status is in ``final``, yielding each change."""
+        waiter = Waiter(
+            job_id, check_seconds(timeout, "timeout"), final, self.poll_policy, self.clock
+        )
+        return watch(
+            waiter,
+            lambda: self._connection.send(request),
+            lambda response: parse(response, parser),
+            self._connection.sleep,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP attempts sent so far, retries included."""
+        return self._connection.transport.sent
+
+    @property
+    def keys_trusted(self) -> bool:
+        """Whether POSTs may be re-sent under their Idempotency-Key (the server honours it)."""
+        return self._connection.transport.keys_trusted
+
+    async def sleep(self, seconds: float) -> None:
+        """Pause with the client's ``sleep`` (injected in tests)."""
+        await self._connection.sleep(seconds)
+
+    def clock(self) -> float:
+        """Seconds from the client's ``clock`` (monotonic)."""
+        return self._connection.clock()
+
+    def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``callback(status)`` on every 429 or 503 answer; returns what removes it."""
+        observers = self._connection.transport.observers
+        observers.append(callback)
+        return lambda: observers.remove(callback)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._connection.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,225 @@
+"""Writer's no-code agent jobs: create, retrieve, retry, list, watch, wait, batches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+import httpx
+
+from jobwise._api import writer as api
+from jobwise._api.common import DEFAULT_WAIT_TIMEOUT, key_or_new
+from jobwise._async.connection import AsyncAPIClient
+from jobwise._async.pagination import AsyncPager
+from jobwise._async.polling import last_of
+from jobwise.batch_options import BatchOptions
+from jobwise.batch_results import Progress
+from jobwise.batch_run import AsyncBatchRun
+from jobwise.http import Timeout, parse
+from jobwise.models import Job, JobCreated, JobStatus
+from jobwise.pagination import Page
+from jobwise.polling import PollPolicy
+from jobwise.retries import RetryPolicy
+from jobwise.settings import DEFAULT_TIMEOUT, writer_settings
+from jobwise.validation import (
+    Inputs,
+    check_enum,
+    check_id,
+    check_int,
+    check_optional_key,
+    check_seconds,
+    normalize_inputs,
+)
+
+
+class AsyncWriterJobs(AsyncAPIClient):
+    """Writer's jobs API for no-code agents (its "async applications").
+
+    >>> async with AsyncWriterJobs() as jobs:  # WRITER_API_KEY, WRITER_BASE_URL
+    ...     job = await jobs.create_and_wait("app-id", {"Product": "Terra running shoe"})
+    ...     print(job.data.suggestion)
+
+    ``timeout`` bounds each HTTP attempt; ``max_retries`` (or ``retry_policy``) the retries below
+    every call (see :mod:`jobwise.retries`); ``poll_policy`` the pauses of ``wait``. The retries
+    send through ``http_client`` (your httpx client: its proxies, TLS, hooks) or ``transport``
+    (e.g. ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
+    Idempotency-Key only once the server echoes it (Writer is not known to honour keys), so a
+    create that may have been stored is never re-sent blindly; ``"server"`` says it honours
+    them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic`` (tests
+    replay instantly).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 4,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        poll_policy: PollPolicy | None = None,
+        allow_insecure: bool = False,
+        idempotency: str = "auto",
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        settings = writer_settings(api_key, base_url, allow_insecure)
+        self._connect(
+            settings,
+            timeout,
+            max_retries,
+            retry_policy,
+            poll_policy,
+            idempotency,
+            http_client,
+            transport,
+            sleep,
+            clock,
+        )
+
+    async def create(
+        self,
+        application_id: str,
+        inputs: Inputs,
+        *,
+        idempotency_key: str | None = None,
+        timeout: Timeout = None,
+    ) -> JobCreated:
+        """Submit one job; retried safely under one Idempotency-Key.
+
+        >>> await jobs.create("app-id", {"Product descriptions": ["Terra running shoe"]})
+        """
+        request = api.create_request(
+            check_id(application_id, "application_id"),
+            normalize_inputs(inputs),
+            key_or_new(check_optional_key(idempotency_key)),
+        )
+        return parse(await self._connection.send(request, timeout), api.parse_created)
+
+    async def retrieve(self, job_id: str, *, timeout: Timeout = None) -> Job:
+        """The job as it is now.
+
+        >>> (await jobs.retrieve("job-id")).status
+        """
+        request = api.retrieve_request(check_id(job_id, "job_id"))
+        return parse(await self._connection.send(request, timeout), api.parse_job)
+
+    async def retry(
+        self, job_id: str, *, idempotency_key: str | None = None, timeout: Timeout = None
+    ) -> JobCreated:
+        """Retry a failed job (409 ConflictError for any other).
+
+        >>> await jobs.retry("failed-job-id")
+        """
+        request = api.retry_request(
+            check_id(job_id, "job_id"), key_or_new(check_optional_key(idempotency_key))
+        )
+        return parse(await self._connection.send(request, timeout), api.parse_created)
+
+    def list(
+        self,
+        application_id: str,
+        *,
+        status: JobStatus | str | None = None,
+        page_size: int = api.DEFAULT_PAGE_SIZE,
+    ) -> AsyncPager[Job]:
+        """Every job of an application, newest first, lazily and page after page.
+
+        >>> async for job in jobs.list("app-id", status="failed"):
+        ...     await jobs.retry(job.id)
+        """
+        app = check_id(application_id, "application_id")
+        wanted = None if status is None else check_enum(status, JobStatus, "status")
+        size = check_int(page_size, "page_size", 1, api.MAX_PAGE_SIZE)
+
+        async def fetch(offset: int, limit: int) -> Page[Job]:
+            request = api.list_request(app, wanted, offset, limit)
+            return parse(await self._connection.send(request), api.parse_page)
+
+        return AsyncPager(fetch, size, api.job_id)
+
+    def watch(self, job_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> AsyncIterator[Job]:
+        """Yield the job each time its status changes, until it is final.
+
+        >>> async for job in jobs.watch("job-id"):
+        ...     print(job.status)
+        """
+        request = api.retrieve_request(check_id(job_id, "job_id"))
+        return self._watch(job_id, request, api.FINAL_STATUSES, timeout, api.parse_job)
+
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[Job], object] | None = None,
+    ) -> Job:
+        """Poll until the job is completed or failed; WaitTimeoutError after ``timeout`` s.
+
+        >>> (await jobs.wait("job-id", timeout=600)).status
+        """
+        return await last_of(self.watch(job_id, timeout=timeout), on_status)
+
+    async def create_and_wait(
+        self,
+        application_id: str,
+        inputs: Inputs,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        idempotency_key: str | None = None,
+        on_status: Callable[[Job], object] | None = None,
+    ) -> Job:
+        """Submit one job and wait for its final state.
+
+        >>> (await jobs.create_and_wait("app-id", {"Product": "Flex yoga mat"})).data
+        """
+        check_seconds(timeout, "timeout")
+        created = await self.create(application_id, inputs, idempotency_key=idempotency_key)
+        return await self.wait(created.id, timeout=timeout, on_status=on_status)
+
+    def run_batch(
+        self,
+        application_id: str,
+        inputs: Iterable[Inputs],
+        *,
+        concurrency: int = 16,
+        state: str | None = None,
+        retry_failed: int = 0,
+        on_progress: Callable[[Progress], object] | None = None,
+        deadline: float | None = None,
+        resend_ambiguous: bool = False,
+        adopt: bool = True,
+        stall_timeout: float = 60.0,
+    ) -> AsyncBatchRun:
+        """Submit every input, wait for every job, and yield each input's outcome once.
+
+        ``state`` is a SQLite file: run the same call again after a crash and it resumes,
+        sending nothing twice (None: a temporary file, removed at the end; no resume). Items end
+        completed, failed, invalid, ambiguous (a lost create that could be one of several jobs;
+        ``resend_ambiguous=True`` on a later run sends them again, which may duplicate) or
+        timed_out (after ``deadline`` seconds; a later run resumes them). ``adopt=False`` never
+        adopts the one job a lost create may have made (see :mod:`jobwise.batch`). A server that
+        gives no usable answer for ``stall_timeout`` seconds stops the run with
+        ServerUnavailableError. The batch runs on this client as it is (its http_client or
+        transport, sleep and clock).
+
+        >>> run = jobs.run_batch("app-id", ({"Product": name} for name in names),
+        ...                      state="run.sqlite", retry_failed=1)
+        >>> async for item in run:
+        ...     print(item.index, item.status, item.suggestion or item.error)
+        >>> run.summary()
+        """
+        options = BatchOptions.checked(
+            application_id,
+            inputs,
+            concurrency=concurrency,
+            state=state,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+            deadline=deadline,
+            resend_ambiguous=resend_ambiguous,
+            adopt=adopt,
+            stall_timeout=stall_timeout,
+        )
+        return AsyncBatchRun(self, options)

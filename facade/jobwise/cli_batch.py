@@ -1,0 +1,119 @@
+"""``jobwise batch``: files checked first, inputs streamed in, results written in input order."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jobwise.cli_errors import (
+    JOB_FAILED,
+    NEEDS_DECISION,
+    OK,
+    CliError,
+    Interrupted,
+    LocalFileError,
+    UsageError,
+    report,
+)
+from jobwise.cli_inputs import InputFile, count_inputs, file_format, is_stream
+from jobwise.cli_paths import check_batch_paths
+from jobwise.cli_results import ResultSpool, write_results
+
+
+def _exit_code(summary: dict[str, Any]) -> int:
+    """7 when some items are ambiguous or timed out (the user decides), else 1 when some did
+    not complete."""
+    counts: dict[str, int] = summary["counts"]
+    if summary["needs_decision"]:
+        return NEEDS_DECISION
+    return JOB_FAILED if summary["total"] - counts.get("completed", 0) else OK
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    """Run ``jobwise batch``; returns the exit status."""
+    from jobwise import WriterJobs
+    from jobwise.cli_output import batch_bar, err, show, summary_table
+
+    fmt = file_format(args.file, args.format)
+    if fmt != "csv" and (args.no_header or args.column is not None):
+        raise UsageError("--column and --no-header are for CSV input (FILE is not .csv)")
+    state_path = args.state or f"{args.out}.state.sqlite"
+    check_batch_paths(args.file, args.out, state_path)
+    csv_options = {"header": not args.no_header, "column": args.column}
+    stream = is_stream(args.file)
+    total = None if stream else count_inputs(args.file, fmt, args.input_name, **csv_options)
+    if args.file == "-" and sys.stdin.isatty() and not args.quiet:
+        err.print("jobwise: reading inputs from the terminal, one per line; end with Ctrl-D")
+    started = time.monotonic()
+    interrupted = False
+    spool = ResultSpool()
+    try:
+        with (
+            WriterJobs(base_url=args.base_url, timeout=args.request_timeout) as jobs,
+            InputFile(args.file, fmt, args.input_name, **csv_options) as source,
+        ):
+            shown: list[Callable[[Any], None]] = []  # the bar, once the run is accepted
+            run = jobs.run_batch(
+                args.app_id,
+                spool.numbered(source),
+                concurrency=args.concurrency,
+                state=state_path,
+                retry_failed=args.retry_failed,
+                deadline=args.timeout,
+                resend_ambiguous=args.resend_ambiguous,
+                adopt=not args.no_adopt,
+                on_progress=lambda progress: shown and shown[0](progress),
+            )
+            try:
+                with batch_bar(total, args.quiet or args.json) as on_progress:
+                    shown.append(on_progress)
+                    try:
+                        for item in run:
+                            spool.add(item)
+                    except KeyboardInterrupt:
+                        interrupted = True
+            except sqlite3.Error as exc:
+                problem = "disk full" if "full" in str(exc) else str(exc)
+                raise LocalFileError(f"state file {state_path}: {problem}") from None
+            except BaseException:
+                if spool.finished:  # what did finish is not lost with the run
+                    with contextlib.suppress(CliError):
+                        write_results(args.out, source.columns, spool.results(True))
+                raise
+            summary = run.summary()
+            written = write_results(args.out, source.columns, spool.results(interrupted))
+    finally:
+        spool.close()
+    elapsed = time.monotonic() - started
+    if args.json:
+        show(
+            {
+                "summary": summary,
+                "out": args.out,
+                "results": written,
+                "state": state_path,
+                "partial": interrupted,
+                "elapsed": round(elapsed, 3),
+            },
+            as_json=True,
+        )
+    else:
+        summary_table(summary, elapsed, args.out, state_path, interrupted)
+    if interrupted:
+        return report(
+            Interrupted(
+                f"interrupted; wrote partial results to {args.out} ({spool.finished:,} of the "
+                f"{spool.read:,} inputs read have one); run the same command again to resume"
+            ),
+            args.json,
+        )
+    code = _exit_code(summary)
+    if code != OK and not args.json:
+        unfinished = summary["total"] - summary["counts"].get("completed", 0)
+        err.print(f"[red]{unfinished:,} of {summary['total']:,} inputs did not complete[/]")
+    return code

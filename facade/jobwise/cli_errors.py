@@ -1,0 +1,150 @@
+"""The command line's exit codes, and every error reported as one line (or one JSON object)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import sqlite3
+import sys
+
+from jobwise.errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    JobwiseError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    WaitTimeoutError,
+)
+
+OK = 0
+JOB_FAILED = 1
+USAGE = 2
+AUTH = 3
+NOT_FOUND = 4
+WAIT_TIMEOUT = 5
+UNREACHABLE = 6
+NEEDS_DECISION = 7
+REFUSED = 8
+LOCAL_FILE = 9
+INTERRUPTED = 130
+
+EXIT_CODES = (
+    (OK, "success"),
+    (JOB_FAILED, "a job failed (batch: some input did not complete)"),
+    (USAGE, "bad usage or input, refused before any request"),
+    (AUTH, "the key or token was refused (401/403)"),
+    (NOT_FOUND, "no such job or application (404)"),
+    (WAIT_TIMEOUT, "a wait ran out of time"),
+    (UNREACHABLE, "the server could not be reached or kept failing (5xx)"),
+    (NEEDS_DECISION, "batch: some items need a decision (ambiguous or timed out)"),
+    (REFUSED, "the server refused the request (400/409/422/429) or answered off the spec"),
+    (LOCAL_FILE, "a local file failed: state file in use or of another batch, disk full"),
+    (INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+
+
+def exit_codes_text() -> str:
+    """The table of exit codes, for ``--help`` epilogs."""
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES)
+
+
+class CliError(Exception):
+    """An error the command line reports as it is: ``exit_code`` and a one-line message."""
+
+    exit_code = USAGE
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(CliError):
+    """Bad arguments or input, found before any request (exit 2)."""
+
+
+class LocalFileError(CliError):
+    """A local file could not be written or used (exit 9)."""
+
+    exit_code = LOCAL_FILE
+
+
+class Interrupted(CliError):
+    """Ctrl-C: the message says how to come back (exit 130)."""
+
+    exit_code = INTERRUPTED
+
+
+# The library's advice, as the command line's: flags and variables instead of arguments.
+_LIBRARY_TO_CLI = (
+    (
+        "api_key: missing: pass api_key= or set WRITER_API_KEY",
+        "no Writer API key: set WRITER_API_KEY",
+    ),
+    ("token: missing: pass token= or set OSAPI_TOKEN", "no osapi token: set OSAPI_TOKEN"),
+    ("pass base_url= or set OSAPI_URL", "pass --base-url or set OSAPI_URL"),
+    ("or pass allow_insecure=True if you really mean it", "or use a loopback address"),
+)
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines too) as one space."""
+    return " ".join(text.split())
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as ``path: problem``, with a hint for a full disk."""
+    where = exc.filename if exc.filename is not None else "file"
+    if exc.errno == errno.ENOSPC:
+        return f"{where}: disk full (no space left on device); free some space and run again"
+    return f"{where}: {exc.strerror or exc}"
+
+
+def classify(exc: BaseException) -> tuple[int, str]:
+    """The exit code and one-line message of an error."""
+    if isinstance(exc, CliError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, InvalidArgumentError):
+        message = str(exc)
+        for library, command_line in _LIBRARY_TO_CLI:
+            message = message.replace(library, command_line)
+        return USAGE, message
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return AUTH, str(exc)
+    if isinstance(exc, NotFoundError):
+        return NOT_FOUND, str(exc)
+    if isinstance(exc, WaitTimeoutError):
+        return WAIT_TIMEOUT, str(exc)
+    if isinstance(exc, APIConnectionError | ServerError):
+        return UNREACHABLE, str(exc)
+    if isinstance(exc, APIError | InvalidResponseError):
+        return REFUSED, str(exc)
+    if isinstance(exc, JobwiseError):  # the state file's errors: locked, another batch
+        return LOCAL_FILE, str(exc)
+    if isinstance(exc, OSError):
+        return LOCAL_FILE, os_error_text(exc)
+    if isinstance(exc, sqlite3.Error):
+        full = "full" in str(exc)
+        text = "disk full (no space left on device)" if full else str(exc)
+        return LOCAL_FILE, f"state file: {text}"
+    if isinstance(exc, KeyboardInterrupt):
+        return INTERRUPTED, "interrupted"
+    raise exc
+
+
+def report(exc: BaseException, as_json: bool) -> int:
+    """Print ``exc`` on stderr as one line (or one JSON object); returns its exit code."""
+    code, message = classify(exc)
+    message = one_line(message)
+    if as_json:
+        error = {"type": type(exc).__name__, "message": message, "exit_code": code}
+        sys.stderr.write(json.dumps({"error": error}) + "\n")
+    elif code == INTERRUPTED:
+        sys.stderr.write(f"jobwise: {message}\n")
+    else:
+        sys.stderr.write(f"jobwise: error: {message}\n")
+    return code

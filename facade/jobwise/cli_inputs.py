@@ -1,0 +1,212 @@
+"""Batch inputs from text, CSV or JSONL files (or stdin), each with its line number.
+
+Files are read as UTF-8 (a byte-order mark is dropped) line by line, so a bad byte, a bad JSON
+line or a bad CSV row is reported with its line number. ``-`` is stdin; it, and any other file
+that is not a regular one (``/dev/stdin``, a pipe), is read once and streamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from jobwise.cli_errors import UsageError
+
+FORMATS = ("txt", "csv", "jsonl")
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+"""The longest CSV field read (the csv module's default, 131,072 characters, is too short)."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input: its line (CSV: the line its row starts on), what is sent, and its cells."""
+
+    line: int
+    inputs: Any
+    cells: list[str]
+
+
+def file_format(path: str, given: str | None) -> str:
+    """``given``, else the file's extension (.csv, .jsonl/.ndjson), else text."""
+    if given is not None:
+        return given
+    lower = path.lower()
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return "txt"
+
+
+def is_stream(path: str) -> bool:
+    """Whether ``path`` can be read only once (stdin, a pipe, a device)."""
+    if path == "-":
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _open(path: str) -> IO[bytes]:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise UsageError(f"FILE {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"FILE {path}: is a directory, not a file of inputs") from None
+    except OSError as exc:
+        raise UsageError(f"FILE {path}: cannot read it ({exc.strerror})") from None
+
+
+class InputFile:
+    """The inputs of one file, read once, lazily: iterate it for :class:`Input` items.
+
+    A CSV header is read (and its column checked) when the file is opened, before anything
+    is sent. ``columns`` names the cells of each input, for a CSV results file.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        fmt: str,
+        input_name: str,
+        *,
+        header: bool = True,
+        column: str | None = None,
+    ) -> None:
+        if fmt not in FORMATS:
+            raise UsageError(f"--format: must be one of {', '.join(FORMATS)}; got {fmt!r}")
+        self.path, self.fmt, self.input_name = path, fmt, input_name
+        self.name = "stdin" if path == "-" else path
+        self._handle = _open(path)
+        self._lines = self._decoded()
+        self._csv: Any = None
+        self._column = 0
+        self.columns: list[str] = [input_name] if fmt == "txt" else ["inputs"]
+        if fmt == "csv":
+            try:
+                self._open_csv(header, column)
+            except BaseException:
+                self.close()
+                raise
+
+    def _decoded(self) -> Iterator[str]:
+        for number, raw in enumerate(self._handle, 1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1].hex()
+                raise UsageError(
+                    f"FILE {self.name}:{number}: not UTF-8 text (byte 0x{bad} at column "
+                    f"{exc.start + 1}); convert it first, e.g. iconv -f latin1 -t utf-8"
+                ) from None
+            yield text
+
+    def _open_csv(self, header: bool, column: str | None) -> None:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+        self._csv = csv.reader(self._lines)
+        wanted = column if column is not None else (None if not header else self.input_name)
+        if not header:
+            number = _column_number(wanted or "1", "--column (with --no-header)")
+            self._column = number - 1
+            self.columns = []  # named from the first row's width
+            return
+        first = self._next_row()
+        if first is None:
+            self.columns = [self.input_name]
+            return
+        names = [name.strip() for name in first[1]]
+        self.columns = names
+        assert wanted is not None
+        if wanted.strip() in names:
+            self._column = names.index(wanted.strip())
+        elif column is not None and column.isdigit() and 1 <= int(column) <= len(names):
+            self._column = int(column) - 1
+        else:
+            found = ", ".join(repr(name) for name in names)
+            flag = "--column" if column is not None else "--input-name"
+            raise UsageError(
+                f"FILE {self.name}: no column {wanted!r} ({flag}) in the header; columns found: "
+                f"{found}; pick one with --column NAME, or pass --no-header if row 1 is data"
+            )
+
+    def _next_row(self) -> tuple[int, list[str]] | None:
+        """The next non-blank CSV row and the line it starts on."""
+        reader = self._csv
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return None
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    problem = f"a field is longer than {csv.field_size_limit():,} characters"
+                else:
+                    problem = f"not valid CSV ({exc})"
+                raise UsageError(f"FILE {self.name}:{start}: {problem}") from None
+            if row and any(cell.strip() for cell in row):
+                return start, row
+
+    def __iter__(self) -> Iterator[Input]:
+        if self.fmt == "csv":
+            while (found := self._next_row()) is not None:
+                line, row = found
+                if not self.columns:
+                    self.columns = [f"column {n}" for n in range(1, len(row) + 1)]
+                value = row[self._column] if self._column < len(row) else ""
+                yield Input(line, {self.input_name: [value]}, row)
+            return
+        for number, text in enumerate(self._lines, 1):
+            text = text.rstrip("\r\n")
+            if not text.strip():
+                continue
+            if self.fmt == "txt":
+                yield Input(number, {self.input_name: [text]}, [text])
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise UsageError(
+                    f"FILE {self.name}:{number}: not valid JSON ({exc.args[0].split(':')[0]})"
+                ) from None
+            inputs = value if isinstance(value, dict) else {self.input_name: _listed(value)}
+            yield Input(number, inputs, [text])
+
+    def close(self) -> None:
+        """Close the file (never stdin)."""
+        if self._handle is not sys.stdin.buffer:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+
+    def __enter__(self) -> InputFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _column_number(text: str, flag: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"{flag}: expected a column number from 1; got {text!r}")
+    return int(text)
+
+
+def count_inputs(path: str, fmt: str, input_name: str, **csv_options: Any) -> int:
+    """How many inputs a regular file holds: a first pass that also checks every line."""
+    with InputFile(path, fmt, input_name, **csv_options) as found:
+        return sum(1 for _ in found)
+
+
+def _listed(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,211 @@
+"""A batch's results file: JSON lines or CSV, in input order, written whole and atomically.
+
+While the batch runs, each input read (its line, cells and inputs) and each result that
+arrives go to a :class:`ResultSpool`, a private temporary SQLite database (deleted by SQLite
+itself even after a crash), so memory stays flat and stdin needs no second pass. The file is
+then written to a hidden temporary named after it (``.NAME.writing``, in the same folder, so
+a kill leaves at most that one file, which the next run replaces) and renamed into place.
+Results are created like the state file: mode 0666 less the umask (0644 usually); a results
+file that already exists keeps its mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from jobwise.cli_errors import LocalFileError, os_error_text
+from jobwise.cli_inputs import Input
+
+RESULT_COLUMNS = ("line", "status", "job_id", "suggestion", "error")
+UNFINISHED = "not finished: run the same command again to resume"
+INTERRUPTED = "interrupted before it finished: run the same command again to resume"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One line of the results file."""
+
+    index: int
+    line: int
+    cells: list[str]
+    status: str
+    job_id: str | None
+    suggestion: str | None
+    error: str | None
+    inputs: Any
+    candidates: list[str]
+
+
+class ResultSpool:
+    """Inputs as they are read and results as they arrive, joined by index at the end."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.executescript(
+            """
+            PRAGMA journal_mode=OFF;
+            PRAGMA synchronous=OFF;
+            CREATE TABLE inputs (idx INTEGER PRIMARY KEY, line INTEGER, cells TEXT, raw TEXT);
+            CREATE TABLE results (
+                idx INTEGER PRIMARY KEY, status TEXT, job_id TEXT, suggestion TEXT,
+                error TEXT, inputs TEXT, candidates TEXT
+            );
+            """
+        )
+        self.read = 0
+        self.finished = 0
+
+    def numbered(self, inputs: Iterable[Input]) -> Iterator[Any]:
+        """What ``run_batch`` is given: each input, recorded under the index the batch gives it
+        (its position), with its line number."""
+        for index, found in enumerate(inputs):
+            with self._lock:
+                self._db.execute(
+                    "INSERT INTO inputs VALUES (?, ?, ?, ?)",
+                    (index, found.line, json.dumps(found.cells), _dumps(found.inputs)),
+                )
+                self.read = index + 1
+            yield found.inputs
+
+    def add(self, item: Any) -> None:
+        """Record a finished :class:`jobwise.batch.BatchItem`."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.index,
+                    item.status,
+                    item.job_id,
+                    item.suggestion,
+                    item.error,
+                    _dumps(item.inputs),
+                    _dumps(list(item.candidates)),
+                ),
+            )
+            self.finished += 1
+
+    def results(self, interrupted: bool) -> Iterator[Result]:
+        """Every input read, in order, with its result (or why it has none)."""
+        cursor = self._db.execute(
+            "SELECT inputs.idx, line, cells, raw, status, job_id, suggestion, error, "
+            "results.inputs, candidates FROM inputs LEFT JOIN results USING (idx) "
+            "ORDER BY inputs.idx"
+        )
+        for idx, line, cells, raw, status, job_id, suggestion, error, inputs, candidates in cursor:
+            if status is None:
+                status, error = "pending", INTERRUPTED if interrupted else UNFINISHED
+            yield Result(
+                idx,
+                line,
+                json.loads(cells),
+                status,
+                job_id,
+                suggestion,
+                error,
+                json.loads(inputs if inputs is not None else raw),
+                json.loads(candidates) if candidates else [],
+            )
+
+    def close(self) -> None:
+        """Drop the spool."""
+        self._db.close()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def is_csv(path: str) -> bool:
+    """Whether results go out as CSV (by the file's extension)."""
+    return path.lower().endswith(".csv")
+
+
+def temporary_path(path: str) -> str:
+    """The hidden file a results file is written to before it is renamed into place."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.writing")
+
+
+def _json_line(result: Result) -> str:
+    line: dict[str, Any] = {
+        "index": result.index,
+        "line": result.line,
+        "status": result.status,
+        "job_id": result.job_id,
+    }
+    if result.status == "completed":
+        line["suggestion"] = result.suggestion
+    else:
+        line["error"] = result.error
+    if result.candidates:  # an ambiguous item: the jobs its lost create may have made
+        line["candidates"] = result.candidates
+    line["inputs"] = result.inputs
+    return json.dumps(line, ensure_ascii=False) + "\n"
+
+
+def _write(handle: IO[str], path: str, columns: list[str], results: Iterable[Result]) -> int:
+    count = 0
+    if not is_csv(path):
+        for result in results:
+            handle.write(_json_line(result))
+            count += 1
+        return count
+    writer = csv.writer(handle)
+    writer.writerow([*columns, *RESULT_COLUMNS])
+    width = len(columns)
+    for result in results:
+        cells = (result.cells + [""] * width)[:width]
+        writer.writerow(
+            [
+                *cells,
+                result.line,
+                result.status,
+                result.job_id or "",
+                result.suggestion or "",
+                _csv_error(result),
+            ]
+        )
+        count += 1
+    return count
+
+
+def _csv_error(result: Result) -> str:
+    if not result.candidates:
+        return result.error or ""
+    return f"{result.error or 'ambiguous'} (candidates: {' '.join(result.candidates)})"
+
+
+def write_results(path: str, columns: list[str], results: Iterable[Result]) -> int:
+    """Write every result, atomically; errors name ``path``, never the temporary file."""
+    temporary = temporary_path(path)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
+            count = _write(handle, path, columns, results)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        exc.filename = path
+        raise LocalFileError(f"cannot write results: {os_error_text(exc)}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return count

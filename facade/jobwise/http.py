@@ -1,0 +1,110 @@
+"""What the sync and async connections share: options, headers, and turning answers into
+results or jobwise errors. No I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from jobwise._version import __version__
+from jobwise.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    error_for,
+)
+from jobwise.retries import IDEMPOTENCY_MODES, NEVER_SENT, RetryPolicy, parse_retry_after
+from jobwise.settings import Settings
+
+T = TypeVar("T")
+Timeout = float | httpx.Timeout | None
+Request = dict[str, Any]
+"""One request as the generated code builds it: ``httpx.Client.request``'s keyword arguments."""
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+
+
+def auth_headers(settings: Settings, http_client: httpx.Client | httpx.AsyncClient | None) -> Any:
+    """A caller's client's headers, with the bearer token and jobwise's User-Agent."""
+    merged = dict(http_client.headers) if http_client is not None else {}
+    merged["Authorization"] = f"Bearer {settings.token}"
+    merged.setdefault("User-Agent", f"jobwise/{__version__}")
+    return merged
+
+
+def retry_policy_of(max_retries: int, retry_policy: RetryPolicy | None) -> RetryPolicy:
+    """The retry policy: ``retry_policy`` when given, else the default with ``max_retries``."""
+    if retry_policy is not None:
+        return retry_policy
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise InvalidArgumentError("max_retries", f"must be an integer >= 0; got {max_retries!r}")
+    return RetryPolicy(max_retries=max_retries)
+
+
+def idempotency_mode(value: object) -> str:
+    """A checked ``idempotency`` option."""
+    if value not in IDEMPOTENCY_MODES:
+        raise InvalidArgumentError(
+            "idempotency", f"must be one of {', '.join(IDEMPOTENCY_MODES)}; got {value!r}"
+        )
+    return str(value)
+
+
+def check_timeout(value: Timeout) -> httpx.Timeout:
+    """A checked per-attempt timeout."""
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError("timeout", f"must be a number of seconds; got {value!r}")
+    if not value > 0:
+        raise InvalidArgumentError("timeout", f"must be > 0; got {value}")
+    return httpx.Timeout(float(value))
+
+
+def call_timeout(value: Timeout) -> Any:
+    """One call's timeout: the client's default when None."""
+    return httpx.USE_CLIENT_DEFAULT if value is None else check_timeout(value)
+
+
+def check(response: httpx.Response) -> httpx.Response:
+    """The response if it is a 2xx; else the matching APIError (any code, any body)."""
+    if 200 <= response.status_code < 300:
+        return response
+    response.read()
+    raise error_for(response, parse_retry_after(response.headers))
+
+
+def parse(response: httpx.Response, parser: Callable[[Any], T]) -> T:
+    """Parse a success body with a generated model; a mismatch is an InvalidResponseError."""
+    try:
+        return parser(response.json())
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        path = response.request.url.path
+        raise InvalidResponseError(
+            f"{response.request.method} {path} answered {response.status_code} with a body "
+            f"that does not match openapi.yaml ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def connection_error(exc: httpx.TransportError) -> Exception:
+    """The jobwise error for a request that got no answer."""
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:
+        request = None
+    where = f"{request.method} {request.url.copy_with(query=None)}" if request else "request"
+    arrived = not isinstance(exc, NEVER_SENT)
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"{where} timed out ({type(exc).__name__})", arrived)
+    return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", arrived)
+
+
+def inner_transport(http_client: Any, transport: Any, via: Any, default: Any) -> Any:
+    """What the retries wrap: a given transport, a caller's client, or a pooled default."""
+    if http_client is not None and transport is not None:
+        raise InvalidArgumentError("transport", "give http_client or transport, not both")
+    if transport is not None:
+        return transport
+    return via(http_client) if http_client is not None else default(limits=LIMITS)

@@ -1,0 +1,340 @@
+"""``jobwise batch`` as a user runs it: input files, stdin, paths, results files, Ctrl-C.
+
+Each bad-input case runs the real command and checks the exit code, the one line naming the
+problem, and that no request reached the emulator.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jobwise import cli_inputs, cli_results
+from jobwise.cli import main
+from jobwise.cli_inputs import InputFile
+from jobwise_emulator import EmulatorServer, run_emulator
+
+from .cli_support import JOBWISE, TOKEN, api_requests, jobwise, one_error_line
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with run_emulator(latency=(0.02, 0.05), seed=3) as found:
+        yield found
+
+
+def results(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def batch(
+    server: EmulatorServer, file: object, out: object, *extra: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``jobwise batch app FILE --input-name P --out OUT EXTRA...``."""
+    args = ("batch", "app", str(file), "--input-name", "P", "--out", str(out), *extra)
+    return jobwise(*args, base_url=server.base_url, stdin=stdin)
+
+
+def refused(
+    server: EmulatorServer,
+    file: object,
+    out: object,
+    *extra: str,
+    words: tuple[str, ...],
+    stdin: str | None = None,
+) -> str:
+    """Run a batch that must be refused before any request; returns its error line."""
+    before = api_requests(server.base_url)
+    done = batch(server, file, out, *extra, stdin=stdin)
+    assert done.returncode == 2, done.stderr
+    line = one_error_line(done, *words)
+    assert api_requests(server.base_url) == before
+    return line
+
+
+# CSV ----------------------------------------------------------------------------------------
+
+
+def test_csv_without_the_input_column_is_refused_naming_the_columns(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("Name,Colour\nTerra shoe,red\n")
+    out = tmp_path / "r.jsonl"
+    words = (str(sheet), "'P'", "'Name', 'Colour'", "--column", "--no-header")
+    assert refused(server, sheet, out, words=words).startswith("jobwise: error:")
+    assert not out.exists()
+
+
+def test_csv_column_by_name_and_no_header_by_number(server: EmulatorServer, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("Name,Colour\nTerra shoe,red\n\nAqua goggles,blue\n")
+    out = tmp_path / "r.jsonl"
+    done = batch(server, sheet, out, "--column", "Name", "--quiet")
+    assert done.returncode == 0, done.stderr
+    found = results(out)
+    assert [(r["index"], r["line"]) for r in found] == [(0, 2), (1, 4)]
+    assert found[0]["inputs"] == {"P": ["Terra shoe"]}
+
+    headless = tmp_path / "headless.csv"
+    headless.write_text("red,Terra shoe\nblue,Aqua goggles\n")
+    done = batch(server, headless, out, "--no-header", "--column", "2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    found = results(out)
+    assert [r["inputs"]["P"] for r in found] == [["Terra shoe"], ["Aqua goggles"]]
+    assert [r["line"] for r in found] == [1, 2]  # the first row is data, not a lost header
+
+
+def test_csv_field_over_the_default_limit_is_read(server: EmulatorServer, tmp_path: Path) -> None:
+    sheet = tmp_path / "long.csv"
+    long_text = "x" * 200_000
+    sheet.write_text(f"P\n{long_text}\n")
+    out = tmp_path / "r.jsonl"
+    done = batch(server, sheet, out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert results(out)[0]["inputs"]["P"] == [long_text]
+
+
+def test_csv_field_over_our_limit_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_inputs, "CSV_FIELD_LIMIT", 1000)
+    sheet = tmp_path / "long.csv"
+    sheet.write_text("P\nshort\n" + "y" * 2000 + "\n")
+    with pytest.raises(cli_inputs.UsageError) as caught, InputFile(str(sheet), "csv", "P") as f:
+        list(f)
+    assert f"{sheet}:3: a field is longer than 1,000 characters" in str(caught.value)
+
+
+def test_results_as_csv_put_the_input_columns_first(server: EmulatorServer, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("P,Colour\nTerra shoe,red\nfail me,blue\n")
+    out = tmp_path / "results.csv"
+    done = batch(server, sheet, out, "--quiet")
+    assert done.returncode == 1, done.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text())))
+    assert rows[0] == ["P", "Colour", "line", "status", "job_id", "suggestion", "error"]
+    assert rows[1][:4] == ["Terra shoe", "red", "2", "completed"] and "Terra shoe" in rows[1][5]
+    assert rows[2][:4] == ["fail me", "blue", "3", "failed"] and rows[2][6]
+
+
+# stdin ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_stdin_is_read_once_and_streamed(server: EmulatorServer, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "r.jsonl"
+    done = batch(server, name, out, "--json", stdin="alpha\n\nbeta\ngamma\n")
+    assert done.returncode == 0, done.stderr
+    found = results(out)
+    assert [r["inputs"]["P"] for r in found] == [["alpha"], ["beta"], ["gamma"]]
+    assert [r["line"] for r in found] == [1, 3, 4]
+    assert json.loads(done.stdout)["summary"]["total"] == 3
+
+
+def test_stdin_csv_header_is_checked_before_any_request(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    words = ("stdin", "'A', 'B'")
+    refused(server, "-", tmp_path / "r.jsonl", "--format", "csv", words=words, stdin="A,B\n1,2\n")
+
+
+# files and paths ------------------------------------------------------------------------------
+
+
+def test_out_equal_to_input_or_state_is_refused(server: EmulatorServer, tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("alpha\n")
+    refused(server, names, names, words=("--out", str(names), "input file"))
+    assert names.read_text() == "alpha\n"
+    state = tmp_path / "s.sqlite"
+    refused(server, names, state, "--state", str(state), words=("--out", "state file"))
+
+
+def test_out_in_a_missing_folder_or_on_a_directory_is_refused(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("alpha\n")
+    state = ("--state", str(tmp_path / "s.sqlite"))
+    missing = tmp_path / "no" / "such" / "r.jsonl"
+    line = refused(server, names, missing, *state, words=(str(missing), "does not exist"))
+    assert ".tmp" not in line and ".writing" not in line
+    refused(server, names, tmp_path, *state, words=(str(tmp_path), "is a directory"))
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder another user can enter (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="jobwise-cli-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        for path in (folder, *folder.rglob("*")):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def _unprivileged() -> list[str]:
+    """Run as nobody when the tests run as root (root may write in a read-only folder)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv: cannot test a read-only folder")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize("which", ["--out", "--state"])
+def test_read_only_folder_is_refused_before_any_request(
+    server: EmulatorServer, shared_dir: Path, which: str
+) -> None:
+    names = shared_dir / "names.txt"
+    names.write_text("alpha\n")
+    names.chmod(0o644)
+    locked = shared_dir / "locked"
+    locked.mkdir()
+    writable = shared_dir / "open"
+    writable.mkdir(mode=0o777)
+    writable.chmod(0o777)
+    locked.chmod(0o555)
+    paths = {"--out": str(writable / "r.jsonl"), "--state": str(writable / "s.sqlite")}
+    paths[which] = str(locked / ("r.jsonl" if which == "--out" else "s.sqlite"))
+    before = api_requests(server.base_url)
+    done = jobwise(
+        "batch",
+        "app",
+        str(names),
+        "--input-name",
+        "P",
+        "--out",
+        paths["--out"],
+        "--state",
+        paths["--state"],
+        base_url=server.base_url,
+        user=_unprivileged(),
+    )
+    assert done.returncode == 2, done.stderr
+    one_error_line(done, which, paths[which], "cannot write")
+    assert api_requests(server.base_url) == before
+    assert list(locked.iterdir()) == []
+
+
+def test_non_utf8_input_directory_and_bad_json_are_one_line(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("ok\ncaf\xe9\n".encode("latin-1"))
+    out = tmp_path / "r.jsonl"
+    refused(server, latin, out, words=(f"{latin}:2", "not UTF-8", "0xe9"))
+    refused(server, tmp_path, out, words=(str(tmp_path), "is a directory"))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"P": "a"}\n{"P": \n')
+    refused(server, bad, out, words=(f"{bad}:2", "JSON"))
+    refused(server, tmp_path / "none.txt", out, words=("none.txt", "no such file"))
+
+
+def test_bom_is_stripped_and_lines_are_numbered(server: EmulatorServer, tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_bytes("\ufeffalpha\n\n\nbeta\n".encode())
+    out = tmp_path / "r.jsonl"
+    stale = tmp_path / ".r.jsonl.writing"
+    stale.write_text("left by a kill")
+    done = batch(server, names, out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    found = results(out)
+    assert [(r["index"], r["line"], r["inputs"]["P"]) for r in found] == [
+        (0, 1, ["alpha"]),
+        (1, 4, ["beta"]),
+    ]
+    assert not stale.exists()
+    assert not list(tmp_path.glob(".jobwise-*")) and not list(tmp_path.glob(".*.writing"))
+    state = Path(f"{out}.state.sqlite")
+    assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(state.stat().st_mode)
+
+
+def test_full_disk_is_one_line_naming_the_results_file(
+    server: EmulatorServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(cli_results, "_write", full)
+    monkeypatch.setenv("WRITER_API_KEY", TOKEN)
+    monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
+    names = tmp_path / "names.txt"
+    names.write_text("alpha\n")
+    out = tmp_path / "r.jsonl"
+    code = main(
+        ["batch", "app-full", str(names), "--input-name", "P", "--out", str(out), "--quiet"]
+    )
+    assert code == 9
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out) in err and "disk full" in err, err
+    assert ".writing" not in err and not list(tmp_path.glob(".*.writing"))
+
+
+def test_emulator_port_out_of_range_is_one_line() -> None:
+    done = subprocess.run(
+        [JOBWISE, "emulator", "--port", "99999"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "--port" in errors[0] and "99999" in errors[0]
+
+
+# Ctrl-C ---------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"item {n}\n" for n in range(40)))
+    out = tmp_path / "r.jsonl"
+    with run_emulator(latency=(30, 30), seed=4) as slow:
+        env = {**os.environ, "WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": slow.base_url}
+        proc = subprocess.Popen(
+            [
+                JOBWISE,
+                "batch",
+                "app-int",
+                str(names),
+                "--input-name",
+                "P",
+                "--out",
+                str(out),
+                "--quiet",
+                "--concurrency",
+                "4",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while api_requests(slow.base_url) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "partial results" in err and str(out) in err
+    found = results(out)
+    assert found and all(r["status"] == "pending" for r in found)
+    assert all("interrupted" in r["error"] for r in found)
