@@ -54,7 +54,11 @@ def run_batch_command(args: argparse.Namespace) -> int:
     spool = ResultSpool()
     try:
         with (
-            WriterJobs(base_url=args.base_url, timeout=args.request_timeout) as jobs,
+            WriterJobs(
+                base_url=args.base_url,
+                timeout=args.request_timeout,
+                allow_insecure=args.allow_insecure,
+            ) as jobs,
             InputFile(args.file, fmt, args.input_name, **csv_options) as source,
         ):
             shown: list[Callable[[Any], None]] = []  # the bar, once the run is accepted
