@@ -3,6 +3,7 @@ answers lost or garbled, jobs stuck, servers gone, state files tampered with."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,7 +11,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, WriterJobs
@@ -22,19 +25,69 @@ from .test_batch import cli, products, read_results, stats
 
 def test_lost_creates_are_settled_from_the_listing_never_resent_blindly(tmp_path: Path) -> None:
     # Keys ignored (the default), a quarter of the answers dropped, half of those after the
-    # job is stored: one create at a time, so each lost create's window holds one job at most.
+    # job is stored. Creates go one at a time until the server shows it honours keys, so each
+    # lost create's window holds one job at most: every one is settled, none ambiguous.
     with run_emulator(latency=(0.02, 0.05), reset_rate=0.25, seed=5) as server:
         jobs = WriterJobs(TOKEN, server.base_url, max_retries=2)
-        run = jobs.run_batch("g1", products(40), concurrency=1, state=str(tmp_path / "s"))
+        run = jobs.run_batch("g1", products(40), concurrency=8, state=str(tmp_path / "s"))
         items = list(run)
         created = stats(server.base_url)["jobs_created"]
     assert sorted(item.index for item in items) == list(range(40))
-    done = [item for item in items if item.status == "completed"]
-    unsettled = [item for item in items if item.status == "ambiguous"]
-    assert len(done) + len(unsettled) == 40 and len(done) >= 30
-    assert all(f"product {item.index}" in (item.suggestion or "") for item in done)  # never wrong
-    assert all(item.candidates for item in unsettled)
-    assert created <= 40  # adopted, or re-sent only where the server showed no job
+    assert [item.status for item in items] == ["completed"] * 40
+    assert all(f"product {item.index}" in (item.suggestion or "") for item in items)  # never wrong
+    assert created == 40
+
+
+class _CreatesInFlight(httpx.BaseTransport):
+    """A real transport that counts the creates in flight at once."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.now = self.most = 0
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST":
+            return self.inner.handle_request(request)
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            response = self.inner.handle_request(request)
+            response.read()
+            return response
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@pytest.mark.parametrize(("idempotency", "alone"), [("ignore", True), ("honour", False)])
+def test_creates_go_one_at_a_time_until_the_server_honours_keys(
+    idempotency: str, alone: bool
+) -> None:
+    counter = _CreatesInFlight()
+    with run_emulator(latency=(0.01, 0.02), hold_create=0.05, idempotency=idempotency) as server:
+        jobs = WriterJobs(TOKEN, server.base_url, transport=counter)
+        items = list(jobs.run_batch("g8", products(24), concurrency=8))
+    assert [item.status for item in items] == ["completed"] * 24
+    assert (counter.most == 1) is alone, counter.most
+
+
+def test_a_state_file_keeps_the_servers_key_promise_and_clock_bounds(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.sqlite")
+    state = jobwise.batch_state.BatchState(path, "app", "http://127.0.0.1:1")
+    assert not state.keys_honoured and state.clock_bounds() is None
+    state.note_keys_honoured()
+    state.save_clock_bounds((-0.25, 0.5, 0.05))
+    state.commit(force=True)
+    state.close()
+    again = jobwise.batch_state.BatchState(path, "app", "http://127.0.0.1:1")
+    try:
+        assert again.keys_honoured and again.clock_bounds() == (-0.25, 0.5, 0.05)
+        again.save_clock_bounds(None)  # a new run learns its own
+        assert again.clock_bounds() is None
+    finally:
+        again.close()
 
 
 def test_a_kill_while_a_stored_create_is_held_resumes_without_a_duplicate(tmp_path: Path) -> None:
@@ -136,3 +189,33 @@ def test_summary_counts_add_up(tmp_path: Path) -> None:
         summary = run.wait()
     assert summary["counts"] == {"completed": 4, "invalid": 1}
     assert summary["total"] == 5 and summary["needs_decision"] == 0
+
+
+def test_the_first_result_comes_back_while_creates_are_still_being_sent() -> None:
+    # Creates go one at a time on a server that ignores keys; the sweeps must not wait for them.
+    with run_emulator(latency=(0.01, 0.02), hold_create=0.01) as server:
+        items = iter(WriterJobs(TOKEN, server.base_url).run_batch("g9", products(300)))
+        first = next(items)
+        created_then = stats(server.base_url)["jobs_created"]
+        rest = list(items)
+    assert first.status == "completed"
+    assert created_then < 300, "no result came back until every input was sent"
+    assert len(rest) == 299
+
+
+async def test_an_empty_batch_ends_at_once() -> None:
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        await asyncio.sleep(3600)  # only the engine's own wake-up can end this nap
+
+    with run_emulator() as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url, sleep=sleep) as jobs:
+            run = jobs.run_batch("g10", [])
+            items = await asyncio.wait_for(_collect(run), timeout=30)
+    assert items == [] and run.summary()["total"] == 0
+
+
+async def _collect(run: Any) -> list[Any]:
+    return [item async for item in run]

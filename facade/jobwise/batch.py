@@ -11,8 +11,11 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
   settle delay the application's jobs created in the send's window are listed against every
   job id the state file knows. Exactly one unknown job: adopted (``adopt=True``; it assumes no
   other client creates jobs in the application meanwhile). None: sent again. Otherwise the item
-  ends ``ambiguous`` with its candidates. Where the server echoes the key back, it honours it,
-  and a lost create is simply re-sent under the same key;
+  ends ``ambiguous`` with its candidates. Until the server shows it honours the key, creates
+  go one at a time, so that two lost creates never share a window (sweeps and retrieves stay
+  concurrent). Where the server echoes the key back, it honours it,
+  and a lost create is simply re-sent under the same key (the state file remembers this, so a
+  killed run's creates are re-sent on resume too);
 * submitting is bounded by an adaptive limit that halves on 429/503 and grows back (AIMD);
 * waiting is a sweep of the list endpoint (completed and failed, newest first, stopping once
   past the batch's oldest unfinished job), with per-job retrieves for stragglers and for
@@ -27,6 +30,7 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -52,7 +56,7 @@ from jobwise.errors import (
     PermissionDeniedError,
     ServerUnavailableError,
 )
-from jobwise.models import Job, JobResult
+from jobwise.models import Job, JobCreated, JobResult
 from jobwise.polling import status_text
 from jobwise.retries import REFUSED
 from jobwise.times import parse_time
@@ -165,14 +169,22 @@ class BatchEngine:
         self.limit = AdaptiveLimit(self.concurrency)
         self.state: BatchState | None = None
         self.possible_duplicates: list[str] = []
+        self._keys_noted = False
+        # While the server has not shown that it honours Idempotency-Key, creates go one at a
+        # time: two lost creates in flight together share their listing window, and then
+        # neither can be told from the other (Writer's jobs do not carry their inputs).
+        self._one_create = asyncio.Lock()
+        self._next_create = 0.0
         self._room = asyncio.Event()
         self._creates_open = asyncio.Event()
         self._creates_open.set()
         self._answered = asyncio.Event()
+        self._all_sent = asyncio.Event()
         self._lost = asyncio.Event()
         self._unknown: list[Row] = []
         self._creating = 0
         self._resending = 0
+        self._settling = 0
         self._sweep_pages = 2
         self._last_report = 0.0
         self._sent_before = 0
@@ -199,19 +211,24 @@ class BatchEngine:
             async with asyncio.TaskGroup() as group:
                 watchdog = group.create_task(self._watchdog())
                 resumed = list(self.state.unsettled())
-                if resumed:  # settled before anything new is sent: their windows stay apart
-                    await self._reconcile(resumed, killed=True)
+                if resumed and self.state.keys_honoured:
+                    for row in resumed:  # the server replays a stored create by its key
+                        self.state.refused(row)
+                elif resumed:  # settled before anything new is sent: their windows stay apart
+                    await self._reconcile_killed(resumed)
+                self.state.save_clock_bounds(None)  # this run learns its own
                 submitters = [
                     group.create_task(self._submitter(sends)) for _ in range(self.concurrency)
                 ]
                 waiter = group.create_task(self._wait_all())
-                reconciler = group.create_task(self._reconcile_loop())
+                reconciler = group.create_task(self._reconcile_loop(group))
                 await self._read(sends)
                 for _ in submitters:
                     await sends.put(None)
                 for task in submitters:
                     await task
                 self._submitted_all = True
+                self._all_sent.set()
                 await waiter
                 reconciler.cancel()
                 watchdog.cancel()
@@ -241,12 +258,14 @@ class BatchEngine:
                         f"input {index} differs; pass another state file"
                     )
                 row.inputs = inputs  # the same input, in the one shape it is sent in
-                self.resumed += row.status in FINAL_ITEM_STATUSES
                 if row.status == "timed_out":
                     state.reopen(row)
+                elif row.status == "failed" and row.job_id and self._retries_left(row):
+                    state.reopen(row)  # a finished batch run again with more retries allowed
                 elif row.status == "ambiguous" and self.options.resend_ambiguous:
                     self._note_duplicates(row)
                     state.resend(row)
+                self.resumed += row.status in FINAL_ITEM_STATUSES
             elif problem is not None:
                 row = state.add(index, inputs, "invalid", problem)
             else:
@@ -272,6 +291,9 @@ class BatchEngine:
             )
         state.commit(force=True)
 
+    def _retries_left(self, row: Row) -> bool:
+        return row.retries < self.options.retry_failed
+
     def _note_duplicates(self, row: Row) -> None:
         """Candidates of a re-sent ambiguous item that no item holds: jobs it may duplicate."""
         fresh = {c for c in row.candidates if not self._state.knows(c)}
@@ -290,44 +312,74 @@ class BatchEngine:
                 self._state.finished(row, "timed_out", None, "the batch's deadline passed first")
                 await self._emit(row)
                 return
-            self._creating += 1
-            sent = time.time()
-            self._state.sending(row, sent)
-            try:
-                async with self.limit:
+            failure: JobwiseError | None = None
+            async with self.limit, self._create_slot():
+                if not self._creates_open.is_set():
+                    continue  # a lost create is being settled meanwhile: wait for it
+                gap = self._next_create - time.time()
+                if gap > 0:  # the last lost create's window closes first
+                    await self.jobs.sleep(gap)
+                self._creating += 1
+                sent = time.time()  # the window opens when the request may leave
+                self._state.sending(row, sent)
+                try:
                     created = await self.jobs.create(
                         self.application_id, row.inputs, idempotency_key=row.key
                     )
-            except (AuthenticationError, PermissionDeniedError):
-                raise
-            except JobwiseError as exc:
-                self._last_error = str(exc)
-                if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):
-                    # Not stored, or stored under a key the server honours: send it again.
-                    # The transport below has already retried; this second, slower layer
-                    # rides out an outage longer than one call's retry deadline.
-                    self._state.refused(row)
-                    self.limit.congested()
-                    await self.jobs.sleep(min(30.0, 0.5 * 2**attempt))
-                    continue
-                if _maybe_stored(exc):
-                    self._state.unknown(row, time.time(), str(exc))
-                    self._unknown.append(row)
-                    self._creates_open.clear()
-                    self._lost.set()
-                    return
-                self._state.finished(row, "failed", None, str(exc))
-                await self._emit(row)
+                except (AuthenticationError, PermissionDeniedError):
+                    raise
+                except JobwiseError as exc:
+                    failure = exc
+                finally:
+                    self._creating -= 1
+                    self._answered.set()
+            if failure is None:
+                self._created(row, sent, created)
                 return
-            finally:
-                self._creating -= 1
-                self._answered.set()
-            self._heard()
-            self.limit.succeeded()
-            self._learn_offset(sent, time.time(), created.created_at)
-            self._state.submitted(row, created.id, created.created_at.isoformat())
-            self._track(row, created.created_at)
-            return
+            if not await self._create_failed(row, failure, attempt):
+                return
+
+    async def _create_failed(self, row: Row, exc: JobwiseError, attempt: int) -> bool:
+        """Record a create that failed; returns whether to send it again."""
+        self._last_error = str(exc)
+        if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):
+            # Not stored, or stored under a key the server honours: send it again. The
+            # transport below has already retried; this second, slower layer rides out an
+            # outage longer than one call's retry deadline.
+            self._state.refused(row)
+            self.limit.congested()
+            await self.jobs.sleep(min(30.0, 0.5 * 2**attempt))
+            return True
+        if _maybe_stored(exc):
+            now = time.time()
+            self._state.unknown(row, now, str(exc))
+            self._unknown.append(row)
+            if self._offset_known:
+                # Creates go one at a time here; the next leaves once this window has closed
+                # on the server's clock too, so no later job can fall inside it.
+                margin = self._margin
+                self._next_create = now + self._offset_high - self._offset_low + 2 * margin
+            else:  # no bound on the server's clock yet: no create until this one is settled
+                self._creates_open.clear()
+            self._lost.set()
+            return False
+        self._state.finished(row, "failed", None, str(exc))
+        await self._emit(row)
+        return False
+
+    def _created(self, row: Row, sent: float, created: JobCreated) -> None:
+        self._heard()
+        if self.jobs.keys_trusted and not self._keys_noted:
+            self._state.note_keys_honoured()
+            self._keys_noted = True
+        self.limit.succeeded()
+        self._learn_offset(sent, time.time(), created.created_at)
+        self._state.submitted(row, created.id, created.created_at.isoformat())
+        self._track(row, created.created_at)
+
+    def _create_slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Where a create may go: alongside others once keys are trusted, else alone."""
+        return contextlib.nullcontext() if self.jobs.keys_trusted else self._one_create
 
     def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
         """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""
@@ -342,6 +394,7 @@ class BatchEngine:
             self._offset_high = min(self._offset_high, high)
             if self._offset_low > self._offset_high:  # timestamps of coarse resolution
                 self._offset_low, self._offset_high = low, high
+        self._state.save_clock_bounds((self._offset_low, self._offset_high, self._margin))
 
     def _track(self, row: Row, created: datetime | None = None) -> None:
         assert row.job_id is not None
@@ -353,22 +406,40 @@ class BatchEngine:
 
     # reconciling lost creates --------------------------------------------------------------
 
-    async def _reconcile_loop(self) -> None:
+    async def _reconcile_loop(self, group: asyncio.TaskGroup) -> None:
         while True:
             await self._lost.wait()
-            while self._creating:  # creates in flight answer first: their ids become known
+            while self._creating and not self._creates_open.is_set():
+                # Creates in flight answer first: their ids become known. (While creates are
+                # open, the lost ones' windows are closed before the next create leaves.)
                 self._answered.clear()
                 await self._answered.wait()
             rows, self._unknown = self._unknown, []
             self._lost.clear()
+            self._settling = len(rows)
             resend = await self._reconcile(rows, killed=False)
+            self._settling = 0
             self._resending += len(resend)
             if not self._unknown:
                 self._creates_open.set()
-            try:
-                await asyncio.gather(*(self._submit(row) for row in resend))
-            finally:
-                self._resending -= len(resend)
+            for row in resend:  # not awaited here: a re-send may itself be lost and settled
+                group.create_task(self._resend(row))
+
+    async def _resend(self, row: Row) -> None:
+        try:
+            await self._submit(row)
+        finally:
+            self._resending -= 1
+
+    async def _reconcile_killed(self, rows: list[Row]) -> None:
+        """Settle a killed run's lost creates with the clock bounds that run learned."""
+        bounds = self._state.clock_bounds()
+        if bounds is not None:
+            self._offset_low, self._offset_high, self._margin = bounds
+            self._offset_known = True
+        await self._reconcile(rows, killed=True)
+        self._offset_low, self._offset_high = -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW
+        self._offset_known, self._margin = False, FINE_MARGIN
 
     async def _reconcile(self, rows: list[Row], *, killed: bool) -> list[Row]:
         """Settle lost creates against the server's listing; returns the rows to send again.
@@ -408,7 +479,7 @@ class BatchEngine:
                 if not killed:
                     self._track(row, created)
             else:
-                self._state.ambiguous(row, [job_id for job_id, _ in mine])
+                self._state.ambiguous(row, [job_id for job_id, _ in mine], killed)
                 if not killed:
                     await self._emit(row)
         self._state.commit(force=True)
@@ -445,13 +516,17 @@ class BatchEngine:
 
     def _busy(self) -> bool:
         return bool(
-            self.outstanding or self._unknown or self._resending or not self._creates_open.is_set()
+            self.outstanding
+            or self._unknown
+            or self._settling
+            or self._resending
+            or not self._creates_open.is_set()
         )
 
     async def _wait_all(self) -> None:
         """Sweep while submitting goes on, until everything submitted has an outcome."""
         while not (self._submitted_all and not self._busy()):
-            await self.jobs.sleep(self._pause())
+            await self._nap(self._pause())
             if self._expired():
                 await self._time_out_outstanding()
                 continue
@@ -481,6 +556,20 @@ class BatchEngine:
                 t for t in self.outstanding.values() if t.retried or t.misses >= STRAGGLER_SWEEPS
             ]
             await self._retrieve_each(stragglers)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep between sweeps; cut short once every input has been sent (an empty or
+        finished batch ends at once)."""
+        if self._submitted_all:
+            await self.jobs.sleep(seconds)
+            return
+        sleeper = asyncio.ensure_future(self.jobs.sleep(seconds))
+        waker = asyncio.ensure_future(self._all_sent.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
 
     def _pause(self) -> float:
         if self.options.deadline is None:
@@ -549,7 +638,7 @@ class BatchEngine:
                 return
             if status not in FINAL_STATUSES:
                 return
-        if status == "failed" and row.retries < self.options.retry_failed:
+        if status == "failed" and self._retries_left(row):
             self._state.retrying(row)
             self.progress.retries += 1
             await self._send_retry(track)

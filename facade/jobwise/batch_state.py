@@ -20,13 +20,11 @@ the data), not against a power cut.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,16 +105,17 @@ class BatchState:
 
     def __init__(self, path: str | None, application_id: str, base_url: str) -> None:
         self._lock_fd: int | None = None
-        self._temporary = path is None
-        if path is None:  # no resume wanted: a private file still keeps memory flat
-            fd, path = tempfile.mkstemp(prefix="jobwise-batch-", suffix=".sqlite")
-            os.close(fd)
-        self.path = path
-        self._lock(path)
+        # No resume wanted: SQLite's private temporary database (an empty name), unlinked by
+        # SQLite as soon as it is opened, so that even a killed process leaves no file; it is
+        # still on disk, so memory stays flat.
+        self.path = path if path is not None else ""
         try:
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if path is not None:
+                self._lock(path)
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            if path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             self.batch_id = self._check_meta(application_id, base_url)
         except sqlite3.DatabaseError as exc:
@@ -152,7 +151,8 @@ class BatchState:
 
     def check_intact(self) -> None:
         """Raise when the file was deleted or replaced while the batch ran."""
-        assert self._lock_fd is not None
+        if self._lock_fd is None:  # the private temporary database: no file to watch
+            return
         held = os.fstat(self._lock_fd)
         try:
             now = os.stat(self.path)
@@ -189,6 +189,36 @@ class BatchState:
                     f"{meta.get(name)!r}, this run's is {value!r}; pass another state file"
                 )
         return str(meta["batch_id"])
+
+    @property
+    def keys_honoured(self) -> bool:
+        """Whether this batch's server has shown that it honours Idempotency-Key."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'keys_honoured'").fetchone()
+        return found is not None
+
+    def note_keys_honoured(self) -> None:
+        """Remember that the server honours Idempotency-Key: a later run re-sends its killed
+        creates under their keys instead of reconciling them."""
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('keys_honoured', '1')")
+        self.commit(force=True)
+
+    def clock_bounds(self) -> tuple[float, float, float] | None:
+        """The bounds of (server clock - client clock) and the timestamp margin that the run
+        which last wrote this file learned; they hold for that run's sends."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'clock_bounds'").fetchone()
+        if found is None:
+            return None
+        low, high, margin = json.loads(found[0])
+        return float(low), float(high), float(margin)
+
+    def save_clock_bounds(self, bounds: tuple[float, float, float] | None) -> None:
+        """Record this run's clock bounds (``None``: this run has learned none yet)."""
+        if bounds is None:
+            self.db.execute("DELETE FROM meta WHERE key = 'clock_bounds'")
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('clock_bounds', ?)", (json.dumps(bounds),)
+            )
 
     def commit(self, force: bool = False) -> None:
         """Make recorded changes durable (every 200 changes, or when forced)."""
@@ -259,11 +289,12 @@ class BatchState:
         )
         self.commit(force=True)
 
-    def ambiguous(self, row: Row, candidates: list[str]) -> None:
+    def ambiguous(self, row: Row, candidates: list[str], killed: bool) -> None:
         """A lost create that could be any of ``candidates``: a person decides."""
         row.candidates = candidates
+        lost = "was in flight when an earlier run stopped" if killed else "answer was lost"
         row.error = (
-            "the create's answer was lost and the server shows "
+            f"the create {lost}, and the server shows "
             f"{len(candidates)} job(s) that could be it: {', '.join(candidates)}"
         )
         self._write(row, "ambiguous", "candidates=?, error=?", (json.dumps(candidates), row.error))
@@ -330,8 +361,3 @@ class BatchState:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
-        if self._temporary:
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path + suffix)
-            self._temporary = False

@@ -278,6 +278,13 @@ class Parsers:
             help="seconds the batch may run; then unfinished items end timed_out (default: none)",
         )
         batch.add_argument(
+            "--idempotency",
+            choices=("auto", "server"),
+            default="auto",
+            help="auto: trust Idempotency-Key once the server echoes it; server: the server is "
+            "known to honour it (lost creates are re-sent, creates run concurrently)",
+        )
+        batch.add_argument(
             "--resend-ambiguous",
             action="store_true",
             help="send ambiguous items of an earlier run again (each may duplicate a job)",
