@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 """Seconds ``wait`` waits by default."""
@@ -16,3 +20,13 @@ def new_idempotency_key() -> str:
 def key_or_new(idempotency_key: str | None) -> str:
     """The caller's key, or a fresh one."""
     return idempotency_key or new_idempotency_key()
+
+
+def with_string_ids(jobs: Sequence[T]) -> list[T]:
+    """A page's jobs, each with a string id (the pager's key); TypeError otherwise, which
+    :func:`jobwise.http.parse` reports as an InvalidResponseError."""
+    for job in jobs:
+        job_id: Any = getattr(job, "id", None)
+        if not isinstance(job_id, str):
+            raise TypeError(f"a listed job's id must be a string; got {job_id!r}")
+    return list(jobs)

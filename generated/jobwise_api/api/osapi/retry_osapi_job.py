@@ -16,11 +16,8 @@ def _get_kwargs(
     id: UUID,
     *,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(idempotency_key, Unset):
-        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -66,16 +63,6 @@ def _parse_response(
 
         return response_404
 
-    if response.status_code == 409:
-        response_409 = OsapiError.from_dict(response.json())
-
-        return response_409
-
-    if response.status_code == 429:
-        response_429 = OsapiError.from_dict(response.json())
-
-        return response_429
-
     if response.status_code == 500:
         response_500 = OsapiError.from_dict(response.json())
 
@@ -102,15 +89,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[OsapiError | OsapiRetryResult]:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -124,7 +111,6 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -139,15 +125,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> OsapiError | OsapiRetryResult | None:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -162,7 +148,6 @@ def sync(
         id=id,
         client=client,
         body=body,
-        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -171,15 +156,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[OsapiError | OsapiRetryResult]:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -193,7 +178,6 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -206,15 +190,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> OsapiError | OsapiRetryResult | None:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -230,6 +214,5 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
-            idempotency_key=idempotency_key,
         )
     ).parsed
