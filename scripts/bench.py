@@ -248,7 +248,7 @@ def main() -> None:
             mark = (
                 f"  (target {target[0]} {target[1]}: {'met' if value <= target[1] else 'missed'})"
             )
-        unit = "" if "per job" in name or "share" in name else "x"
+        unit = " s" if "delay" in name else "" if "per job" in name or "share" in name else "x"
         print(f"{name:<46} {value:7.2f}{unit}{mark}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
