@@ -41,6 +41,11 @@ def check_id(value: object, argument: str) -> str:
     return value
 
 
+def check_job_id(value: object, argument: str = "job_id") -> str:
+    """A job id: a path segment as :func:`check_id` checks it, or a ``uuid.UUID``."""
+    return check_id(str(value) if isinstance(value, uuid.UUID) else value, argument)
+
+
 def check_uuid(value: object, argument: str) -> uuid.UUID:
     """A job id that must be a UUID (osapi)."""
     if isinstance(value, uuid.UUID):

@@ -76,8 +76,9 @@ class AsyncOsapiJobs(AsyncAPIClient):
 
         >>> (await jobs.retrieve("550e8400-e29b-41d4-a716-446655440000")).status
         """
-        request = api.retrieve_request(check_uuid(job_id, "job_id"))
-        return parse(await self._connection.send(request, timeout), api.parse_job)
+        checked = check_uuid(job_id, "job_id")
+        request = api.retrieve_request(checked)
+        return parse(await self._connection.send(request, timeout), api.job_parser(checked))
 
     async def retry(
         self,
@@ -135,7 +136,8 @@ class AsyncOsapiJobs(AsyncAPIClient):
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retrieve_request(checked)
-        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, api.parse_job)
+        parser = api.job_parser(checked)
+        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, parser)
 
     async def wait(
         self,

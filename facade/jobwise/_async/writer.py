@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import httpx
@@ -25,6 +26,7 @@ from jobwise.validation import (
     check_enum,
     check_id,
     check_int,
+    check_job_id,
     check_optional_key,
     check_seconds,
     normalize_inputs,
@@ -97,23 +99,28 @@ class AsyncWriterJobs(AsyncAPIClient):
         )
         return parse(await self._connection.send(request, timeout), api.parse_created)
 
-    async def retrieve(self, job_id: str, *, timeout: Timeout = None) -> Job:
+    async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> Job:
         """The job as it is now.
 
         >>> (await jobs.retrieve("job-id")).status
         """
-        request = api.retrieve_request(check_id(job_id, "job_id"))
-        return parse(await self._connection.send(request, timeout), api.parse_job)
+        checked = check_job_id(job_id)
+        request = api.retrieve_request(checked)
+        return parse(await self._connection.send(request, timeout), api.job_parser(checked))
 
     async def retry(
-        self, job_id: str, *, idempotency_key: str | None = None, timeout: Timeout = None
+        self,
+        job_id: str | uuid.UUID,
+        *,
+        idempotency_key: str | None = None,
+        timeout: Timeout = None,
     ) -> JobCreated:
         """Retry a failed job (409 ConflictError for any other).
 
         >>> await jobs.retry("failed-job-id")
         """
         request = api.retry_request(
-            check_id(job_id, "job_id"), key_or_new(check_optional_key(idempotency_key))
+            check_job_id(job_id), key_or_new(check_optional_key(idempotency_key))
         )
         return parse(await self._connection.send(request, timeout), api.parse_created)
 
@@ -133,24 +140,30 @@ class AsyncWriterJobs(AsyncAPIClient):
         wanted = None if status is None else check_enum(status, JobStatus, "status")
         size = check_int(page_size, "page_size", 1, api.MAX_PAGE_SIZE)
 
+        parser = api.page_parser(app)
+
         async def fetch(offset: int, limit: int) -> Page[Job]:
             request = api.list_request(app, wanted, offset, limit)
-            return parse(await self._connection.send(request), api.parse_page)
+            return parse(await self._connection.send(request), parser)
 
         return AsyncPager(fetch, size, api.job_id)
 
-    def watch(self, job_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> AsyncIterator[Job]:
+    def watch(
+        self, job_id: str | uuid.UUID, *, timeout: float = DEFAULT_WAIT_TIMEOUT
+    ) -> AsyncIterator[Job]:
         """Yield the job each time its status changes, until it is final.
 
         >>> async for job in jobs.watch("job-id"):
         ...     print(job.status)
         """
-        request = api.retrieve_request(check_id(job_id, "job_id"))
-        return self._watch(job_id, request, api.FINAL_STATUSES, timeout, api.parse_job)
+        checked = check_job_id(job_id)
+        request = api.retrieve_request(checked)
+        parser = api.job_parser(checked)
+        return self._watch(checked, request, api.FINAL_STATUSES, timeout, parser)
 
     async def wait(
         self,
-        job_id: str,
+        job_id: str | uuid.UUID,
         *,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[Job], object] | None = None,

@@ -77,8 +77,9 @@ class OsapiJobs(SyncAPIClient):
 
         >>> (jobs.retrieve("550e8400-e29b-41d4-a716-446655440000")).status
         """
-        request = api.retrieve_request(check_uuid(job_id, "job_id"))
-        return parse(self._connection.send(request, timeout), api.parse_job)
+        checked = check_uuid(job_id, "job_id")
+        request = api.retrieve_request(checked)
+        return parse(self._connection.send(request, timeout), api.job_parser(checked))
 
     def retry(
         self,
@@ -136,7 +137,8 @@ class OsapiJobs(SyncAPIClient):
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retrieve_request(checked)
-        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, api.parse_job)
+        parser = api.job_parser(checked)
+        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, parser)
 
     def wait(
         self,
