@@ -15,7 +15,7 @@ help:
 	@echo "make lint     ruff and mypy"
 	@echo "make record   re-record the cassettes (emulator, or live API with its env vars)"
 	@echo "make bench    benchmarks against writer-sdk and bare httpx (BENCH_ARGS=--quick)"
-	@echo "make soak     a 5,000-job batch under faults and SIGKILLs: nothing lost or duplicated"
+	@echo "make soak     5,000 jobs under faults and SIGKILLs, on servers that honour and ignore keys"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,7 +74,8 @@ $(VENV)/.installed-bench: $(STAMP)
 bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
-# 5,000 jobs under injected faults, the client SIGKILLed 3 times and resumed (tests run a short one).
+# 5,000 jobs under injected faults, the client SIGKILLed 3 times and resumed, against a server
+# that honours Idempotency-Key and one that ignores it (tests run a short one).
 soak: $(STAMP)
 	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 

@@ -66,13 +66,20 @@ EXIT_OK, EXIT_FAILED, EXIT_NEEDS_DECISION = 0, 1, 7
 
 
 def _run_until_settled(
-    command: list[str], env: dict[str, str], kills: int, rng: random.Random, deadline: float
+    command: list[str],
+    env: dict[str, str],
+    kills: int,
+    rng: random.Random,
+    deadline: float,
+    jobs: int,
 ) -> tuple[int, int, dict[str, Any]]:
     """Run `jobwise batch` (killing it `kills` times at random moments) until a run ends on its
     own with nothing more it can do; returns runs, kills and that run's JSON report."""
     started = time.monotonic()
     runs, killed = 0, 0
-    expected = 5.0  # seconds: the kills land in the first runs' busiest stretch
+    # Seconds: each kill lands within the run it interrupts, even the quickest (a run of 300
+    # jobs against a server that honours keys takes about 2 s here).
+    expected = max(1.5, min(5.0, jobs / 1000))
     while time.monotonic() - started < deadline:
         runs += 1
         proc = subprocess.Popen(
@@ -130,7 +137,7 @@ def soak(jobs: int, kills: int, seed: int, deadline: float, idempotency: str) ->
     ]
     started = time.monotonic()
     try:
-        runs, killed, report = _run_until_settled(command, env, kills, rng, deadline)
+        runs, killed, report = _run_until_settled(command, env, kills, rng, deadline, jobs)
         first = report["summary"]
         ambiguous = [
             json.loads(line)
@@ -141,7 +148,7 @@ def soak(jobs: int, kills: int, seed: int, deadline: float, idempotency: str) ->
         if first["counts"].get("ambiguous"):
             # The user's decision: send the ambiguous items again (each may duplicate a job).
             more, _, report = _run_until_settled(
-                [*command, "--resend-ambiguous"], env, 0, rng, deadline
+                [*command, "--resend-ambiguous"], env, 0, rng, deadline, jobs
             )
             runs, resent = runs + more, len(ambiguous)
         stats = httpx.get(f"{url}/_emulator/stats").json()

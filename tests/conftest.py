@@ -25,8 +25,9 @@ def api(record_mode: str) -> Iterator[Target]:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
-    """A fast emulator shared by the session: jobs finish in 50-150 ms."""
-    with run_emulator(latency=(0.05, 0.15), seed=1) as server:
+    """A fast emulator shared by the session: jobs finish in 50-150 ms; it honours
+    Idempotency-Key (the facade's tests rely on replays; real servers ignore the key)."""
+    with run_emulator(latency=(0.05, 0.15), seed=1, idempotency="honour") as server:
         yield server
 
 

@@ -208,7 +208,7 @@ def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> N
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item number {n}\n" for n in range(300)))
     out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite"
-    with run_emulator(latency=(0.3, 1.0), seed=17) as server:
+    with run_emulator(latency=(0.3, 1.0), seed=17, idempotency="honour") as server:
         env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
         command = [
             sys.executable,

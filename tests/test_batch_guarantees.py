@@ -3,6 +3,7 @@ answers lost or garbled, jobs stuck, servers gone, state files tampered with."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jobwise
@@ -187,3 +189,33 @@ def test_summary_counts_add_up(tmp_path: Path) -> None:
         summary = run.wait()
     assert summary["counts"] == {"completed": 4, "invalid": 1}
     assert summary["total"] == 5 and summary["needs_decision"] == 0
+
+
+def test_the_first_result_comes_back_while_creates_are_still_being_sent() -> None:
+    # Creates go one at a time on a server that ignores keys; the sweeps must not wait for them.
+    with run_emulator(latency=(0.01, 0.02), hold_create=0.01) as server:
+        items = iter(WriterJobs(TOKEN, server.base_url).run_batch("g9", products(300)))
+        first = next(items)
+        created_then = stats(server.base_url)["jobs_created"]
+        rest = list(items)
+    assert first.status == "completed"
+    assert created_then < 300, "no result came back until every input was sent"
+    assert len(rest) == 299
+
+
+async def test_an_empty_batch_ends_at_once() -> None:
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        await asyncio.sleep(3600)  # only the engine's own wake-up can end this nap
+
+    with run_emulator() as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url, sleep=sleep) as jobs:
+            run = jobs.run_batch("g10", [])
+            items = await asyncio.wait_for(_collect(run), timeout=30)
+    assert items == [] and run.summary()["total"] == 0
+
+
+async def _collect(run: Any) -> list[Any]:
+    return [item async for item in run]

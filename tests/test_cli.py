@@ -236,9 +236,8 @@ def test_osapi_commands(capsys: pytest.CaptureFixture[str], env: str) -> None:
     for flag in ("--url", "--base-url"):
         listed = run_json(capsys, "osapi", "list", flag, env, "--limit", "100")
         assert any(job["id"] == job_id for job in listed)
-    assert run_json(capsys, "osapi", "retry", job_id, "--target-hostname", "a")["status"] == (
-        "unprocessed"
-    )
+    retried = run_json(capsys, "osapi", "retry", job_id, "--target-hostname", "agent-01")
+    assert retried["status"] == "created" and retried["job_id"] != job_id
     assert run_json(capsys, "osapi", "delete", job_id)["status"] == "deleted"
     assert main(["osapi", "get", "not-a-uuid"]) == 2
     assert "job_id" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from jobwise import cli_inputs, cli_results
 from jobwise.cli import main
@@ -361,3 +362,19 @@ def test_an_unknown_idempotency_mode_is_refused_before_any_request(
         server, names, tmp_path / "out.jsonl", "--idempotency", "always", words=("--idempotency",)
     )
     assert "server" in line
+
+
+def test_retry_failed_on_a_finished_batch_retries_its_failed_items(tmp_path: Path) -> None:
+    names = tmp_path / "in.txt"
+    names.write_text("one\ntwo fail\nthree\n")
+    out = tmp_path / "out.jsonl"
+    with run_emulator(latency=(0.01, 0.02)) as emulator:
+        first = batch(emulator, names, out, "--quiet")
+        assert first.returncode == 1, first.stderr
+        assert [r["status"] for r in results(out)] == ["completed", "failed", "completed"]
+        again = batch(emulator, names, out, "--quiet", "--retry-failed", "1", "--json")
+        retries = httpx.get(f"{emulator.base_url}/_emulator/stats").json()["requests"]
+    assert again.returncode == 1, again.stderr  # "fail" inputs fail every time
+    assert json.loads(again.stdout)["summary"]["retries"] == 1
+    assert sum(retries["POST /v1/applications/jobs/{job_id}/retry"].values()) == 1
+    assert [r["status"] for r in results(out)] == ["completed", "failed", "completed"]

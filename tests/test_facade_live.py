@@ -72,7 +72,6 @@ def test_writer_wrong_key_is_authentication_error(emulator: EmulatorServer) -> N
 def test_create_retried_after_reset_makes_one_job() -> None:
     from jobwise_emulator import run_emulator
 
-    # A server that honours Idempotency-Key, and a client told so: a lost create is re-sent.
     with run_emulator(reset_rate=0.5, latency=(0, 0), seed=5, idempotency="honour") as server:
         with WriterJobs(
             TOKEN,
@@ -116,8 +115,8 @@ def test_osapi_every_method(osapi: OsapiJobs, emulator: EmulatorServer) -> None:
     listed = [j.id for j in osapi.list(page_size=1)]
     assert job_id in listed and other in listed and len(listed) == len(set(listed))
     retried = osapi.retry(job_id, target_hostname="web-01")
-    assert retried.status == "unprocessed"
-    assert osapi.wait(job_id, timeout=10).status == jobwise.OsapiJobStatus.COMPLETED
+    assert retried.status == "created" and retried.job_id != job_id
+    assert osapi.wait(retried.job_id, timeout=10).status == jobwise.OsapiJobStatus.COMPLETED
     osapi.delete(job_id)
     with pytest.raises(jobwise.NotFoundError):
         osapi.retrieve(job_id)
@@ -129,8 +128,9 @@ async def test_async_osapi_every_method(emulator: EmulatorServer) -> None:
         assert (await osapi.retrieve(job_id)).id == job_id
         assert (await osapi.wait(job_id, timeout=10)).status == jobwise.OsapiJobStatus.COMPLETED
         assert job_id in [j.id async for j in osapi.list(status="completed")]
-        assert (await osapi.retry(job_id)).job_id == job_id
-        await osapi.wait(job_id, timeout=10)
+        retried = await osapi.retry(job_id)
+        assert retried.job_id != job_id
+        await osapi.wait(retried.job_id, timeout=10)
         await osapi.delete(job_id)
         with pytest.raises(jobwise.NotFoundError):
             await osapi.delete(job_id)

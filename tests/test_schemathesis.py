@@ -17,7 +17,8 @@ schema = schemathesis.openapi.from_path(str(SPEC_PATH))
 def fuzzed() -> object:
     from jobwise_emulator import run_emulator
 
-    with run_emulator(api_key=TOKEN, latency=(0.01, 0.05), seed=31) as server:
+    # Honour mode: a malformed Idempotency-Key is refused only where the key is honoured.
+    with run_emulator(api_key=TOKEN, latency=(0.01, 0.05), seed=31, idempotency="honour") as server:
         yield server
 
 

@@ -65,6 +65,7 @@ WRITER_CASES: list[tuple[str, Callable[[WriterJobs], Any]]] = [
     ("page_size", lambda j: j.list("app", page_size=0)),
     ("page_size", lambda j: j.list("app", page_size=-5)),
     ("page_size", lambda j: j.list("app", page_size=10**9)),
+    ("page_size", lambda j: j.list("app", page_size=101)),  # Writer pages hold at most 100
     ("page_size", lambda j: j.list("app", page_size=True)),
     ("application_id", lambda j: j.list("")),
 ]

@@ -7,11 +7,13 @@
 
 from jobwise_emulator.app import create_app
 from jobwise_emulator.config import EmulatorConfig, parse_latency
+from jobwise_emulator.latency import Latency
 from jobwise_emulator.server import EmulatorServer, arun_emulator, run_emulator
 
 __all__ = [
     "EmulatorConfig",
     "EmulatorServer",
+    "Latency",
     "arun_emulator",
     "create_app",
     "parse_latency",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
-from jobwise_emulator.config import EmulatorConfig, parse_latency
+from jobwise_emulator.config import IDEMPOTENCY_MODES, PROFILES, EmulatorConfig
+from jobwise_emulator.latency import Latency, parse_latency_spec
 from jobwise_emulator.server import EmulatorServer
 
 
@@ -30,68 +31,115 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _latency(text: str) -> tuple[float, float]:
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a number > 0; got {value}")
+        return value
+
+    return parse
+
+
+def _latency(text: str) -> tuple[str, float, float]:
     try:
-        return EmulatorConfig(latency=parse_latency(text)).latency
+        kind, low, high = parse_latency_spec(text)
+        Latency(kind, low, high)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    return kind, low, high
+
+
+def _rate(parser: argparse.ArgumentParser, flag: str, help: str) -> None:
+    parser.add_argument(flag, type=_probability, default=0.0, metavar="P", help=help)
+
+
+def _optional(
+    parser: argparse.ArgumentParser, flag: str, metavar: str, help: str, kind: type = float
+) -> None:
+    parser.add_argument(flag, type=_positive(kind), default=None, metavar=metavar, help=help)
 
 
 def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentParser:
     """The emulator's argument parser."""
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Serve Writer's async jobs API and osapi's job API on loopback.",
-        epilog="example: %(prog)s --port 8080 --latency 0.5-2 --fail-rate 0.05 --seed 7",
+        description="Serve Writer's async jobs API and osapi's job API on loopback. "
+        'Inputs holding "fail" fail, "stuck" never finish, "garbage" make the job\'s GET '
+        'answer HTML, "garbage-page" make every list page holding the job answer HTML.',
+        epilog="example: %(prog)s --port 8080 --latency 0.5-2 --fail-rate 0.05 --seed 7; "
+        "Writer's limits at 60x: %(prog)s --profile writer --speed 60",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=0, help="port; 0 takes a free one (default)")
     parser.add_argument("--api-key", help="accept only this bearer token (default: any)")
     parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="a real server's limits: writer = 400 requests a minute per key (then 429 with "
+        "Retry-After) and jobs of lognormal latency, median 20 s, p99 180 s",
+    )
+    parser.add_argument(
         "--latency",
         type=_latency,
-        default=(0.2, 1.0),
-        metavar="MIN-MAX",
-        help="seconds a job takes (default 0.2-1.0)",
-    )
-    parser.add_argument(
-        "--fail-rate", type=_probability, default=0.0, metavar="P", help="share of jobs that fail"
-    )
-    parser.add_argument(
-        "--error-rate",
-        type=_probability,
-        default=0.0,
-        metavar="P",
-        help="share of requests answered 500/503",
-    )
-    parser.add_argument(
-        "--rate-limit",
-        type=float,
         default=None,
-        metavar="RPS",
-        help="answer 429 with Retry-After above this many requests per second",
+        metavar="MIN-MAX|lognormal:MEDIAN:P99",
+        help="seconds a job takes (default 0.2-1.0, or the profile's)",
     )
     parser.add_argument(
-        "--throttle-rate",
-        type=_probability,
-        default=0.0,
-        metavar="P",
-        help="share of requests answered 429 with Retry-After, at random",
+        "--speed",
+        type=_positive(float),
+        default=1.0,
+        metavar="X",
+        help="divide every duration and multiply every rate by X (default 1)",
+    )
+    _optional(
+        parser,
+        "--capacity",
+        "K",
+        "at most K Writer jobs running per application; the others wait in_progress",
+        int,
     )
     parser.add_argument(
-        "--reset-rate",
-        type=_probability,
-        default=0.0,
-        metavar="P",
-        help="share of connections dropped (half before, half after storing)",
+        "--idempotency",
+        choices=IDEMPOTENCY_MODES,
+        default="ignore",
+        help="ignore Idempotency-Key as Writer and osapi do (default), or honour it: a replay "
+        "answers the first answer and every keyed answer echoes the header",
     )
     parser.add_argument(
-        "--slow-rate",
-        type=_probability,
-        default=0.0,
-        metavar="P",
-        help="share of requests answered after --slow-seconds",
+        "--osapi-prefix",
+        choices=("", "/api"),
+        default="",
+        help="where osapi's routes live: /job (default, older servers) or /api/job",
     )
+    _optional(
+        parser,
+        "--ttl",
+        "SECONDS",
+        "osapi jobs expire this long after their events (osapi's default bucket: 3600)",
+    )
+    _rate(parser, "--fail-rate", "share of jobs that fail")
+    _rate(parser, "--stuck-rate", "share of jobs that never finish")
+    _rate(parser, "--error-rate", "share of requests answered 500/503")
+    _optional(
+        parser,
+        "--rate-limit",
+        "RPS",
+        "answer Writer requests 429 with Retry-After above this many requests per second",
+    )
+    _optional(
+        parser,
+        "--rpm",
+        "N",
+        "at most N Writer requests a minute per key, a sliding window (writer profile: 400)",
+    )
+    _rate(parser, "--throttle-rate", "share of Writer requests answered 429 with Retry-After")
+    _rate(parser, "--reset-rate", "share of connections dropped (half before, half after storing)")
+    _rate(parser, "--slow-rate", "share of requests answered after --slow-seconds")
     parser.add_argument(
         "--slow-seconds",
         type=float,
@@ -99,22 +147,54 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         metavar="S",
         help="delay of a slow answer (default 5)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
-    parser.add_argument(
-        "--idempotency",
-        choices=("ignore", "honour"),
-        default="ignore",
-        help="Idempotency-Key: ignore it, as Writer and osapi are known to (default), or "
-        "honour it: replay a keyed POST's first answer and echo the key on every answer",
-    )
+    _rate(parser, "--garbage-get-rate", "share of job GETs answered 200 with HTML")
+    _rate(parser, "--garbage-list-rate", "share of list pages answered 200 with HTML")
     parser.add_argument(
         "--hold-create",
         type=float,
         default=0.0,
-        metavar="S",
-        help="hold each create's answer S seconds after its job is stored (default 0)",
+        metavar="SECONDS",
+        help="hold a create's answer this long after the job is stored (a window for a kill)",
     )
+    parser.add_argument(
+        "--hold-create-rate",
+        type=_probability,
+        default=1.0,
+        metavar="P",
+        help="share of creates --hold-create holds (default 1)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """The EmulatorConfig the parsed flags describe."""
+    latency: tuple[str, float, float] | None = args.latency
+    return EmulatorConfig(
+        api_key=args.api_key,
+        latency=latency[1:] if latency else None,
+        latency_kind=latency[0] if latency else "uniform",
+        fail_rate=args.fail_rate,
+        error_rate=args.error_rate,
+        rate_limit=args.rate_limit,
+        throttle_rate=args.throttle_rate,
+        reset_rate=args.reset_rate,
+        slow_rate=args.slow_rate,
+        slow_seconds=args.slow_seconds,
+        seed=args.seed,
+        idempotency=args.idempotency,
+        stuck_rate=args.stuck_rate,
+        garbage_get_rate=args.garbage_get_rate,
+        garbage_list_rate=args.garbage_list_rate,
+        hold_create=args.hold_create,
+        hold_create_rate=args.hold_create_rate,
+        profile=args.profile,
+        writer_rpm=args.rpm,
+        capacity=args.capacity,
+        speed=args.speed,
+        osapi_prefix=args.osapi_prefix,
+        ttl=args.ttl,
+    )
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m jobwise_emulator") -> int:
@@ -122,21 +202,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m jobwise_emula
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
-        config = EmulatorConfig(
-            api_key=args.api_key,
-            latency=args.latency,
-            fail_rate=args.fail_rate,
-            error_rate=args.error_rate,
-            rate_limit=args.rate_limit,
-            throttle_rate=args.throttle_rate,
-            reset_rate=args.reset_rate,
-            slow_rate=args.slow_rate,
-            slow_seconds=args.slow_seconds,
-            seed=args.seed,
-            idempotency=args.idempotency,
-            hold_create=args.hold_create,
-        )
-        server = EmulatorServer(config, args.host, args.port)
+        server = EmulatorServer(config_from_args(args), args.host, args.port)
     except (ValueError, OSError) as exc:
         parser.error(str(exc))
     print(f"jobwise emulator listening on {server.base_url}", flush=True)

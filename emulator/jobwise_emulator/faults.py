@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.routing import Route
 
-from jobwise_emulator.config import EmulatorConfig
 from jobwise_emulator.connections import drop
 from jobwise_emulator.errors import OSAPI, WRITER, api_error
-from jobwise_emulator.stats import Stats
+from jobwise_emulator.ratelimit import SlidingWindow, TokenBucket
+from jobwise_emulator.state import EmulatorState
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -23,54 +22,35 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class TokenBucket:
-    """Allows ``rate`` requests per second with a burst of the same size."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-
-    def take(self) -> float:
-        """0 when allowed, else the seconds until a token is free."""
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-def _api_of(path: str) -> str | None:
-    if path.startswith("/v1/"):
-        return WRITER
-    if path == "/job" or path.startswith("/job/"):
-        return OSAPI
-    return None
-
-
 class FaultMiddleware:
     """Labels each request by route, counts its answer, and injects the configured faults."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        config: EmulatorConfig,
-        stats: Stats,
-        routes: list[Route],
-        script: list[tuple[int, dict[str, str]]],
-    ):
+    def __init__(self, app: ASGIApp, state: EmulatorState, routes: list[Route]):
         self.app = app
-        self.config = config
-        self.stats = stats
+        self.config = config = state.config
+        self.stats = state.stats
         self.routes = routes
-        self.script = script
+        self.script = state.script
+        self.osapi_job = f"{config.osapi_prefix}/job"
+        self.echo_keys = state.idempotency.honour
         rng = random.Random(f"faults-{config.seed}")
         names = ("error", "reset", "slow", "throttle")
         self.rngs = {name: random.Random(rng.random()) for name in names}
-        self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
+        self.bucket = (
+            TokenBucket(config.per_second(config.rate_limit)) if config.rate_limit else None
+        )
+        self.window = (
+            SlidingWindow(int(config.writer_rpm), config.seconds(60.0))
+            if config.writer_rpm
+            else None
+        )
+
+    def _api_of(self, path: str) -> str | None:
+        if path.startswith("/v1/"):
+            return WRITER
+        if path == self.osapi_job or path.startswith(self.osapi_job + "/"):
+            return OSAPI
+        return None
 
     def _label(self, method: str, path: str) -> str:
         for route in self.routes:
@@ -83,19 +63,20 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         label = self._label(scope["method"], scope["path"])
-        status_seen: list[int] = []
+        key = _header(scope, b"idempotency-key") if self.echo_keys else None
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_seen.append(message["status"])
                 self.stats.count(label, message["status"])
+                if key is not None:  # honour mode echoes the key on every answer, as Stripe
+                    message["headers"] = [*message.get("headers", []), (b"idempotency-key", key)]
             await send(message)
 
-        api = _api_of(scope["path"])
+        api = self._api_of(scope["path"])
         if api is None:
             await self.app(scope, receive, counting_send)
             return
-        fault = await self._fault(api)
+        fault = await self._fault(api, scope)
         if fault is not None:
             await fault(scope, receive, counting_send)
             return
@@ -104,7 +85,7 @@ class FaultMiddleware:
             return
         await self.app(scope, receive, counting_send)
 
-    async def _fault(self, api: str) -> ASGIApp | None:
+    async def _fault(self, api: str, scope: Scope) -> ASGIApp | None:
         config = self.config
         if self.script:
             status, headers = self.script.pop(0)
@@ -112,20 +93,28 @@ class FaultMiddleware:
             response = api_error(api, status, f"Scripted answer {status}", "fail.scripted")
             response.headers.update(headers)
             return response
-        if self.bucket is not None:
-            wait = self.bucket.take()
-            if wait:
-                self.stats.faults["rate_limited"] += 1
-                response = api_error(api, 429, "Rate limit exceeded", "fail.rate_limit")
-                response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-                response.headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
-                return response
+        if api == OSAPI:  # osapi has no rate limit and never answers 429
+            return await self._server_fault(api)
+        wait = self.bucket.take() if self.bucket is not None else 0.0
+        if not wait and self.window is not None:
+            token = (_header(scope, b"authorization") or b"").decode("latin-1")
+            wait = self.window.take(token)
+        if wait:
+            self.stats.faults["rate_limited"] += 1
+            response = api_error(api, 429, "Rate limit exceeded", "fail.rate_limit")
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            response.headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+            return response
         if config.throttle_rate and self.rngs["throttle"].random() < config.throttle_rate:
             self.stats.faults["throttled"] += 1
             response = api_error(api, 429, "Too many requests", "fail.rate_limit")
             response.headers["Retry-After"] = "1"
             response.headers["retry-after-ms"] = "200"
             return response
+        return await self._server_fault(api)
+
+    async def _server_fault(self, api: str) -> ASGIApp | None:
+        config = self.config
         if config.error_rate and self.rngs["error"].random() < config.error_rate:
             self.stats.faults["server_error"] += 1
             status = self.rngs["error"].choice((500, 503))
@@ -136,7 +125,7 @@ class FaultMiddleware:
             return response
         if config.slow_rate and self.rngs["slow"].random() < config.slow_rate:
             self.stats.faults["slow"] += 1
-            await asyncio.sleep(config.slow_seconds)
+            await asyncio.sleep(config.seconds(config.slow_seconds))
         return None
 
     async def _reset(self, scope: Scope, receive: Receive, label: str) -> None:
@@ -151,3 +140,10 @@ class FaultMiddleware:
             await self.app(scope, receive, swallow)
         self.stats.count(label, 0)
         drop(dict(scope))
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value)
+    return None

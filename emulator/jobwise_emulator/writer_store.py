@@ -1,4 +1,5 @@
-"""Writer async-application jobs: in memory, statuses advanced by a heap of finish times."""
+"""Writer async-application jobs: in memory, statuses advanced by a heap of finish times;
+at most ``capacity`` jobs run per application, the others wait in progress."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import heapq
 import random
 import uuid
 from bisect import bisect_left, insort
+from collections import deque
 from typing import Any
 
 from jobwise_emulator.clock import Clock
@@ -22,14 +24,17 @@ class WriterJob:
         "app_id",
         "completed_at",
         "created_at",
+        "duration",
         "error",
         "finish_at",
+        "garbage",
         "generation",
         "id",
         "index",
         "inputs",
         "outcome",
         "status",
+        "stuck",
         "suggestion",
         "updated_at",
     )
@@ -43,27 +48,34 @@ class WriterJob:
         self.outcome = COMPLETED
         self.generation = 0
         self.created_at = self.updated_at = 0.0
-        self.finish_at = 0.0
+        self.finish_at = self.duration = 0.0
+        self.stuck = False
+        self.garbage = ""
         self.completed_at: float | None = None
         self.suggestion: str | None = None
         self.error: str | None = None
 
 
 class _App:
-    __slots__ = ("by_status", "jobs")
+    __slots__ = ("by_status", "jobs", "queue", "running")
 
     def __init__(self) -> None:
         self.jobs: list[WriterJob] = []
         self.by_status: dict[str, list[int]] = {status: [] for status in STATUSES}
+        self.running = 0
+        self.queue: deque[WriterJob] = deque()
 
 
-def _asks_to_fail(inputs: list[dict[str, Any]]) -> bool:
-    return asks(inputs, "fail")
-
-
-def asks(inputs: list[dict[str, Any]], word: str) -> bool:
-    """Whether an input value contains ``word`` (``fail``, ``stuck``, ``garbage``)."""
+def _asks_for(word: str, inputs: list[dict[str, Any]]) -> bool:
     return any(word in value.lower() for item in inputs for value in item["value"])
+
+
+def garbage_kind(inputs: list[dict[str, Any]]) -> str:
+    """ "page" when an input holds "garbage-page" (list pages holding the job answer HTML),
+    "get" when one holds "garbage" (the job's own GET answers HTML), else ""."""
+    if _asks_for("garbage-page", inputs):
+        return "page"
+    return "get" if _asks_for("garbage", inputs) else ""
 
 
 def _suggestion(inputs: list[dict[str, Any]]) -> str:
@@ -82,13 +94,18 @@ class WriterStore:
         self._jobs: dict[str, WriterJob] = {}
         self._due: list[tuple[float, int, int, WriterJob]] = []
         self._tick = 0
+        self._latency = config.job_latency
         self._synthetic: dict[str, tuple[int, float]] = {}
 
     def seed(self, app_id: str, count: int) -> None:
         """Give ``app_id`` ``count`` completed jobs made up per page (for listing benchmarks)."""
         self._synthetic[app_id] = (count, self._clock.now())
 
-    def _synthetic_page(
+    def is_seeded(self, app_id: str) -> bool:
+        """Whether ``app_id`` lists made-up jobs (see :meth:`seed`)."""
+        return app_id in self._synthetic
+
+    def synthetic_page(
         self, app_id: str, status: str | None, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
         count, at = self._synthetic[app_id]
@@ -111,10 +128,13 @@ class WriterStore:
         ], count
 
     def _schedule(self, job: WriterJob, now: float) -> None:
-        low, high = self._config.latency
-        job.finish_at = now + self._rng.uniform(low, high)
+        """Draw the job's outcome and duration, then run it, or queue it when at capacity."""
+        job.duration = self._latency.draw(self._rng)
         job.generation += 1
-        if _asks_to_fail(job.inputs):
+        job.stuck = _asks_for("stuck", job.inputs) or (
+            self._config.stuck_rate > 0 and self._rng.random() < self._config.stuck_rate
+        )
+        if _asks_for("fail", job.inputs):
             job.outcome = FAILED
             job.error = "An input asked to fail: " + ", ".join(
                 value for item in job.inputs for value in item["value"] if "fail" in value.lower()
@@ -123,9 +143,20 @@ class WriterStore:
             job.outcome, job.error = FAILED, "Simulated failure (--fail-rate)"
         else:
             job.outcome, job.error = COMPLETED, None
-        self._tick += 1
-        if asks(job.inputs, "stuck"):  # never finishes: stays in_progress
+        app = self._apps[job.app_id]
+        capacity = self._config.capacity
+        if capacity is not None and app.running >= capacity:
+            app.queue.append(job)
             return
+        self._start(app, job, now)
+
+    def _start(self, app: _App, job: WriterJob, at: float) -> None:
+        """Run the job from ``at``; a stuck one holds its slot and never finishes."""
+        app.running += 1
+        job.finish_at = at + job.duration
+        if job.stuck:
+            return
+        self._tick += 1
         heapq.heappush(self._due, (job.finish_at, self._tick, job.generation, job))
 
     def _move(self, job: WriterJob, status: str) -> None:
@@ -143,6 +174,10 @@ class WriterStore:
             finish_at, _, generation, job = heapq.heappop(due)
             if generation != job.generation or job.status != IN_PROGRESS:
                 continue
+            app = self._apps[job.app_id]
+            app.running -= 1
+            if app.queue:
+                self._start(app, app.queue.popleft(), finish_at)
             self._move(job, job.outcome)
             job.updated_at = finish_at
             if job.outcome == COMPLETED:
@@ -156,6 +191,7 @@ class WriterStore:
         job_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         job = WriterJob(job_id, app_id, len(app.jobs), inputs)
         job.created_at = job.updated_at = now
+        job.garbage = garbage_kind(inputs)
         app.jobs.append(job)
         app.by_status[IN_PROGRESS].append(job.index)
         self._jobs[job_id] = job
@@ -179,10 +215,8 @@ class WriterStore:
 
     def page(
         self, app_id: str, status: str | None, offset: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """A page of an application's jobs (as Job dicts), newest first, and how many match."""
-        if app_id in self._synthetic:
-            return self._synthetic_page(app_id, status, offset, limit)
+    ) -> tuple[list[WriterJob], int]:
+        """A page of an application's jobs, newest first, and how many match."""
         self.advance()
         app = self._apps.get(app_id)
         if app is None:
@@ -196,7 +230,7 @@ class WriterStore:
             total = len(indexes)
             end, start = total - offset, max(total - offset - limit, 0)
             chosen = indexes[start:end] if end > 0 else []
-        return [self.as_dict(app.jobs[i]) for i in reversed(chosen)], total
+        return [app.jobs[i] for i in reversed(chosen)], total
 
     def as_created(self, job: WriterJob) -> dict[str, Any]:
         """The create/retry answer."""

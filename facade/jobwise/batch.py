@@ -179,6 +179,7 @@ class BatchEngine:
         self._creates_open = asyncio.Event()
         self._creates_open.set()
         self._answered = asyncio.Event()
+        self._all_sent = asyncio.Event()
         self._lost = asyncio.Event()
         self._unknown: list[Row] = []
         self._creating = 0
@@ -227,6 +228,7 @@ class BatchEngine:
                 for task in submitters:
                     await task
                 self._submitted_all = True
+                self._all_sent.set()
                 await waiter
                 reconciler.cancel()
                 watchdog.cancel()
@@ -256,12 +258,14 @@ class BatchEngine:
                         f"input {index} differs; pass another state file"
                     )
                 row.inputs = inputs  # the same input, in the one shape it is sent in
-                self.resumed += row.status in FINAL_ITEM_STATUSES
                 if row.status == "timed_out":
                     state.reopen(row)
+                elif row.status == "failed" and row.job_id and self._retries_left(row):
+                    state.reopen(row)  # a finished batch run again with more retries allowed
                 elif row.status == "ambiguous" and self.options.resend_ambiguous:
                     self._note_duplicates(row)
                     state.resend(row)
+                self.resumed += row.status in FINAL_ITEM_STATUSES
             elif problem is not None:
                 row = state.add(index, inputs, "invalid", problem)
             else:
@@ -286,6 +290,9 @@ class BatchEngine:
                 f"{count}: it was made for another input list; pass another state file"
             )
         state.commit(force=True)
+
+    def _retries_left(self, row: Row) -> bool:
+        return row.retries < self.options.retry_failed
 
     def _note_duplicates(self, row: Row) -> None:
         """Candidates of a re-sent ambiguous item that no item holds: jobs it may duplicate."""
@@ -519,7 +526,7 @@ class BatchEngine:
     async def _wait_all(self) -> None:
         """Sweep while submitting goes on, until everything submitted has an outcome."""
         while not (self._submitted_all and not self._busy()):
-            await self.jobs.sleep(self._pause())
+            await self._nap(self._pause())
             if self._expired():
                 await self._time_out_outstanding()
                 continue
@@ -549,6 +556,20 @@ class BatchEngine:
                 t for t in self.outstanding.values() if t.retried or t.misses >= STRAGGLER_SWEEPS
             ]
             await self._retrieve_each(stragglers)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep between sweeps; cut short once every input has been sent (an empty or
+        finished batch ends at once)."""
+        if self._submitted_all:
+            await self.jobs.sleep(seconds)
+            return
+        sleeper = asyncio.ensure_future(self.jobs.sleep(seconds))
+        waker = asyncio.ensure_future(self._all_sent.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
 
     def _pause(self) -> float:
         if self.options.deadline is None:
@@ -617,7 +638,7 @@ class BatchEngine:
                 return
             if status not in FINAL_STATUSES:
                 return
-        if status == "failed" and row.retries < self.options.retry_failed:
+        if status == "failed" and self._retries_left(row):
             self._state.retrying(row)
             self.progress.retries += 1
             await self._send_retry(track)

@@ -20,13 +20,11 @@ the data), not against a power cut.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,16 +105,17 @@ class BatchState:
 
     def __init__(self, path: str | None, application_id: str, base_url: str) -> None:
         self._lock_fd: int | None = None
-        self._temporary = path is None
-        if path is None:  # no resume wanted: a private file still keeps memory flat
-            fd, path = tempfile.mkstemp(prefix="jobwise-batch-", suffix=".sqlite")
-            os.close(fd)
-        self.path = path
-        self._lock(path)
+        # No resume wanted: SQLite's private temporary database (an empty name), unlinked by
+        # SQLite as soon as it is opened, so that even a killed process leaves no file; it is
+        # still on disk, so memory stays flat.
+        self.path = path if path is not None else ""
         try:
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if path is not None:
+                self._lock(path)
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            if path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             self.batch_id = self._check_meta(application_id, base_url)
         except sqlite3.DatabaseError as exc:
@@ -152,7 +151,8 @@ class BatchState:
 
     def check_intact(self) -> None:
         """Raise when the file was deleted or replaced while the batch ran."""
-        assert self._lock_fd is not None
+        if self._lock_fd is None:  # the private temporary database: no file to watch
+            return
         held = os.fstat(self._lock_fd)
         try:
             now = os.stat(self.path)
@@ -361,8 +361,3 @@ class BatchState:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
-        if self._temporary:
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path + suffix)
-            self._temporary = False

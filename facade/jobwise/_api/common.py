@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from jobwise.errors import InvalidResponseError
+
+T = TypeVar("T")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 """Seconds ``wait`` waits by default."""
@@ -26,3 +30,13 @@ def check_same_job(asked: str, answered: str) -> None:
         raise InvalidResponseError(
             f"asked for job {asked!r}, the server answered with job {answered!r}"
         )
+
+
+def with_string_ids(jobs: Sequence[T]) -> list[T]:
+    """A page's jobs, each with a string id (the pager's key); TypeError otherwise, which
+    :func:`jobwise.http.parse` reports as an InvalidResponseError."""
+    for job in jobs:
+        job_id: Any = getattr(job, "id", None)
+        if not isinstance(job_id, str):
+            raise TypeError(f"a listed job's id must be a string; got {job_id!r}")
+    return list(jobs)

@@ -8,7 +8,7 @@ from typing import Any
 
 from jobwise_api.api.osapi import delete_osapi_job, get_osapi_job, list_osapi_jobs, retry_osapi_job
 
-from jobwise._api.common import check_same_job
+from jobwise._api.common import check_same_job, with_string_ids
 from jobwise.http import Request
 from jobwise.models import (
     UNSET,
@@ -46,7 +46,7 @@ def job_parser(asked: uuid.UUID) -> Callable[[Any], OsapiJob]:
 def parse_page(data: Any) -> Page[OsapiJob]:
     """One list page: its jobs and the server's total."""
     page = OsapiJobList.from_dict(data)
-    items = [] if isinstance(page.items, Unset) else list(page.items)
+    items = [] if isinstance(page.items, Unset) else with_string_ids(page.items)
     total = page.total_items if isinstance(page.total_items, int) else None
     return Page(items, total, None)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
 
-from jobwise._api.common import check_same_job
+from jobwise._api.common import check_same_job, with_string_ids
 from jobwise.errors import InvalidResponseError
 from jobwise.http import Request
 from jobwise.models import UNSET, Job, JobCreated, JobCreateRequest, JobInput, JobList, JobStatus
@@ -16,8 +16,8 @@ from jobwise.times import aware
 from jobwise.validation import InputSet
 
 FINAL_STATUSES = frozenset({"completed", "failed"})
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
+# dev.writer.com api-reference/pagination: a page holds at most 100 jobs (50 by default).
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE = 100
 
 
 def _aware(job: Job) -> Job:
@@ -55,7 +55,7 @@ def parse_created(data: Any) -> JobCreated:
 def parse_page(data: Any) -> Page[Job]:
     """One list page: its jobs, the server's total and echoed limit (when given)."""
     page = JobList.from_dict(data)
-    jobs = [_aware(job) for job in page.result]
+    jobs = [_aware(job) for job in with_string_ids(page.result)]
     total = page.total_count if isinstance(page.total_count, int) else None
     limit = None
     if page.pagination and isinstance(page.pagination.limit, int):

@@ -24,6 +24,7 @@ from .osapi_timeline_event import OsapiTimelineEvent
 from .pagination import Pagination
 from .writer_error import WriterError
 from .writer_error_item import WriterErrorItem
+from .writer_extras import WriterExtras
 
 __all__ = (
     "Job",
@@ -50,4 +51,5 @@ __all__ = (
     "Pagination",
     "WriterError",
     "WriterErrorItem",
+    "WriterExtras",
 )

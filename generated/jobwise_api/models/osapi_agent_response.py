@@ -18,15 +18,15 @@ class OsapiAgentResponse:
         status (str | Unset):
         data (Any | Unset): Agent result data.
         changed (bool | None | Unset):
-        error (None | str | Unset):
-        hostname (None | str | Unset):
+        error (str | Unset):
+        hostname (str | Unset):
     """
 
     status: str | Unset = UNSET
     data: Any | Unset = UNSET
     changed: bool | None | Unset = UNSET
-    error: None | str | Unset = UNSET
-    hostname: None | str | Unset = UNSET
+    error: str | Unset = UNSET
+    hostname: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,17 +40,9 @@ class OsapiAgentResponse:
         else:
             changed = self.changed
 
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
+        error = self.error
 
-        hostname: None | str | Unset
-        if isinstance(self.hostname, Unset):
-            hostname = UNSET
-        else:
-            hostname = self.hostname
+        hostname = self.hostname
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,23 +76,9 @@ class OsapiAgentResponse:
 
         changed = _parse_changed(d.pop("changed", UNSET))
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.pop("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
-
-        def _parse_hostname(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        hostname = _parse_hostname(d.pop("hostname", UNSET))
+        hostname = d.pop("hostname", UNSET)
 
         osapi_agent_response = cls(
             status=status,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,29 +16,21 @@ class OsapiAgentState:
     """
     Attributes:
         status (str | Unset):
-        error (None | str | Unset):
-        duration (None | str | Unset):
+        error (str | Unset):
+        duration (str | Unset):
     """
 
     status: str | Unset = UNSET
-    error: None | str | Unset = UNSET
-    duration: None | str | Unset = UNSET
+    error: str | Unset = UNSET
+    duration: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
 
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
+        error = self.error
 
-        duration: None | str | Unset
-        if isinstance(self.duration, Unset):
-            duration = UNSET
-        else:
-            duration = self.duration
+        duration = self.duration
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,23 +49,9 @@ class OsapiAgentState:
         d = dict(src_dict)
         status = d.pop("status", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.pop("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
-
-        def _parse_duration(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        duration = _parse_duration(d.pop("duration", UNSET))
+        duration = d.pop("duration", UNSET)
 
         osapi_agent_state = cls(
             status=status,

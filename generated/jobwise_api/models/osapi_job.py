@@ -27,11 +27,12 @@ class OsapiJob:
         status (OsapiJobStatus | str):
         created (str | Unset): Creation timestamp.
         updated_at (str | Unset): Last update timestamp.
-        operation (None | OsapiOperation | Unset): The operation data.
+        operation (OsapiOperation | Unset): The operation data.
         result (Any | Unset): The result data if completed.
-        changed (bool | None | Unset): Whether the operation modified system state. Null for pending/failed jobs.
-        error (None | str | Unset): Error message if failed.
-        hostname (None | str | Unset): Agent hostname that processed the job.
+        changed (bool | None | Unset): Whether the operation modified system state. Null for pending/failed jobs;
+            true/false for completed jobs. Always null in lists.
+        error (str | Unset): Error message if failed.
+        hostname (str | Unset): Agent hostname that processed the job.
         responses (OsapiResponses | Unset): Per-agent response data for broadcast jobs.
         agent_states (OsapiAgentStates | Unset): Per-agent processing state for broadcast jobs.
         timeline (list[OsapiTimelineEvent] | Unset): Chronological sequence of job lifecycle events.
@@ -41,19 +42,17 @@ class OsapiJob:
     status: OsapiJobStatus | str
     created: str | Unset = UNSET
     updated_at: str | Unset = UNSET
-    operation: None | OsapiOperation | Unset = UNSET
+    operation: OsapiOperation | Unset = UNSET
     result: Any | Unset = UNSET
     changed: bool | None | Unset = UNSET
-    error: None | str | Unset = UNSET
-    hostname: None | str | Unset = UNSET
+    error: str | Unset = UNSET
+    hostname: str | Unset = UNSET
     responses: OsapiResponses | Unset = UNSET
     agent_states: OsapiAgentStates | Unset = UNSET
     timeline: list[OsapiTimelineEvent] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.osapi_operation import OsapiOperation
-
         id = self.id
 
         status: str
@@ -66,13 +65,9 @@ class OsapiJob:
 
         updated_at = self.updated_at
 
-        operation: dict[str, Any] | None | Unset
-        if isinstance(self.operation, Unset):
-            operation = UNSET
-        elif isinstance(self.operation, OsapiOperation):
+        operation: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.operation, Unset):
             operation = self.operation.to_dict()
-        else:
-            operation = self.operation
 
         result = self.result
 
@@ -82,17 +77,9 @@ class OsapiJob:
         else:
             changed = self.changed
 
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
+        error = self.error
 
-        hostname: None | str | Unset
-        if isinstance(self.hostname, Unset):
-            hostname = UNSET
-        else:
-            hostname = self.hostname
+        hostname = self.hostname
 
         responses: dict[str, Any] | Unset = UNSET
         if not isinstance(self.responses, Unset):
@@ -167,22 +154,12 @@ class OsapiJob:
 
         updated_at = d.pop("updated_at", UNSET)
 
-        def _parse_operation(data: object) -> None | OsapiOperation | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                operation_type_0 = OsapiOperation.from_dict(data)
-
-                return operation_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | OsapiOperation | Unset, data)
-
-        operation = _parse_operation(d.pop("operation", UNSET))
+        _operation = d.pop("operation", UNSET)
+        operation: OsapiOperation | Unset
+        if isinstance(_operation, Unset):
+            operation = UNSET
+        else:
+            operation = OsapiOperation.from_dict(_operation)
 
         result = d.pop("result", UNSET)
 
@@ -195,23 +172,9 @@ class OsapiJob:
 
         changed = _parse_changed(d.pop("changed", UNSET))
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.pop("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
-
-        def _parse_hostname(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        hostname = _parse_hostname(d.pop("hostname", UNSET))
+        hostname = d.pop("hostname", UNSET)
 
         _responses = d.pop("responses", UNSET)
         responses: OsapiResponses | Unset

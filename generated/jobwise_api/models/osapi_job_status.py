@@ -8,7 +8,6 @@ class OsapiJobStatus(StrEnum):
     PROCESSING = "processing"
     SKIPPED = "skipped"
     SUBMITTED = "submitted"
-    UNPROCESSED = "unprocessed"
 
     def __str__(self) -> str:
         return str(self.value)

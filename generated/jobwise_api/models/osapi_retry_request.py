@@ -15,7 +15,8 @@ T = TypeVar("T", bound="OsapiRetryRequest")
 class OsapiRetryRequest:
     """
     Attributes:
-        target_hostname (str | Unset): The agent to run the job on; any agent when omitted.
+        target_hostname (str | Unset): The agent to run the new job on: a known hostname, `_any` (the default) or
+            `_all`; an unknown one answers 400.
     """
 
     target_hostname: str | Unset = UNSET

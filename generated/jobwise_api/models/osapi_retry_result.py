@@ -15,10 +15,10 @@ T = TypeVar("T", bound="OsapiRetryResult")
 class OsapiRetryResult:
     """
     Attributes:
-        job_id (str): The job's ID.
-        status (str): The job's status after the retry ("unprocessed").
-        revision (int | Unset):
-        timestamp (str | Unset):
+        job_id (str): The new job's ID.
+        status (str): The new job's status ("created").
+        revision (int | Unset): The KV revision number.
+        timestamp (str | Unset): Creation timestamp.
     """
 
     job_id: str

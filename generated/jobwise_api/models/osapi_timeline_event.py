@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,16 +17,16 @@ class OsapiTimelineEvent:
     Attributes:
         timestamp (str | Unset): ISO 8601 timestamp of the event.
         event (str | Unset): Event type (submitted, acknowledged, started, completed, failed, retried).
-        hostname (None | str | Unset):
-        message (None | str | Unset):
-        error (None | str | Unset):
+        hostname (str | Unset): Agent or source that generated the event ("_api" for the API server).
+        message (str | Unset): Human-readable description of the event.
+        error (str | Unset): Error details if applicable.
     """
 
     timestamp: str | Unset = UNSET
     event: str | Unset = UNSET
-    hostname: None | str | Unset = UNSET
-    message: None | str | Unset = UNSET
-    error: None | str | Unset = UNSET
+    hostname: str | Unset = UNSET
+    message: str | Unset = UNSET
+    error: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,23 +34,11 @@ class OsapiTimelineEvent:
 
         event = self.event
 
-        hostname: None | str | Unset
-        if isinstance(self.hostname, Unset):
-            hostname = UNSET
-        else:
-            hostname = self.hostname
+        hostname = self.hostname
 
-        message: None | str | Unset
-        if isinstance(self.message, Unset):
-            message = UNSET
-        else:
-            message = self.message
+        message = self.message
 
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
+        error = self.error
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,32 +63,11 @@ class OsapiTimelineEvent:
 
         event = d.pop("event", UNSET)
 
-        def _parse_hostname(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        hostname = d.pop("hostname", UNSET)
 
-        hostname = _parse_hostname(d.pop("hostname", UNSET))
+        message = d.pop("message", UNSET)
 
-        def _parse_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        message = _parse_message(d.pop("message", UNSET))
-
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error = _parse_error(d.pop("error", UNSET))
+        error = d.pop("error", UNSET)
 
         osapi_timeline_event = cls(
             timestamp=timestamp,

@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.writer_error_item import WriterErrorItem
+    from ..models.writer_extras import WriterExtras
 
 
 T = TypeVar("T", bound="WriterError")
@@ -19,57 +18,55 @@ T = TypeVar("T", bound="WriterError")
 class WriterError:
     """
     Attributes:
-        tpe (str | Unset): The kind of failure, e.g. FailResponse.
-        errors (list[WriterErrorItem] | Unset):
-        extras (Any | Unset): Extra detail, if any.
+        tpe (str): The kind of failure, named after the status: BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+            UnprocessableEntity, TooManyRequests, InternalServerError, ...
+        errors (list[WriterErrorItem]):
+        extras (WriterExtras): Extra detail, if any (an object, `{}` when there is none).
     """
 
-    tpe: str | Unset = UNSET
-    errors: list[WriterErrorItem] | Unset = UNSET
-    extras: Any | Unset = UNSET
+    tpe: str
+    errors: list[WriterErrorItem]
+    extras: WriterExtras
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         tpe = self.tpe
 
-        errors: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.errors, Unset):
-            errors = []
-            for errors_item_data in self.errors:
-                errors_item = errors_item_data.to_dict()
-                errors.append(errors_item)
+        errors = []
+        for errors_item_data in self.errors:
+            errors_item = errors_item_data.to_dict()
+            errors.append(errors_item)
 
-        extras = self.extras
+        extras = self.extras.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if tpe is not UNSET:
-            field_dict["tpe"] = tpe
-        if errors is not UNSET:
-            field_dict["errors"] = errors
-        if extras is not UNSET:
-            field_dict["extras"] = extras
+        field_dict.update(
+            {
+                "tpe": tpe,
+                "errors": errors,
+                "extras": extras,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.writer_error_item import WriterErrorItem
+        from ..models.writer_extras import WriterExtras
 
         d = dict(src_dict)
-        tpe = d.pop("tpe", UNSET)
+        tpe = d.pop("tpe")
 
-        _errors = d.pop("errors", UNSET)
-        errors: list[WriterErrorItem] | Unset = UNSET
-        if _errors is not UNSET:
-            errors = []
-            for errors_item_data in _errors:
-                errors_item = WriterErrorItem.from_dict(errors_item_data)
+        errors = []
+        _errors = d.pop("errors")
+        for errors_item_data in _errors:
+            errors_item = WriterErrorItem.from_dict(errors_item_data)
 
-                errors.append(errors_item)
+            errors.append(errors_item)
 
-        extras = d.pop("extras", UNSET)
+        extras = WriterExtras.from_dict(d.pop("extras"))
 
         writer_error = cls(
             tpe=tpe,

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+if TYPE_CHECKING:
+    from ..models.writer_extras import WriterExtras
+
 
 T = TypeVar("T", bound="WriterErrorItem")
 
@@ -15,12 +17,14 @@ T = TypeVar("T", bound="WriterErrorItem")
 class WriterErrorItem:
     """
     Attributes:
-        description (str | Unset):
-        key (str | Unset):
+        description (str):
+        key (str):
+        extras (WriterExtras): Extra detail, if any (an object, `{}` when there is none).
     """
 
-    description: str | Unset = UNSET
-    key: str | Unset = UNSET
+    description: str
+    key: str
+    extras: WriterExtras
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -28,26 +32,35 @@ class WriterErrorItem:
 
         key = self.key
 
+        extras = self.extras.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if description is not UNSET:
-            field_dict["description"] = description
-        if key is not UNSET:
-            field_dict["key"] = key
+        field_dict.update(
+            {
+                "description": description,
+                "key": key,
+                "extras": extras,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        description = d.pop("description", UNSET)
+        from ..models.writer_extras import WriterExtras
 
-        key = d.pop("key", UNSET)
+        d = dict(src_dict)
+        description = d.pop("description")
+
+        key = d.pop("key")
+
+        extras = WriterExtras.from_dict(d.pop("extras"))
 
         writer_error_item = cls(
             description=description,
             key=key,
+            extras=extras,
         )
 
         writer_error_item.additional_properties = d

@@ -63,11 +63,6 @@ def _parse_response(
 
         return response_403
 
-    if response.status_code == 429:
-        response_429 = OsapiError.from_dict(response.json())
-
-        return response_429
-
     if response.status_code == 500:
         response_500 = OsapiError.from_dict(response.json())
 

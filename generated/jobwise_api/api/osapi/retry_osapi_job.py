@@ -66,16 +66,6 @@ def _parse_response(
 
         return response_404
 
-    if response.status_code == 409:
-        response_409 = OsapiError.from_dict(response.json())
-
-        return response_409
-
-    if response.status_code == 429:
-        response_429 = OsapiError.from_dict(response.json())
-
-        return response_429
-
     if response.status_code == 500:
         response_500 = OsapiError.from_dict(response.json())
 
@@ -106,7 +96,9 @@ def sync_detailed(
 ) -> Response[OsapiError | OsapiRetryResult]:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
@@ -143,7 +135,9 @@ def sync(
 ) -> OsapiError | OsapiRetryResult | None:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
@@ -175,7 +169,9 @@ async def asyncio_detailed(
 ) -> Response[OsapiError | OsapiRetryResult]:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):
@@ -210,7 +206,9 @@ async def asyncio(
 ) -> OsapiError | OsapiRetryResult | None:
     """Retry a job
 
-     Queues a job again, optionally on another host. Answers status "unprocessed".
+     Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
+    original job is kept and gains a `retried` timeline event naming the new id. Any job can be retried;
+    400 for a bad body, a job without operation data or an unknown target.
 
     Args:
         id (UUID):

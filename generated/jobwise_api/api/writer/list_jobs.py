@@ -16,7 +16,7 @@ def _get_kwargs(
     *,
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
-    limit: int | Unset = UNSET,
+    limit: int | Unset = 50,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -99,7 +99,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
-    limit: int | Unset = UNSET,
+    limit: int | Unset = 50,
 ) -> Response[JobList | WriterError]:
     """Retrieve all jobs
 
@@ -111,7 +111,7 @@ def sync_detailed(
         status (JobStatus | Unset): The status of the job (new values may appear; clients treat
             them as not final).
         offset (int | Unset):
-        limit (int | Unset):
+        limit (int | Unset):  Default: 50.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -141,7 +141,7 @@ def sync(
     client: AuthenticatedClient,
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
-    limit: int | Unset = UNSET,
+    limit: int | Unset = 50,
 ) -> JobList | WriterError | None:
     """Retrieve all jobs
 
@@ -153,7 +153,7 @@ def sync(
         status (JobStatus | Unset): The status of the job (new values may appear; clients treat
             them as not final).
         offset (int | Unset):
-        limit (int | Unset):
+        limit (int | Unset):  Default: 50.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +178,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
-    limit: int | Unset = UNSET,
+    limit: int | Unset = 50,
 ) -> Response[JobList | WriterError]:
     """Retrieve all jobs
 
@@ -190,7 +190,7 @@ async def asyncio_detailed(
         status (JobStatus | Unset): The status of the job (new values may appear; clients treat
             them as not final).
         offset (int | Unset):
-        limit (int | Unset):
+        limit (int | Unset):  Default: 50.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -218,7 +218,7 @@ async def asyncio(
     client: AuthenticatedClient,
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
-    limit: int | Unset = UNSET,
+    limit: int | Unset = 50,
 ) -> JobList | WriterError | None:
     """Retrieve all jobs
 
@@ -230,7 +230,7 @@ async def asyncio(
         status (JobStatus | Unset): The status of the job (new values may appear; clients treat
             them as not final).
         offset (int | Unset):
-        limit (int | Unset):
+        limit (int | Unset):  Default: 50.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
