@@ -12,6 +12,7 @@ from jobwise._api.common import DEFAULT_WAIT_TIMEOUT, key_or_new
 from jobwise._async.connection import AsyncAPIClient
 from jobwise._async.pagination import AsyncPager
 from jobwise._async.polling import last_of
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import InvalidArgumentError
 from jobwise.http import Timeout, parse
 from jobwise.models import OsapiJob, OsapiJobStatusFilter, OsapiRetryResult
@@ -38,7 +39,8 @@ class AsyncOsapiJobs(AsyncAPIClient):
     ...         await jobs.retry(job.id)
 
     Newer servers serve the API under ``/api``: pass ``http://HOST:8080/api``. A bearer token is
-    refused over plain http to any host but loopback unless ``allow_insecure=True``.
+    refused over plain http to any host but loopback unless ``allow_insecure=True``. The other
+    options are :class:`AsyncWriterJobs`'s.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
         idempotency: str = "auto",
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
         self._connect(
@@ -69,6 +72,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
             transport,
             sleep,
             clock,
+            max_response_bytes,
         )
 
     async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:

@@ -13,6 +13,7 @@ from jobwise._api.common import DEFAULT_WAIT_TIMEOUT, key_or_new
 from jobwise._sync.connection import SyncAPIClient
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.polling import last_of
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import InvalidArgumentError
 from jobwise.http import Timeout, parse
 from jobwise.models import OsapiJob, OsapiJobStatusFilter, OsapiRetryResult
@@ -39,7 +40,8 @@ class OsapiJobs(SyncAPIClient):
     ...         jobs.retry(job.id)
 
     Newer servers serve the API under ``/api``: pass ``http://HOST:8080/api``. A bearer token is
-    refused over plain http to any host but loopback unless ``allow_insecure=True``.
+    refused over plain http to any host but loopback unless ``allow_insecure=True``. The other
+    options are :class:`WriterJobs`'s.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class OsapiJobs(SyncAPIClient):
         idempotency: str = "auto",
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
         self._connect(
@@ -70,6 +73,7 @@ class OsapiJobs(SyncAPIClient):
             transport,
             sleep,
             clock,
+            max_response_bytes,
         )
 
     def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:

@@ -13,6 +13,7 @@ from jobwise._api.common import DEFAULT_WAIT_TIMEOUT, key_or_new
 from jobwise._sync.connection import SyncAPIClient
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.polling import last_of
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.batch_options import BatchOptions
 from jobwise.batch_results import Progress
 from jobwise.batch_run import BatchRun
@@ -41,10 +42,12 @@ class WriterJobs(SyncAPIClient):
     ...     job = jobs.create_and_wait("app-id", {"Product": "Terra running shoe"})
     ...     print(job.data.suggestion)
 
-    ``timeout`` bounds each HTTP attempt; ``max_retries`` (or ``retry_policy``) the retries below
-    every call (see :mod:`jobwise.retries`); ``poll_policy`` the pauses of ``wait``. The retries
-    send through ``http_client`` (your httpx client: its proxies, TLS, hooks) or ``transport``
-    (e.g. ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
+    ``timeout`` bounds each HTTP attempt whole (not each read), and a method's own ``timeout=``
+    that call, retries included (see :mod:`jobwise.attempts`); ``max_retries`` (or
+    ``retry_policy``) the retries below every call (see :mod:`jobwise.retries`); ``poll_policy``
+    the pauses of ``wait``; ``max_response_bytes`` the size of an answer. The retries send
+    through ``http_client`` (your httpx client: its proxies, TLS, hooks) or ``transport`` (e.g.
+    ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
     Idempotency-Key only once the server echoes it (Writer is not known to honour keys), so a
     create that may have been stored is never re-sent blindly; ``"server"`` says it honours
     them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic`` (tests
@@ -66,6 +69,7 @@ class WriterJobs(SyncAPIClient):
         idempotency: str = "auto",
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = writer_settings(api_key, base_url, allow_insecure)
         self._connect(
@@ -79,6 +83,7 @@ class WriterJobs(SyncAPIClient):
             transport,
             sleep,
             clock,
+            max_response_bytes,
         )
 
     def create(
