@@ -50,6 +50,26 @@ def cut(status: int, body: Any) -> Answer:
     return lambda conn, request: conn.sendall(head(status, len(data)) + data[: len(data) // 3])
 
 
+def header(request: bytes, name: str) -> str:
+    """A header's value in a raw request ("" when absent)."""
+    for line in request.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name.encode():
+            return value.strip().decode()
+    return ""
+
+
+def echo_credentials(conn: socket.socket, request: bytes) -> None:
+    """A POST is refused (400) with its Idempotency-Key and Authorization echoed in the body and
+    the headers; a GET gets an empty list page."""
+    if not request.startswith(b"POST"):
+        whole(200, {"result": []})(conn, request)
+        return
+    key, auth = header(request, "idempotency-key"), header(request, "authorization")
+    body = {"error": f"key {key} was used before", "details": f"you sent {auth}"}
+    whole(400, body, f"idempotency-key: {key}\r\nx-seen: {auth}\r\n")(conn, request)
+
+
 def _read_request(conn: socket.socket) -> bytes:
     data = b""
     while b"\r\n\r\n" not in data and len(data) < 65536:

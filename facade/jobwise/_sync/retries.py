@@ -14,14 +14,16 @@ import httpx
 
 from jobwise.attempts import MAX_RESPONSE_BYTES, Attempt, CallLimits, TimeLimit
 from jobwise.errors import InvalidResponseError
+from jobwise.redaction import redacted
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 
 
 def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
-    """The answer with its body read (decoded) within the attempt's time and size."""
+    """The answer with its body read (decoded) within the attempt's time and size, credentials
+    redacted."""
     if response.is_stream_consumed:  # already in memory: a mock's or a recorder's answer
         attempt.check(len(response.content))
-        return response
+        return redacted(response, attempt.request)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -44,13 +46,14 @@ def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    return httpx.Response(
+    answer = httpx.Response(
         response.status_code,
         headers=headers,
         content=b"".join(chunks),
         extensions=response.extensions,
         request=attempt.request,
     )
+    return redacted(answer, attempt.request)
 
 
 class RetryTransport(Retrying, httpx.BaseTransport):
