@@ -139,8 +139,8 @@ def test_osapi_list_get_wait_retry_delete(api: Target) -> None:
     assert job_id in [job.id for job in jobs.list(page_size=1)]
     assert jobs.retrieve(job_id).id == job_id
     assert jobs.wait(job_id, timeout=60).status == jobwise.OsapiJobStatus.PARTIAL_FAILURE
-    retried = jobs.retry(job_id, target_hostname="web-01")
-    assert retried.status == "created" and retried.job_id != job_id
+    new_id = jobs.retry(job_id, target_hostname="web-01")
+    assert new_id != job_id and jobs.retrieve(new_id).id == new_id
     jobs.delete(job_id)
     with pytest.raises(jobwise.NotFoundError):
         jobs.retrieve(job_id)
@@ -170,5 +170,5 @@ async def test_async_osapi(api: Target) -> None:
     ) as jobs:
         assert (await jobs.wait(job_id, timeout=60)).status == jobwise.OsapiJobStatus.COMPLETED
         assert job_id in [job.id async for job in jobs.list(status="completed")]
-        assert (await jobs.retry(job_id)).job_id != job_id
+        assert (await jobs.retry(job_id)) != job_id
         await jobs.delete(job_id)

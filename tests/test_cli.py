@@ -237,7 +237,7 @@ def test_osapi_commands(capsys: pytest.CaptureFixture[str], env: str) -> None:
         listed = run_json(capsys, "osapi", "list", flag, env, "--limit", "100")
         assert any(job["id"] == job_id for job in listed)
     retried = run_json(capsys, "osapi", "retry", job_id, "--target-hostname", "agent-01")
-    assert retried["status"] == "created" and retried["job_id"] != job_id
+    assert retried["status"] == "created" and retried["id"] != job_id
     assert run_json(capsys, "osapi", "delete", job_id)["status"] == "deleted"
     assert main(["osapi", "get", "not-a-uuid"]) == 2
     assert "job_id" in capsys.readouterr().err

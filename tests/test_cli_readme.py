@@ -10,7 +10,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from jobwise import OsapiJobs
 from jobwise.cli_errors import EXIT_CODES
 from jobwise_emulator import EmulatorServer, run_emulator
 
@@ -40,6 +42,8 @@ def server() -> Iterator[EmulatorServer]:
 def user_env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("WRITER_API_KEY", TOKEN)
     monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
+    monkeypatch.setenv("OSAPI_URL", server.base_url)
+    monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -53,6 +57,19 @@ def test_the_python_example_runs_as_written(
     printed = capsys.readouterr().out
     assert "completed" in printed and "'total': 3" in printed
     assert (user_env / "run.sqlite").exists()
+
+
+def test_the_osapi_example_runs_as_written(
+    user_env: Path, server: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make = f"{server.base_url}/_emulator/osapi/jobs"
+    (job_id,) = httpx.post(make, json={"hosts": ["a"], "failing_hosts": ["a"]}).json()["job_ids"]
+    with OsapiJobs(server.base_url, TOKEN) as jobs:
+        assert jobs.wait(job_id, timeout=10).status == "failed"
+    (code,) = blocks(section("osapi"), "python")
+    exec(compile(code, "README.md", "exec"), {})
+    old, arrow, new_id, status = capsys.readouterr().out.split("\n")[0].split()
+    assert arrow == "->" and old == job_id and new_id != job_id and status == "completed"
 
 
 def test_the_batch_commands_run_as_written(user_env: Path) -> None:

@@ -65,7 +65,7 @@ CALLS: list[tuple[Call, type | tuple[type, ...]]] = [
     (lambda w, o: w.retry("job-1"), jobwise.JobCreated),
     (lambda w, o: list(w.list("app", page_size=5)), list),
     (lambda w, o: o.retrieve(UUID), jobwise.OsapiJob),
-    (lambda w, o: o.retry(UUID), jobwise.OsapiRetryResult),
+    (lambda w, o: o.retry(UUID), str),
     (lambda w, o: o.delete(UUID), type(None)),
     (lambda w, o: list(o.list(page_size=5)), list),
 ]

@@ -19,11 +19,13 @@ from jobwise.batch_results import BatchItem, Progress
 from jobwise.batch_run import AsyncBatchRun, BatchRun
 from jobwise.batch_state import StateFileError
 from jobwise.errors import (
+    AmbiguousRetryError,
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BasePathNotFoundError,
     ConflictError,
     InvalidArgumentError,
     InvalidResponseError,
@@ -71,6 +73,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AmbiguousRetryError",
     "AsyncBatchClient",
     "AsyncBatchRun",
     "AsyncOsapiJobs",
@@ -78,6 +81,7 @@ __all__ = [
     "AsyncWriterJobs",
     "AuthenticationError",
     "BadRequestError",
+    "BasePathNotFoundError",
     "BatchClient",
     "BatchItem",
     "BatchRun",

@@ -53,7 +53,7 @@ def _writer(args: argparse.Namespace) -> int:
     from jobwise import WriterJobs
     from jobwise.cli_output import show, show_each
 
-    with WriterJobs(base_url=args.base_url) as jobs:
+    with WriterJobs(base_url=args.base_url, allow_insecure=args.allow_insecure) as jobs:
         command = args.command
         if command == "submit":
             inputs: dict[str, list[str]] = {}
@@ -105,22 +105,39 @@ def _osapi(args: argparse.Namespace) -> int:
     from jobwise import OsapiJobs
     from jobwise.cli_output import show
 
-    with OsapiJobs(args.base_url) as jobs:
+    with OsapiJobs(args.base_url, allow_insecure=args.allow_insecure) as jobs:
         command = args.osapi_command
+        come_back = "jobwise osapi wait"
         if command == "list":
             _list(jobs.list(status=args.status, page_size=_page(args.limit)), args)
         elif command == "get":
             show(jobs.retrieve(args.job_id), args.json)
         elif command == "wait":
             job = jobs.retrieve(args.job_id)
-            come_back = "jobwise osapi wait"
             return _wait_for(jobs, args.job_id, args.timeout, args.json, come_back, job)
         elif command == "retry":
-            show(jobs.retry(args.job_id, args.target_hostname), args.json)
+            new_id = jobs.retry(args.job_id, args.target_hostname)
+            if args.wait:  # the new job: osapi keeps the old one as it was
+                return _wait_for(jobs, new_id, args.timeout, args.json, come_back)
+            show({"id": new_id, "status": "created", "retried": args.job_id}, args.json)
+        elif command == "retry-failed":
+            return _osapi_retry_failed(jobs, args)
         elif command == "delete":
             jobs.delete(args.job_id)
             show({"id": args.job_id, "status": "deleted"}, args.json)
     return OK
+
+
+def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
+    """Retry each failed job once (the listing read first: retries add jobs to it), then wait
+    for every new job; exit 1 when one did not complete."""
+    from jobwise.cli_output import show_each
+
+    failed = [job.id for job in jobs.list(status="failed")]
+    new_ids = [jobs.retry(job_id) for job_id in failed]
+    finals = [jobs.wait(new_id, timeout=args.timeout) for new_id in new_ids]
+    show_each(finals, args.json)
+    return max((_final(job) for job in finals), default=OK)
 
 
 def _batch(args: argparse.Namespace) -> int:

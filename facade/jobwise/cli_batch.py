@@ -57,6 +57,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
             WriterJobs(
                 base_url=args.base_url,
                 timeout=args.request_timeout,
+                allow_insecure=args.allow_insecure,
                 idempotency=args.idempotency,
             ) as jobs,
             InputFile(args.file, fmt, args.input_name, **csv_options) as source,

@@ -8,6 +8,7 @@ import sqlite3
 import sys
 
 from jobwise.errors import (
+    AmbiguousRetryError,
     APIConnectionError,
     APIError,
     AuthenticationError,
@@ -40,7 +41,11 @@ EXIT_CODES = (
     (NOT_FOUND, "no such job or application (404)"),
     (WAIT_TIMEOUT, "a wait ran out of time"),
     (UNREACHABLE, "the server could not be reached or kept failing (5xx)"),
-    (NEEDS_DECISION, "batch: some items need a decision (ambiguous or timed out)"),
+    (
+        NEEDS_DECISION,
+        "a decision is needed: batch items ambiguous or timed out, or an "
+        "unanswered osapi retry that may have made one of several jobs",
+    ),
     (REFUSED, "the server refused the request (400/409/422/429) or answered off the spec"),
     (LOCAL_FILE, "a local file failed: state file in use or of another batch, disk full"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
@@ -87,7 +92,7 @@ _LIBRARY_TO_CLI = (
     ),
     ("token: missing: pass token= or set OSAPI_TOKEN", "no osapi token: set OSAPI_TOKEN"),
     ("pass base_url= or set OSAPI_URL", "pass --base-url or set OSAPI_URL"),
-    ("or pass allow_insecure=True if you really mean it", "or use a loopback address"),
+    ("allow_insecure=True, --allow-insecure or", "--allow-insecure or"),
 )
 
 
@@ -119,6 +124,8 @@ def classify(exc: BaseException) -> tuple[int, str]:
         return NOT_FOUND, str(exc)
     if isinstance(exc, WaitTimeoutError):
         return WAIT_TIMEOUT, str(exc)
+    if isinstance(exc, AmbiguousRetryError):
+        return NEEDS_DECISION, str(exc)
     if isinstance(exc, APIConnectionError | ServerError):
         return UNREACHABLE, str(exc)
     if isinstance(exc, APIError | InvalidResponseError):

@@ -19,9 +19,10 @@ examples:
   jobwise list my-app --status failed
   jobwise retry-failed my-app
   jobwise osapi list --status failed
+  jobwise osapi retry-failed
   jobwise emulator --port 8080
 
-environment: WRITER_API_KEY, WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN;
+environment: WRITER_API_KEY, WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN, JOBWISE_ALLOW_INSECURE;
   JOBWISE_LOG=info|debug (or WRITER_LOG) logs retries and backoffs, as -v and -vv do
 """
 
@@ -115,6 +116,12 @@ def _common(parser: argparse.ArgumentParser, api: str) -> None:
         parser.add_argument(
             "--base-url", "--url", dest="base_url", help="osapi base URL (default: OSAPI_URL)"
         )
+    parser.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        help="send the token over plain http to a host other than loopback "
+        "(or JOBWISE_ALLOW_INSECURE=1)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.add_argument(
         "-v",
@@ -351,7 +358,7 @@ class Parsers:
         osapi = self._add(
             commands,
             ("osapi",),
-            "osapi's job queue: list, get, wait, retry, delete",
+            "osapi's job queue: list, get, wait, retry, retry-failed, delete",
             "osapi's job queue (OSAPI_URL, OSAPI_TOKEN).",
         )
         group = osapi.add_subparsers(dest="osapi_command", metavar="COMMAND")
@@ -381,11 +388,25 @@ class Parsers:
         o_retry = self._job(
             group,
             (*path, "retry"),
-            "queue a job again",
-            "Queue a job again: osapi makes a new job from the same operation.",
+            "run a job's operation again, as a new job",
+            "Run a job's operation again: osapi makes a NEW job (a new id) and keeps the old "
+            "one; prints the new job's id (with --wait, the new job's final state).",
             "osapi",
         )
         o_retry.add_argument("--target-hostname", help="run it on this agent")
+        o_retry.add_argument("--wait", action="store_true", help="wait for the new job")
+        o_retry.add_argument("--timeout", type=_seconds, default=600.0, help="seconds to wait")
+        o_failed = self._add(
+            group,
+            (*path, "retry-failed"),
+            "retry every failed job once and wait for the new jobs",
+            "Retry each failed job of the listing once and wait for the new jobs; prints each "
+            "new job's final state (exit 1 when one of them did not complete).",
+        )
+        o_failed.add_argument(
+            "--timeout", type=_seconds, default=600.0, help="seconds to wait for each new job"
+        )
+        _common(o_failed, "osapi")
 
     def parse(self, argv: Sequence[str]) -> argparse.Namespace:
         """Parse ``argv``; usage errors raise :class:`UsageError` naming the command's help."""

@@ -5,7 +5,8 @@ JobwiseError
 ├── APIError: the server answered with an error status
 │   ├── BadRequestError 400, UnprocessableEntityError 422
 │   ├── AuthenticationError 401, PermissionDeniedError 403
-│   ├── NotFoundError 404, ConflictError 409
+│   ├── NotFoundError 404 (BasePathNotFoundError: osapi on none of its base paths),
+│   │   ConflictError 409
 │   ├── RateLimitError 429 (``retry_after``)
 │   └── ServerError >= 500 (any other unexpected status is an APIError)
 ├── InvalidResponseError: a success answer that cannot be used (off the spec, another job)
@@ -13,7 +14,8 @@ JobwiseError
 ├── APIConnectionError: no answer (connection refused, reset, ...)
 │   ├── APITimeoutError
 │   └── ServerUnavailableError: a batch stopped after no usable answer for too long
-└── WaitTimeoutError: a wait ran out of time (``job`` is the last one seen)
+├── WaitTimeoutError: a wait ran out of time (``job`` is the last one seen)
+└── AmbiguousRetryError: an unanswered osapi retry, and several jobs it may have made
 """
 
 from __future__ import annotations
@@ -86,6 +88,21 @@ class PermissionDeniedError(APIError):
 
 class NotFoundError(APIError):
     """404: no such job or application."""
+
+
+class BasePathNotFoundError(NotFoundError):
+    """404 on every base path tried (osapi serves ``/api/job``, or ``/job`` before April 2026);
+    ``tried`` lists the URLs."""
+
+    def __init__(self, last: NotFoundError, tried: list[str]) -> None:
+        JobwiseError.__init__(
+            self,
+            f"no osapi job API found: {' and '.join(tried)} answered 404; set the base URL "
+            "to the server's (http://HOST:8080, or http://HOST:8080/api)",
+        )
+        self.status_code, self.body, self.headers = last.status_code, last.body, last.headers
+        self.method, self.url = last.method, last.url
+        self.tried = tried
 
 
 class ConflictError(APIError):
@@ -171,3 +188,19 @@ def error_for(response: httpx.Response, retry_after: float | None) -> APIError:
     if status >= 500:
         return ServerError(response, body)
     return _BY_STATUS.get(status, APIError)(response, body)
+
+
+class AmbiguousRetryError(JobwiseError):
+    """An osapi retry got no answer, and several jobs of the same operation were created in
+    its window: any one (or none) may be the retry. ``job_id`` is the retried job,
+    ``candidates`` the new jobs' ids; check them before retrying again."""
+
+    def __init__(self, job_id: str, candidates: list[str], read_all: bool = True) -> None:
+        more = "" if read_all else " (and maybe more: the listing was too long to read)"
+        super().__init__(
+            f"the retry of job {job_id} got no answer, and {len(candidates)} jobs of its "
+            f"operation were created meanwhile{more}: {', '.join(candidates) or 'none read'}; "
+            "one of them may be the retry: check them before retrying again"
+        )
+        self.job_id = job_id
+        self.candidates = candidates

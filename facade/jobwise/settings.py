@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from jobwise.errors import InvalidArgumentError
 
+log = logging.getLogger("jobwise")
+
 WRITER_DEFAULT_BASE_URL = "https://api.writer.com"
+ALLOW_INSECURE_ENV = "JOBWISE_ALLOW_INSECURE"
+_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+_warned_hosts: set[str] = set()
 DEFAULT_TIMEOUT = 60.0
 """Seconds one HTTP attempt may take (connect, read, write, pool each)."""
 
@@ -31,8 +37,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def insecure_allowed(allow_insecure: bool) -> bool:
+    """``allow_insecure``, or JOBWISE_ALLOW_INSECURE set to 1 (true, yes, on)."""
+    if allow_insecure:
+        return True
+    value = os.environ.get(ALLOW_INSECURE_ENV, "").strip().lower()
+    if value not in _YES + _NO:
+        raise InvalidArgumentError(ALLOW_INSECURE_ENV, f"must be 1 or 0; got {value!r}")
+    return value in _YES
+
+
 def check_base_url(base_url: object, argument: str, *, allow_insecure: bool) -> str:
-    """A usable http(s) URL without a trailing slash; plain http only to loopback or opted in."""
+    """A usable http(s) URL without a trailing slash; plain http only to loopback or opted in
+    (osapi runs on internal hosts over plain http), with a warning logged once per host."""
     if not isinstance(base_url, str) or not base_url.strip():
         raise InvalidArgumentError(argument, f"must be an http(s) URL; got {base_url!r}")
     url = base_url.strip().rstrip("/")
@@ -41,12 +58,17 @@ def check_base_url(base_url: object, argument: str, *, allow_insecure: bool) -> 
         raise InvalidArgumentError(argument, f"must be an http(s) URL with a host; got {url!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise InvalidArgumentError(argument, "must not carry credentials, a query or a fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure:
-        raise InvalidArgumentError(
-            argument,
-            f"refusing to send a bearer token over plain http to {parts.hostname}; "
-            "use https, or pass allow_insecure=True if you really mean it",
-        )
+    host = parts.hostname
+    if parts.scheme == "http" and not _is_loopback(host):
+        if not insecure_allowed(allow_insecure):
+            raise InvalidArgumentError(
+                argument,
+                f"refusing to send a bearer token over plain http to {host}; use https, or "
+                f"allow it: allow_insecure=True, --allow-insecure or {ALLOW_INSECURE_ENV}=1",
+            )
+        if host not in _warned_hosts:
+            _warned_hosts.add(host)
+            log.warning("jobwise: sending a bearer token over plain http to %s", host)
     return url
 
 

@@ -23,9 +23,29 @@ from jobwise.pagination import Page
 
 FINAL_STATUSES = frozenset({"completed", "failed", "partial_failure", "skipped"})
 MAX_PAGE_SIZE = 100
+API_PREFIX = "/api"
+"""Where servers since April 2026 serve every route (osapi-io/osapi's gen/*.gen.go register
+``baseURL+"/api/job"``); older servers serve ``/job``."""
 
 parse_job = OsapiJob.from_dict
-parse_retry = OsapiRetryResult.from_dict
+
+
+def parse_new_job_id(data: Any) -> str:
+    """The new job's id from a retry's answer (osapi makes a new job per retry)."""
+    new_id = OsapiRetryResult.from_dict(data).job_id
+    if not isinstance(new_id, str):
+        raise TypeError(f"job_id must be a string; got {new_id!r}")
+    return new_id
+
+
+def ends_in_prefix(base_url: str) -> bool:
+    """Whether a base URL already names the API's prefix (``http://HOST:8080/api``)."""
+    return base_url.endswith(API_PREFIX)
+
+
+def under(prefix: str, request: Request) -> Request:
+    """``request`` with its path under ``prefix`` ("" or "/api")."""
+    return {**request, "url": prefix + request["url"]}
 
 
 def job_parser(asked: uuid.UUID) -> Callable[[Any], OsapiJob]:
@@ -61,10 +81,10 @@ def retrieve_request(job_id: uuid.UUID) -> Request:
     return get_osapi_job._get_kwargs(job_id)
 
 
-def retry_request(job_id: uuid.UUID, target_hostname: str | None, idempotency_key: str) -> Request:
-    """POST /job/{id}/retry (arguments already checked)."""
+def retry_request(job_id: uuid.UUID, target_hostname: str | None) -> Request:
+    """POST /job/{id}/retry (arguments already checked); no Idempotency-Key: osapi has none."""
     body = OsapiRetryRequest(target_hostname=target_hostname if target_hostname else UNSET)
-    return retry_osapi_job._get_kwargs(job_id, body=body, idempotency_key=idempotency_key)
+    return retry_osapi_job._get_kwargs(job_id, body=body)
 
 
 def delete_request(job_id: uuid.UUID) -> Request:

@@ -1,26 +1,41 @@
-"""osapi's job queue: list, retrieve, watch, wait, retry, delete."""
+"""osapi's job queue: list, retrieve, watch, wait, retry (a new job), delete."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 
 from jobwise._api import osapi as api
-from jobwise._api.common import DEFAULT_WAIT_TIMEOUT, key_or_new
+from jobwise._api.common import DEFAULT_WAIT_TIMEOUT
 from jobwise._async.connection import AsyncAPIClient
 from jobwise._async.pagination import AsyncPager
 from jobwise._async.polling import last_of
 from jobwise.attempts import MAX_RESPONSE_BYTES
-from jobwise.errors import InvalidArgumentError
-from jobwise.http import Timeout, parse
-from jobwise.models import OsapiJob, OsapiJobStatusFilter, OsapiRetryResult
+from jobwise.errors import (
+    AmbiguousRetryError,
+    APIConnectionError,
+    APIError,
+    BasePathNotFoundError,
+    InvalidArgumentError,
+    NotFoundError,
+    ServerError,
+)
+from jobwise.http import Request, Timeout, parse
+from jobwise.lost_retries import Window, may_have_made_a_job, operation_of
+from jobwise.models import OsapiJob, OsapiJobStatusFilter
 from jobwise.pagination import Page
 from jobwise.polling import PollPolicy
 from jobwise.retries import RetryPolicy
 from jobwise.settings import DEFAULT_TIMEOUT, osapi_settings
-from jobwise.validation import check_enum, check_int, check_optional_key, check_uuid
+from jobwise.validation import check_enum, check_int, check_seconds, check_uuid
+
+log = logging.getLogger("jobwise")
+
+SETTLE_PAGES = 20
+"""Pages of 100 a lost retry's settling reads at most: 2,000 jobs made while it was unanswered."""
 
 
 def _hostname(target_hostname: object) -> str | None:
@@ -38,9 +53,12 @@ class AsyncOsapiJobs(AsyncAPIClient):
     ...     async for job in jobs.list(status="failed"):  # or OSAPI_URL, OSAPI_TOKEN
     ...         await jobs.retry(job.id)
 
-    Newer servers serve the API under ``/api``: pass ``http://HOST:8080/api``. A bearer token is
-    refused over plain http to any host but loopback unless ``allow_insecure=True``. The other
-    options are :class:`AsyncWriterJobs`'s.
+    Servers since April 2026 serve the API under ``/api``, older ones at the root: a base URL
+    ending in ``/api`` is used as it is; otherwise the first call finds which of ``/api/job``
+    and ``/job`` the server serves. A bearer token is refused over plain http to any host but
+    loopback unless ``allow_insecure=True`` (or JOBWISE_ALLOW_INSECURE=1). osapi honours no
+    Idempotency-Key: a retry whose answer is lost is settled by listing, never re-sent blindly.
+    The other options are :class:`AsyncWriterJobs`'s.
     """
 
     def __init__(
@@ -55,7 +73,6 @@ class AsyncOsapiJobs(AsyncAPIClient):
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
         allow_insecure: bool = False,
-        idempotency: str = "auto",
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
@@ -67,13 +84,46 @@ class AsyncOsapiJobs(AsyncAPIClient):
             max_retries,
             retry_policy,
             poll_policy,
-            idempotency,
+            "auto",  # no key is ever sent: osapi has none
             http_client,
             transport,
             sleep,
             clock,
             max_response_bytes,
         )
+        self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
+
+    async def _send(
+        self, request: Request, timeout: Timeout = None, within: float | None = None
+    ) -> httpx.Response:
+        """Send ``request`` under the server's base path (found on the first call)."""
+        if self._prefix is None:
+            self._prefix = await self._find_prefix()
+        return await self._connection.send(api.under(self._prefix, request), timeout, within)
+
+    async def _find_prefix(self) -> str:
+        """ "/api" when the server serves its job list there, else "" (tried second)."""
+        try:
+            await self._probe(api.API_PREFIX)
+            return api.API_PREFIX
+        except NotFoundError:
+            pass
+        try:
+            await self._probe("")
+        except NotFoundError as exc:
+            tried = [f"{self.base_url}{prefix}/job" for prefix in (api.API_PREFIX, "")]
+            raise BasePathNotFoundError(exc, tried) from exc
+        return ""
+
+    async def _probe(self, prefix: str) -> None:
+        """Raise NotFoundError unless the job list answers under ``prefix`` (osapi checks auth
+        per route, so an unknown path answers 404 whatever the token)."""
+        try:
+            await self._connection.send(api.under(prefix, api.list_request(None, 0, 1)))
+        except NotFoundError:
+            raise
+        except APIError:
+            pass  # 401, 403, 5xx: the route is there, and the call itself will report it
 
     async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:
         """One job with its responses, agent states and timeline.
@@ -82,33 +132,85 @@ class AsyncOsapiJobs(AsyncAPIClient):
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retrieve_request(checked)
-        return parse(await self._connection.send(request, timeout), api.job_parser(checked))
+        return parse(await self._send(request, timeout), api.job_parser(checked))
 
     async def retry(
         self,
         job_id: str | uuid.UUID,
         target_hostname: str | None = None,
         *,
-        idempotency_key: str | None = None,
         timeout: Timeout = None,
-    ) -> OsapiRetryResult:
-        """Queue a finished job again, optionally on one host.
+    ) -> str:
+        """Run a job's operation again, optionally on one agent; returns the NEW job's id
+        (osapi makes a new job per retry and keeps the old one).
 
-        >>> await jobs.retry(job.id, target_hostname="web-01")
+        An unanswered retry is settled by listing the jobs of its operation created meanwhile:
+        one is the new job; none, and it is sent once more; several raise AmbiguousRetryError.
+
+        >>> new_id = await jobs.retry(job.id, target_hostname="web-01")
         """
-        request = api.retry_request(
-            check_uuid(job_id, "job_id"),
-            _hostname(target_hostname),
-            key_or_new(check_optional_key(idempotency_key)),
-        )
-        return parse(await self._connection.send(request, timeout), api.parse_retry)
+        checked = check_uuid(job_id, "job_id")
+        request = api.retry_request(checked, _hostname(target_hostname))
+        lost: APIConnectionError | ServerError | None = None
+        for _ in range(2):  # the retry, and once more when the listing shows it made no job
+            sent = self.clock()
+            try:
+                return parse(await self._send(request, timeout), api.parse_new_job_id)
+            except (APIConnectionError, ServerError) as exc:
+                if not may_have_made_a_job(exc):
+                    raise
+                lost = exc
+            made = await self._jobs_made_by_retry(checked, sent)
+            if len(made) > 1:
+                raise AmbiguousRetryError(str(checked), made) from lost
+            if made:
+                log.info("jobwise: retry of %s got no answer; it made job %s", checked, made[0])
+                return made[0]
+            log.warning("jobwise: retry of %s got no answer, made no job: sent again", checked)
+        assert lost is not None
+        raise lost
+
+    async def _jobs_made_by_retry(self, job_id: uuid.UUID, sent: float) -> list[str]:
+        """The ids of jobs of ``job_id``'s operation created since ``sent`` (our clock), newest
+        first, read from the listing until it reaches older jobs."""
+        operation = operation_of(await self.retrieve(job_id))
+        if operation is None:  # osapi refuses to retry such a job: it made none
+            return []
+        window: Window | None = None
+        found: dict[str, None] = {}  # pages shift while read: a job may show twice
+        for page_number in range(SETTLE_PAGES):
+            request = api.list_request(None, page_number * api.MAX_PAGE_SIZE, api.MAX_PAGE_SIZE)
+            response = await self._send(request)
+            window = window or Window.back_from(response.headers.get("date"), self.clock() - sent)
+            page = parse(response, api.parse_page)
+            ids, older = window.scan(page.items, operation, str(job_id))
+            found.update(dict.fromkeys(ids))
+            if older or len(page.items) < api.MAX_PAGE_SIZE:
+                return list(found)
+        raise AmbiguousRetryError(str(job_id), list(found), read_all=False)
+
+    async def retry_and_wait(
+        self,
+        job_id: str | uuid.UUID,
+        target_hostname: str | None = None,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[OsapiJob], object] | None = None,
+    ) -> OsapiJob:
+        """Retry a job and wait for the NEW job to be final.
+
+        >>> (await jobs.retry_and_wait(job.id, timeout=60)).status
+        """
+        check_seconds(timeout, "timeout")
+        new_id = await self.retry(job_id, target_hostname)
+        return await self.wait(new_id, timeout=timeout, on_status=on_status)
 
     async def delete(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> None:
         """Delete a job.
 
         >>> await jobs.delete(job.id)
         """
-        await self._connection.send(api.delete_request(check_uuid(job_id, "job_id")), timeout)
+        await self._send(api.delete_request(check_uuid(job_id, "job_id")), timeout)
 
     def list(
         self,
@@ -126,7 +228,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
 
         async def fetch(offset: int, limit: int) -> Page[OsapiJob]:
             request = api.list_request(wanted, offset, limit)
-            return parse(await self._connection.send(request), api.parse_page)
+            return parse(await self._send(request), api.parse_page)
 
         return AsyncPager(fetch, size, api.job_id)
 

@@ -122,6 +122,12 @@ class SyncAPIClient:
         )
         self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"
 
+    def _send(
+        self, request: Request, timeout: Timeout = None, within: float | None = None
+    ) -> httpx.Response:
+        """Send one of the API's requests (a client may place it under a base path)."""
+        return self._connection.send(request, timeout, within)
+
     def _watch(
         self,
         job_id: str,
@@ -136,7 +142,7 @@ class SyncAPIClient:
         )
         return watch(
             waiter,
-            lambda: self._connection.send(request, within=waiter.left()),
+            lambda: self._send(request, within=waiter.left()),
             lambda response: parse(response, parser),
             self._connection.sleep,
         )

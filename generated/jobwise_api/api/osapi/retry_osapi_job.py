@@ -16,11 +16,8 @@ def _get_kwargs(
     id: UUID,
     *,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(idempotency_key, Unset):
-        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -92,7 +89,6 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[OsapiError | OsapiRetryResult]:
     """Retry a job
 
@@ -102,7 +98,6 @@ def sync_detailed(
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -116,7 +111,6 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -131,7 +125,6 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> OsapiError | OsapiRetryResult | None:
     """Retry a job
 
@@ -141,7 +134,6 @@ def sync(
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -156,7 +148,6 @@ def sync(
         id=id,
         client=client,
         body=body,
-        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -165,7 +156,6 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> Response[OsapiError | OsapiRetryResult]:
     """Retry a job
 
@@ -175,7 +165,6 @@ async def asyncio_detailed(
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -189,7 +178,6 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
-        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -202,7 +190,6 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-    idempotency_key: str | Unset = UNSET,
 ) -> OsapiError | OsapiRetryResult | None:
     """Retry a job
 
@@ -212,7 +199,6 @@ async def asyncio(
 
     Args:
         id (UUID):
-        idempotency_key (str | Unset):
         body (OsapiRetryRequest | Unset):
 
     Raises:
@@ -228,6 +214,5 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
-            idempotency_key=idempotency_key,
         )
     ).parsed

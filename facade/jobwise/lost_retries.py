@@ -1,0 +1,72 @@
+"""An osapi retry whose answer was lost: whether it may have made a job, and which listed jobs
+it may have made. osapi honours no Idempotency-Key, so such a retry is never re-sent blindly:
+it is settled by listing the jobs created in its window whose operation matches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jobwise.errors import APIConnectionError, JobwiseError, ServerError
+from jobwise.models import OsapiJob, Unset
+from jobwise.retries import REFUSED
+from jobwise.times import parse_time
+
+SKEW = 2.0
+"""Seconds added on each side of the window: osapi stamps ``created`` in whole seconds
+(time.RFC3339 in internal/job/client/jobs.go CreateJob), and its Date header too."""
+
+
+def may_have_made_a_job(exc: JobwiseError) -> bool:
+    """Whether a retry that raised ``exc`` may still have made a job: no answer after sending,
+    or a 5xx other than 503 (CreateJob stores the job before it publishes, and a failed
+    publish answers 500)."""
+    if isinstance(exc, APIConnectionError):
+        return exc.may_have_arrived
+    return isinstance(exc, ServerError) and exc.status_code not in REFUSED
+
+
+def operation_of(job: OsapiJob) -> dict[str, Any] | None:
+    """A job's operation data, or None when it has none."""
+    return None if isinstance(job.operation, Unset) else job.operation.to_dict()
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a lost retry's job may have been created, on the server's clock."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def back_from(cls, server_date: str | None, elapsed: float) -> Window:
+        """``elapsed`` seconds back from the server's Date header (our clock without one)."""
+        try:
+            now = parse_time(server_date) or datetime.now(UTC)
+        except ValueError:
+            now = datetime.now(UTC)
+        return cls(now - timedelta(seconds=elapsed + SKEW), now + timedelta(seconds=SKEW))
+
+    def scan(
+        self, jobs: Iterable[OsapiJob], operation: dict[str, Any], retried: str
+    ) -> tuple[list[str], bool]:
+        """The ids of ``jobs`` created in the window with ``operation`` (``retried`` itself
+        excluded), and whether the page reached jobs older than the window (the listing is
+        newest first: no later page can hold a match)."""
+        found, older = [], False
+        for job in jobs:
+            try:
+                created = parse_time(job.created if isinstance(job.created, str) else None)
+            except ValueError:
+                created = None
+            if created is not None and created < self.start:
+                older = True
+            elif (
+                job.id != retried
+                and (created is None or created <= self.end)
+                and operation_of(job) == operation
+            ):
+                found.append(job.id)
+        return found, older
