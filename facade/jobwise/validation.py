@@ -101,6 +101,8 @@ def _values(name: str, value: object, argument: str) -> list[str]:
         return [value]
     if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
         items = list(value)
+        if not items:
+            raise InvalidArgumentError(f"{argument}[{name!r}]", "has no value")
         for n, item in enumerate(items):
             if not isinstance(item, str):
                 raise InvalidArgumentError(
