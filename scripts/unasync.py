@@ -39,6 +39,7 @@ SUBS = [
     ("await ", ""),
     ("handle_async_request", "handle_request"),
     ("aclose", "close"),
+    ("aiter_bytes", "iter_bytes"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),
     ("__aiter__", "__iter__"),

@@ -125,6 +125,17 @@ def test_retry_failed_at_concurrency_one_finishes(tmp_path: Path) -> None:
     assert all(i.retries == 1 for i in items if i.status == "failed")
 
 
+def test_retry_failed_under_a_429_storm_finishes() -> None:
+    with run_emulator(latency=(0.01, 0.03), throttle_rate=0.4, seed=4) as server:
+        jobs = WriterJobs(TOKEN, server.base_url, max_retries=8)
+        run = jobs.run_batch("g12", products(12, fail_every=4), concurrency=4, retry_failed=1)
+        items = sorted(run, key=lambda item: item.index)
+        seen = stats(server.base_url)
+    assert [i.status for i in items] == ["failed", "completed", "completed", "completed"] * 3
+    assert all(i.retries == 1 for i in items if i.status == "failed")
+    assert seen["faults"]["throttled"] > 0 and seen["jobs_created"] == 12
+
+
 async def test_a_stuck_job_ends_timed_out_and_the_others_come_back(tmp_path: Path) -> None:
     inputs = [{"Product": "stuck one"}, {"Product": "fine"}, {"Product": "also fine"}]
     with run_emulator(latency=(0.01, 0.03)) as server:
@@ -219,3 +230,22 @@ async def test_an_empty_batch_ends_at_once() -> None:
 
 async def _collect(run: Any) -> list[Any]:
     return [item async for item in run]
+
+
+def test_inputs_of_the_wrong_shape_are_refused_before_any_request() -> None:
+    with run_emulator() as server:
+        jobs = WriterJobs(TOKEN, server.base_url)
+        with pytest.raises(jobwise.InvalidArgumentError, match=r"one mapping .*\[inputs\]"):
+            jobs.run_batch("g11", {"Product": "one"})
+        with pytest.raises(jobwise.InvalidArgumentError, match="the first is a str"):
+            list(jobs.run_batch("g11", ["one", "two"]))
+        with pytest.raises(jobwise.InvalidArgumentError, match=r"'Product'.*has no value"):
+            jobs.create("g11", {"Product": []})
+        items = list(jobs.run_batch("g11", [{"Product": []}, {"Product": "fine"}]))
+        sent = stats(server.base_url)["jobs_created"]
+    assert [item.status for item in sorted(items, key=lambda i: i.index)] == [
+        "invalid",
+        "completed",
+    ]
+    assert "has no value" in (items[0].error or items[1].error or "")
+    assert sent == 1

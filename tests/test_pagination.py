@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from jobwise import AsyncWriterJobs, WriterJobs
+import pytest
+from jobwise import AsyncWriterJobs, InvalidResponseError, WriterJobs, pagination
 from jobwise.pagination import Page, PageWalk
 
 from .fakes import Recorder, job_body
@@ -14,12 +15,13 @@ from .fakes import Recorder, job_body
 def server(
     jobs: list[str],
     *,
-    total: bool,
+    total: bool | int,
     pagination: bool,
     ignore_offset: bool = False,
     arrivals: dict[int, list[str]] | None = None,
 ) -> Recorder:
-    """A list endpoint over ``jobs`` (newest first); ``arrivals[n]`` jobs arrive before call n."""
+    """A list endpoint over ``jobs`` (newest first); ``arrivals[n]`` jobs arrive before call n;
+    ``total`` True says the true total, an int says that number."""
     calls = {"n": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -29,8 +31,8 @@ def server(
         offset = 0 if ignore_offset else int(request.url.params.get("offset", 0))
         limit = int(request.url.params.get("limit", 50))
         body: dict[str, Any] = {"result": [job_body(i) for i in jobs[offset : offset + limit]]}
-        if total:
-            body["totalCount"] = len(jobs)
+        if total is not False:
+            body["totalCount"] = len(jobs) if total is True else total
         if pagination:
             body["pagination"] = {"offset": offset, "limit": limit}
         return httpx.Response(200, json=body)
@@ -56,11 +58,56 @@ def test_exact_multiple_of_page_size_ends_on_an_empty_page() -> None:
     assert len(recorder.requests) == 3
 
 
-def test_total_count_ends_the_listing_without_an_extra_call() -> None:
-    ids = [f"j{n}" for n in range(8)]
+def test_total_count_ends_the_listing_on_a_short_page() -> None:
+    ids = [f"j{n}" for n in range(7)]
     recorder = server(list(ids), total=True, pagination=True)
     assert [job.id for job in writer(recorder).list("app", page_size=4)] == ids
     assert len(recorder.requests) == 2
+
+
+def test_a_total_count_too_small_is_not_trusted_while_full_pages_come() -> None:
+    ids = [f"j{n}" for n in range(30)]
+    recorder = server(list(ids), total=10, pagination=True)
+    assert [job.id for job in writer(recorder).list("app", page_size=10)] == ids
+    assert len(recorder.requests) == 4  # three full pages, then the empty one that ends it
+
+
+def test_a_short_page_is_not_the_end_while_the_total_says_more_remain() -> None:
+    ids = [f"j{n}" for n in range(7)]
+    inner = server(list(ids), total=True, pagination=False)
+
+    def capped(request: httpx.Request) -> httpx.Response:  # pages of at most 3, unannounced
+        url = request.url.copy_set_param("limit", min(3, int(request.url.params["limit"])))
+        return inner(httpx.Request("GET", url))
+
+    recorder = Recorder(capped)
+    assert [job.id for job in writer(recorder).list("app", page_size=5)] == ids
+    assert len(recorder.requests) == 3
+
+
+def test_a_server_that_never_stops_sending_pages_ends_in_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pagination, "MAX_LISTED", 12)
+    counter = iter(range(10**6))
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        limit = int(request.url.params["limit"])
+        return httpx.Response(
+            200, json={"result": [job_body(f"j{next(counter)}") for _ in range(limit)]}
+        )
+
+    recorder = Recorder(endless)
+    with pytest.raises(InvalidResponseError, match="passed 12 jobs"):
+        list(writer(recorder).list("app", page_size=4))
+    assert len(recorder.requests) == 3
+
+
+def test_jobs_of_another_application_are_refused() -> None:
+    body = {"result": [job_body("j0"), job_body("j1", application_id="other-app")]}
+    recorder = Recorder(lambda request: httpx.Response(200, json=body))
+    with pytest.raises(InvalidResponseError, match="'j1' of application 'other-app'"):
+        list(writer(recorder).list("app"))
 
 
 def test_shifting_pages_yield_no_job_twice() -> None:

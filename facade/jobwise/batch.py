@@ -270,6 +270,13 @@ class BatchEngine:
         count = 0
         async for index, raw in _read_in_thread(self.options.inputs):
             count = index + 1
+            if index == 0 and isinstance(raw, str | bytes):
+                # A list of strings, not of input mappings: refused before anything is sent.
+                raise InvalidArgumentError(
+                    "inputs",
+                    "must be input mappings, one per job, like {'Product': 'value'}; "
+                    f"the first is a {type(raw).__name__}",
+                )
             inputs, problem = _normalized(raw, index)
             row = state.get(index) if index < stored else None
             self.progress.read += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,17 @@ class BatchOptions:
         rate_limit: object = None,
     ) -> BatchOptions:
         """The options, or InvalidArgumentError naming the first bad one."""
+        if isinstance(inputs, Mapping):
+            raise InvalidArgumentError(
+                "inputs",
+                "must be an iterable of input mappings, one per job; got one mapping "
+                "(for a single job, pass [inputs])",
+            )
         if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
-            raise InvalidArgumentError("inputs", "must be an iterable of input mappings")
+            raise InvalidArgumentError(
+                "inputs",
+                f"must be an iterable of input mappings, one per job; got {type(inputs).__name__}",
+            )
         if state is not None and (not isinstance(state, str) or not state):
             raise InvalidArgumentError("state", "must be a file path or None")
         if on_progress is not None and not callable(on_progress):

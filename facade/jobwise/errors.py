@@ -9,7 +9,8 @@ JobwiseError
 │   │   ConflictError 409
 │   ├── RateLimitError 429 (``retry_after``)
 │   └── ServerError >= 500 (any other unexpected status is an APIError)
-├── InvalidResponseError: a success answer that does not match the spec
+├── InvalidResponseError: a success answer that cannot be used (off the spec, another job)
+│   └── ResponseTooLargeError: an answer bigger than ``max_response_bytes``
 ├── APIConnectionError: no answer (connection refused, reset, ...)
 │   ├── APITimeoutError
 │   └── ServerUnavailableError: a batch stopped after no usable answer for too long
@@ -125,7 +126,13 @@ class ServerError(APIError):
 
 
 class InvalidResponseError(JobwiseError):
-    """A success answer whose body does not match openapi.yaml."""
+    """A success answer that cannot be used: its body does not match openapi.yaml, cannot be
+    decoded, or is about another job or application than the one asked for."""
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """An answer bigger than the client's ``max_response_bytes``, refused before it was read
+    whole."""
 
 
 class APIConnectionError(JobwiseError):

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 
 from jobwise._version import __version__
+from jobwise.attempts import CALL_TIMEOUT, longest
 from jobwise.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -63,9 +64,19 @@ def check_timeout(value: Timeout) -> httpx.Timeout:
     return httpx.Timeout(float(value))
 
 
-def call_timeout(value: Timeout) -> Any:
-    """One call's timeout: the client's default when None."""
-    return httpx.USE_CLIENT_DEFAULT if value is None else check_timeout(value)
+def call_options(timeout: Timeout, within: float | None) -> dict[str, Any]:
+    """httpx options of one call: ``timeout`` bounds its attempts (each phase, and each attempt
+    whole) and the call, retries included; ``within`` bounds the call only. Empty when neither
+    is given: the client's timeout and the retry policy's deadline apply."""
+    options: dict[str, Any] = {}
+    if timeout is not None:
+        options["timeout"] = checked = check_timeout(timeout)
+        whole = longest(checked.as_dict())
+        if whole is not None:
+            within = whole if within is None else min(within, whole)
+    if within is not None:
+        options["extensions"] = {CALL_TIMEOUT: within}
+    return options
 
 
 def check(response: httpx.Response) -> httpx.Response:
@@ -97,7 +108,8 @@ def connection_error(exc: httpx.TransportError) -> Exception:
     where = f"{request.method} {request.url.copy_with(query=None)}" if request else "request"
     arrived = not isinstance(exc, NEVER_SENT)
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"{where} timed out ({type(exc).__name__})", arrived)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return APITimeoutError(f"{where} timed out ({detail})", arrived)
     return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", arrived)
 
 

@@ -7,7 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from jobwise.errors import InvalidResponseError
+
 T = TypeVar("T")
+MAX_LISTED = 100_000_000
+"""Jobs one listing may yield: 100x the largest listing benchmarked (1,000,000 jobs); a server
+past it is taken to be inventing pages, and the listing stops with an error, not forever."""
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,11 @@ class PageWalk(Generic[T]):
     """Offsets to ask for and when to stop (no I/O).
 
     * The next offset is ours (offset + items received), never the server's echo.
-    * It stops on ``total`` when the server gives one, else on a short or empty page,
-      so it never stops early when ``pagination`` is omitted.
+    * A full page is followed by another whatever ``total`` says (a server's total can be too
+      small); a short page ends the listing unless ``total`` says more remain (a server that
+      caps its pages without saying so); an empty page ends it. So it never stops early when
+      ``pagination`` or ``totalCount`` is omitted or wrong, at the cost of one more call when
+      the last page is exactly full.
     * Pages shift while they are read (new jobs arrive at the head): the ids of the last
       ``memory`` pages are kept, so a job seen twice is yielded once, in constant memory.
     * A full page of nothing new means the server ignores the offset: stop, do not loop.
@@ -51,10 +59,12 @@ class PageWalk(Generic[T]):
         received = len(page.items)
         self.offset += received
         expected = min(self.page_size, page.limit) if page.limit else self.page_size
-        if received == 0 or (received and not fresh):
+        if not fresh:
             self.done = True
-        elif page.total is not None:
-            self.done = self.offset >= page.total
-        else:
-            self.done = received < expected
+        elif received < expected:
+            self.done = page.total is None or self.offset >= page.total
+        if not self.done and self.offset >= MAX_LISTED:
+            raise InvalidResponseError(
+                f"the listing passed {MAX_LISTED:,} jobs and the server still sends more"
+            )
         return fresh

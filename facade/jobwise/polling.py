@@ -15,6 +15,10 @@ from jobwise.errors import (
     WaitTimeoutError,
 )
 
+LAST_POLL_SECONDS = 1.0
+"""The least time a poll is given: the poll made at the deadline may still see a job that
+finished in time, and a wait ends at most this late."""
+
 
 @dataclass(frozen=True)
 class PollPolicy:
@@ -81,6 +85,10 @@ class Waiter:
         changed = status != self.last_status
         self.last_status = status
         return changed
+
+    def left(self) -> float:
+        """Seconds the next poll may take: the time left, and at least ``LAST_POLL_SECONDS``."""
+        return max(LAST_POLL_SECONDS, self.deadline - self.clock())
 
     def is_final(self) -> bool:
         """Whether the last job seen has a final status (an unknown status is not final)."""

@@ -10,7 +10,9 @@ What is retried, and why it is safe:
   known to, so jobwise trusts a key only once the server echoes it back on an answer (as Stripe
   does), or when the user says ``idempotency="server"``. Otherwise a POST is re-sent only when
   it certainly was not stored: it never left (a connect error) or was refused (408, 429, 503);
-* never past the policy's total deadline, and never more than ``max_retries`` times.
+* never past the call's end (the policy's ``deadline``, or a call's own ``timeout`` when
+  shorter: attempts are cut to it too, see :mod:`jobwise.attempts`), and never more than
+  ``max_retries`` times.
 
 Each attempt goes through the inner transport, so recorders such as vcrpy see every one.
 """
@@ -52,6 +54,8 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.initial_backoff < 0 or self.max_backoff < 0:
             raise ValueError("RetryPolicy values must be >= 0")
+        if not self.deadline > 0:
+            raise ValueError("RetryPolicy.deadline must be > 0 (it bounds each call)")
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(max_backoff, initial * 2**attempt)]."""
@@ -96,14 +100,14 @@ class Attempts:
         request: httpx.Request,
         clock: Callable[[], float],
         rng: random.Random,
-        started: float | None = None,
+        ends: float | None = None,
         keys_trusted: bool = False,
     ) -> None:
         self.policy = policy
         self.request = request
         self.clock = clock
         self.rng = rng
-        self.started = clock() if started is None else started
+        self.ends = clock() + policy.deadline if ends is None else ends
         self.retries = 0
         self.replay_safe = request.method in _REPLAY_SAFE_METHODS or (
             keys_trusted and "idempotency-key" in request.headers
@@ -129,7 +133,7 @@ class Attempts:
     def _spend(self, delay: float, reason: str) -> float | None:
         if self.retries >= self.policy.max_retries:
             return None
-        if self.clock() - self.started + delay > self.policy.deadline:
+        if self.clock() + delay >= self.ends:
             return None
         self.retries += 1
         log.info(
@@ -165,9 +169,9 @@ class Retrying:
         self.keys_trusted = False
         """Whether the server honours Idempotency-Key (said by the user, or seen echoed)."""
 
-    def attempts(self, request: httpx.Request, started: float) -> Attempts:
-        """The retry decisions for one request."""
-        return Attempts(self.policy, request, self.clock, self.rng, started, self.keys_trusted)
+    def attempts(self, request: httpx.Request, ends: float) -> Attempts:
+        """The retry decisions for one request whose call ends at ``ends`` (by ``clock``)."""
+        return Attempts(self.policy, request, self.clock, self.rng, ends, self.keys_trusted)
 
     def heard(self, request: httpx.Request, response: httpx.Response) -> None:
         """Learn from an answer whether the server honours keys: it echoes the key back."""

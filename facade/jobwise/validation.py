@@ -41,6 +41,11 @@ def check_id(value: object, argument: str) -> str:
     return value
 
 
+def check_job_id(value: object, argument: str = "job_id") -> str:
+    """A job id: a path segment as :func:`check_id` checks it, or a ``uuid.UUID``."""
+    return check_id(str(value) if isinstance(value, uuid.UUID) else value, argument)
+
+
 def check_uuid(value: object, argument: str) -> uuid.UUID:
     """A job id that must be a UUID (osapi)."""
     if isinstance(value, uuid.UUID):
@@ -96,6 +101,8 @@ def _values(name: str, value: object, argument: str) -> list[str]:
         return [value]
     if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
         items = list(value)
+        if not items:
+            raise InvalidArgumentError(f"{argument}[{name!r}]", "has no value")
         for n, item in enumerate(items):
             if not isinstance(item, str):
                 raise InvalidArgumentError(

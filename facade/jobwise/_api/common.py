@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from jobwise.errors import InvalidResponseError
+
 T = TypeVar("T")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -20,6 +22,14 @@ def new_idempotency_key() -> str:
 def key_or_new(idempotency_key: str | None) -> str:
     """The caller's key, or a fresh one."""
     return idempotency_key or new_idempotency_key()
+
+
+def check_same_job(asked: str, answered: str) -> None:
+    """Refuse an answer about another job than the one asked for."""
+    if answered != asked:
+        raise InvalidResponseError(
+            f"asked for job {asked!r}, the server answered with job {answered!r}"
+        )
 
 
 def with_string_ids(jobs: Sequence[T]) -> list[T]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from jobwise_api.api.osapi import delete_osapi_job, get_osapi_job, list_osapi_jobs, retry_osapi_job
 
-from jobwise._api.common import with_string_ids
+from jobwise._api.common import check_same_job, with_string_ids
 from jobwise.http import Request
 from jobwise.models import (
     UNSET,
@@ -45,6 +46,21 @@ def ends_in_prefix(base_url: str) -> bool:
 def under(prefix: str, request: Request) -> Request:
     """``request`` with its path under ``prefix`` ("" or "/api")."""
     return {**request, "url": prefix + request["url"]}
+
+
+def job_parser(asked: uuid.UUID) -> Callable[[Any], OsapiJob]:
+    """A parser of the answer about job ``asked`` that refuses any other job."""
+
+    def parse(data: Any) -> OsapiJob:
+        job = parse_job(data)
+        try:
+            answered = str(uuid.UUID(job.id))  # the same id in another case is the same job
+        except ValueError:
+            answered = job.id
+        check_same_job(str(asked), answered)
+        return job
+
+    return parse
 
 
 def parse_page(data: Any) -> Page[OsapiJob]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
 
-from jobwise._api.common import with_string_ids
+from jobwise._api.common import check_same_job, with_string_ids
+from jobwise.errors import InvalidResponseError
 from jobwise.http import Request
 from jobwise.models import UNSET, Job, JobCreated, JobCreateRequest, JobInput, JobList, JobStatus
 from jobwise.pagination import Page
@@ -32,6 +34,17 @@ def parse_job(data: Any) -> Job:
     return _aware(Job.from_dict(data))
 
 
+def job_parser(asked: str) -> Callable[[Any], Job]:
+    """A parser of the answer about job ``asked`` that refuses any other job."""
+
+    def parse(data: Any) -> Job:
+        job = parse_job(data)
+        check_same_job(asked, job.id)
+        return job
+
+    return parse
+
+
 def parse_created(data: Any) -> JobCreated:
     """A create's or retry's answer."""
     created = JobCreated.from_dict(data)
@@ -48,6 +61,22 @@ def parse_page(data: Any) -> Page[Job]:
     if page.pagination and isinstance(page.pagination.limit, int):
         limit = page.pagination.limit
     return Page(jobs, total, limit)
+
+
+def page_parser(application_id: str) -> Callable[[Any], Page[Job]]:
+    """A parser of list pages of ``application_id`` that refuses jobs of another application."""
+
+    def parse(data: Any) -> Page[Job]:
+        page = parse_page(data)
+        for job in page.items:
+            if job.application_id != application_id:
+                raise InvalidResponseError(
+                    f"listing the jobs of application {application_id!r}, the server answered "
+                    f"job {job.id!r} of application {job.application_id!r}"
+                )
+        return page
+
+    return parse
 
 
 def job_id(job: Job) -> str:

@@ -13,12 +13,13 @@ import httpx
 from jobwise._async.pacing import AsyncPacedTransport
 from jobwise._async.polling import watch
 from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import InvalidArgumentError
 from jobwise.http import (
     Request,
     Timeout,
     auth_headers,
-    call_timeout,
+    call_options,
     check,
     check_timeout,
     connection_error,
@@ -32,7 +33,7 @@ from jobwise.polling import PollPolicy, Waiter
 from jobwise.retries import RetryPolicy
 from jobwise.settings import Settings, check_rate_limit
 from jobwise.transports import default_async_transport
-from jobwise.validation import check_seconds
+from jobwise.validation import check_int, check_seconds
 
 T = TypeVar("T")
 
@@ -53,6 +54,7 @@ class AsyncConnection:
         transport: httpx.AsyncBaseTransport | None,
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float] | None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise InvalidArgumentError("http_client", "must be an httpx.AsyncClient")
@@ -65,6 +67,7 @@ class AsyncConnection:
             retry_policy_of(max_retries, retry_policy),
             self.sleep,
             self.clock,
+            max_response_bytes=check_int(max_response_bytes, "max_response_bytes", 1, 2**62),
         )
         self.http = httpx.AsyncClient(
             base_url=settings.base_url,
@@ -73,10 +76,13 @@ class AsyncConnection:
             transport=self.transport,
         )
 
-    async def send(self, request: Request, timeout: Timeout = None) -> httpx.Response:
-        """Send one request (with retries); a non-2xx answer raises."""
+    async def send(
+        self, request: Request, timeout: Timeout = None, within: float | None = None
+    ) -> httpx.Response:
+        """Send one request (with retries); a non-2xx answer raises. ``timeout`` bounds each
+        attempt and the call; ``within`` the call (see :func:`jobwise.http.call_options`)."""
         try:
-            response = await self.http.request(**request, timeout=call_timeout(timeout))
+            response = await self.http.request(**request, **call_options(timeout, within))
         except httpx.TransportError as exc:
             raise connection_error(exc) from exc
         return check(response)
@@ -106,6 +112,7 @@ class AsyncAPIClient:
         transport: httpx.AsyncBaseTransport | None,
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float] | None,
+        max_response_bytes: int,
     ) -> None:
         self.base_url = settings.base_url
         self.poll_policy = poll_policy or PollPolicy()
@@ -119,12 +126,15 @@ class AsyncAPIClient:
             transport=transport,
             sleep=sleep,
             clock=clock,
+            max_response_bytes=max_response_bytes,
         )
         self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"
 
-    async def _send(self, request: Request, timeout: Timeout = None) -> httpx.Response:
+    async def _send(
+        self, request: Request, timeout: Timeout = None, within: float | None = None
+    ) -> httpx.Response:
         """Send one of the API's requests (a client may place it under a base path)."""
-        return await self._connection.send(request, timeout)
+        return await self._connection.send(request, timeout, within)
 
     def _watch(
         self,
@@ -140,7 +150,7 @@ class AsyncAPIClient:
         )
         return watch(
             waiter,
-            lambda: self._send(request),
+            lambda: self._send(request, within=waiter.left()),
             lambda response: parse(response, parser),
             self._connection.sleep,
         )

@@ -13,6 +13,7 @@ from jobwise._api.common import DEFAULT_WAIT_TIMEOUT
 from jobwise._async.connection import AsyncAPIClient
 from jobwise._async.pagination import AsyncPager
 from jobwise._async.polling import last_of
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,
@@ -57,6 +58,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
     and ``/job`` the server serves. A bearer token is refused over plain http to any host but
     loopback unless ``allow_insecure=True`` (or JOBWISE_ALLOW_INSECURE=1). osapi honours no
     Idempotency-Key: a retry whose answer is lost is settled by listing, never re-sent blindly.
+    The other options are :class:`AsyncWriterJobs`'s.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
         rate_limit: float | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
         self._connect(
@@ -88,14 +91,17 @@ class AsyncOsapiJobs(AsyncAPIClient):
             transport,
             sleep,
             clock,
+            max_response_bytes,
         )
         self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
 
-    async def _send(self, request: Request, timeout: Timeout = None) -> httpx.Response:
+    async def _send(
+        self, request: Request, timeout: Timeout = None, within: float | None = None
+    ) -> httpx.Response:
         """Send ``request`` under the server's base path (found on the first call)."""
         if self._prefix is None:
             self._prefix = await self._find_prefix()
-        return await self._connection.send(api.under(self._prefix, request), timeout)
+        return await self._connection.send(api.under(self._prefix, request), timeout, within)
 
     async def _find_prefix(self) -> str:
         """ "/api" when the server serves its job list there, else "" (tried second)."""
@@ -126,8 +132,9 @@ class AsyncOsapiJobs(AsyncAPIClient):
 
         >>> (await jobs.retrieve("550e8400-e29b-41d4-a716-446655440000")).status
         """
-        request = api.retrieve_request(check_uuid(job_id, "job_id"))
-        return parse(await self._send(request, timeout), api.parse_job)
+        checked = check_uuid(job_id, "job_id")
+        request = api.retrieve_request(checked)
+        return parse(await self._send(request, timeout), api.job_parser(checked))
 
     async def retry(
         self,
@@ -237,7 +244,8 @@ class AsyncOsapiJobs(AsyncAPIClient):
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retrieve_request(checked)
-        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, api.parse_job)
+        parser = api.job_parser(checked)
+        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, parser)
 
     async def wait(
         self,

@@ -1,5 +1,7 @@
 """The retry transport: re-sends what :class:`jobwise.retries.Attempts` allows, below the
-generated code, so a recorder such as vcrpy sees every attempt."""
+generated code, so a recorder such as vcrpy sees every attempt. Each attempt reads its whole
+answer within the bounds of :mod:`jobwise.attempts`, so a body cut short is retried like any
+failed attempt (when the request is safe to send again)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,48 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from jobwise.attempts import MAX_RESPONSE_BYTES, AsyncTimeLimit, Attempt, CallLimits
+from jobwise.errors import InvalidResponseError
+from jobwise.redaction import redacted
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
+
+
+async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
+    """The answer with its body read (decoded) within the attempt's time and size, credentials
+    redacted."""
+    if response.is_stream_consumed:  # already in memory: a mock's or a recorder's answer
+        attempt.check(len(response.content))
+        return redacted(response, attempt.request)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        declared = response.headers.get("content-length", "")
+        attempt.check(int(declared) if declared.isdigit() else 0)
+        attempt.cut_reads()  # the body's reads wait no longer than the time left
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            attempt.check(size)
+            chunks.append(chunk)
+    except httpx.DecodingError as exc:
+        raise InvalidResponseError(
+            f"{attempt.request.method} {attempt.request.url.path} "
+            f"answered a body that cannot be decoded: {exc}"
+        ) from exc
+    finally:
+        await response.aclose()
+    headers = response.headers
+    if "content-encoding" in headers:  # the body is decoded now: say so
+        headers = headers.copy()
+        del headers["content-encoding"]
+        headers.pop("content-length", None)
+    answer = httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        extensions=response.extensions,
+        request=attempt.request,
+    )
+    return redacted(answer, attempt.request)
 
 
 class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
@@ -22,32 +65,37 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
         sleep: Callable[[float], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(policy, clock, rng)
         self.inner = inner
         self.sleep = sleep
+        self.max_response_bytes = max_response_bytes
 
-    async def _send(self, request: httpx.Request) -> Outcome:
+    async def _send(self, request: httpx.Request, limits: CallLimits) -> Outcome:
         self.sent += 1
+        attempt = limits.attempt()
         try:
-            response = await self.inner.handle_async_request(request)
+            async with AsyncTimeLimit(attempt):
+                response = await self.inner.handle_async_request(request)
+                if not self.keys_trusted and request.method == "POST":
+                    self.heard(request, response)
+                return await read_whole(response, attempt)
         except httpx.TransportError as exc:
             return exc
-        if not self.keys_trusted and request.method == "POST":
-            self.heard(request, response)
-        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         started = self.clock()
-        outcome = await self._send(request)
+        limits = CallLimits(
+            request, started, self.policy.deadline, self.max_response_bytes, self.clock
+        )
+        outcome = await self._send(request, limits)
         if isinstance(outcome, httpx.Response) and not retryable_status(outcome.status_code):
             return outcome  # the common case: no retry bookkeeping at all
-        attempts = self.attempts(request, started)
+        attempts = self.attempts(request, limits.ends)
         while (delay := self.delay(attempts, outcome)) is not None:
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
             await self.sleep(delay)
-            outcome = await self._send(request)
+            outcome = await self._send(request, limits)
         return final(outcome)
 
     async def aclose(self) -> None:

@@ -14,6 +14,7 @@ from jobwise._api.common import DEFAULT_WAIT_TIMEOUT
 from jobwise._sync.connection import SyncAPIClient
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.polling import last_of
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,
@@ -58,6 +59,7 @@ class OsapiJobs(SyncAPIClient):
     and ``/job`` the server serves. A bearer token is refused over plain http to any host but
     loopback unless ``allow_insecure=True`` (or JOBWISE_ALLOW_INSECURE=1). osapi honours no
     Idempotency-Key: a retry whose answer is lost is settled by listing, never re-sent blindly.
+    The other options are :class:`WriterJobs`'s.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class OsapiJobs(SyncAPIClient):
         rate_limit: float | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
         self._connect(
@@ -89,14 +92,17 @@ class OsapiJobs(SyncAPIClient):
             transport,
             sleep,
             clock,
+            max_response_bytes,
         )
         self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
 
-    def _send(self, request: Request, timeout: Timeout = None) -> httpx.Response:
+    def _send(
+        self, request: Request, timeout: Timeout = None, within: float | None = None
+    ) -> httpx.Response:
         """Send ``request`` under the server's base path (found on the first call)."""
         if self._prefix is None:
             self._prefix = self._find_prefix()
-        return self._connection.send(api.under(self._prefix, request), timeout)
+        return self._connection.send(api.under(self._prefix, request), timeout, within)
 
     def _find_prefix(self) -> str:
         """ "/api" when the server serves its job list there, else "" (tried second)."""
@@ -127,8 +133,9 @@ class OsapiJobs(SyncAPIClient):
 
         >>> (jobs.retrieve("550e8400-e29b-41d4-a716-446655440000")).status
         """
-        request = api.retrieve_request(check_uuid(job_id, "job_id"))
-        return parse(self._send(request, timeout), api.parse_job)
+        checked = check_uuid(job_id, "job_id")
+        request = api.retrieve_request(checked)
+        return parse(self._send(request, timeout), api.job_parser(checked))
 
     def retry(
         self,
@@ -238,7 +245,8 @@ class OsapiJobs(SyncAPIClient):
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retrieve_request(checked)
-        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, api.parse_job)
+        parser = api.job_parser(checked)
+        return self._watch(str(checked), request, api.FINAL_STATUSES, timeout, parser)
 
     def wait(
         self,

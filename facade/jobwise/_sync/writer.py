@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 import httpx
@@ -12,6 +13,7 @@ from jobwise._api.common import DEFAULT_WAIT_TIMEOUT, key_or_new
 from jobwise._sync.connection import SyncAPIClient
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.polling import last_of
+from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.batch_options import BatchOptions
 from jobwise.batch_results import Progress
 from jobwise.batch_run import BatchRun
@@ -26,6 +28,7 @@ from jobwise.validation import (
     check_enum,
     check_id,
     check_int,
+    check_job_id,
     check_optional_key,
     check_seconds,
     normalize_inputs,
@@ -39,10 +42,12 @@ class WriterJobs(SyncAPIClient):
     ...     job = jobs.create_and_wait("app-id", {"Product": "Terra running shoe"})
     ...     print(job.data.suggestion)
 
-    ``timeout`` bounds each HTTP attempt; ``max_retries`` (or ``retry_policy``) the retries below
-    every call (see :mod:`jobwise.retries`); ``poll_policy`` the pauses of ``wait``. The retries
-    send through ``http_client`` (your httpx client: its proxies, TLS, hooks) or ``transport``
-    (e.g. ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
+    ``timeout`` bounds each HTTP attempt whole (not each read), and a method's own ``timeout=``
+    that call, retries included (see :mod:`jobwise.attempts`); ``max_retries`` (or
+    ``retry_policy``) the retries below every call (see :mod:`jobwise.retries`); ``poll_policy``
+    the pauses of ``wait``; ``max_response_bytes`` the size of an answer. The retries send
+    through ``http_client`` (your httpx client: its proxies, TLS, hooks) or ``transport`` (e.g.
+    ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
     Idempotency-Key only once the server echoes it (Writer is not known to honour keys), so a
     create that may have been stored is never re-sent blindly; ``"server"`` says it honours
     them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic`` (tests
@@ -65,6 +70,7 @@ class WriterJobs(SyncAPIClient):
         rate_limit: float | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = writer_settings(api_key, base_url, allow_insecure)
         self._connect(
@@ -79,6 +85,7 @@ class WriterJobs(SyncAPIClient):
             transport,
             sleep,
             clock,
+            max_response_bytes,
         )
 
     def create(
@@ -100,23 +107,28 @@ class WriterJobs(SyncAPIClient):
         )
         return parse(self._connection.send(request, timeout), api.parse_created)
 
-    def retrieve(self, job_id: str, *, timeout: Timeout = None) -> Job:
+    def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> Job:
         """The job as it is now.
 
         >>> (jobs.retrieve("job-id")).status
         """
-        request = api.retrieve_request(check_id(job_id, "job_id"))
-        return parse(self._connection.send(request, timeout), api.parse_job)
+        checked = check_job_id(job_id)
+        request = api.retrieve_request(checked)
+        return parse(self._connection.send(request, timeout), api.job_parser(checked))
 
     def retry(
-        self, job_id: str, *, idempotency_key: str | None = None, timeout: Timeout = None
+        self,
+        job_id: str | uuid.UUID,
+        *,
+        idempotency_key: str | None = None,
+        timeout: Timeout = None,
     ) -> JobCreated:
         """Retry a failed job (409 ConflictError for any other).
 
         >>> jobs.retry("failed-job-id")
         """
         request = api.retry_request(
-            check_id(job_id, "job_id"), key_or_new(check_optional_key(idempotency_key))
+            check_job_id(job_id), key_or_new(check_optional_key(idempotency_key))
         )
         return parse(self._connection.send(request, timeout), api.parse_created)
 
@@ -136,24 +148,30 @@ class WriterJobs(SyncAPIClient):
         wanted = None if status is None else check_enum(status, JobStatus, "status")
         size = check_int(page_size, "page_size", 1, api.MAX_PAGE_SIZE)
 
+        parser = api.page_parser(app)
+
         def fetch(offset: int, limit: int) -> Page[Job]:
             request = api.list_request(app, wanted, offset, limit)
-            return parse(self._connection.send(request), api.parse_page)
+            return parse(self._connection.send(request), parser)
 
         return SyncPager(fetch, size, api.job_id)
 
-    def watch(self, job_id: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> Iterator[Job]:
+    def watch(
+        self, job_id: str | uuid.UUID, *, timeout: float = DEFAULT_WAIT_TIMEOUT
+    ) -> Iterator[Job]:
         """Yield the job each time its status changes, until it is final.
 
         >>> for job in jobs.watch("job-id"):
         ...     print(job.status)
         """
-        request = api.retrieve_request(check_id(job_id, "job_id"))
-        return self._watch(job_id, request, api.FINAL_STATUSES, timeout, api.parse_job)
+        checked = check_job_id(job_id)
+        request = api.retrieve_request(checked)
+        parser = api.job_parser(checked)
+        return self._watch(checked, request, api.FINAL_STATUSES, timeout, parser)
 
     def wait(
         self,
-        job_id: str,
+        job_id: str | uuid.UUID,
         *,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[Job], object] | None = None,

@@ -1,0 +1,48 @@
+"""Credentials a server sends back (an echoed Idempotency-Key, the bearer token) are replaced in
+its answer before anything reads it, so they reach no error (its message, ``body`` or
+``headers``), no parsed job, no CLI output and no batch file."""
+
+from __future__ import annotations
+
+import httpx
+
+REDACTED = b"[redacted]"
+MIN_SECRET_LENGTH = 8
+"""Shorter values are not credentials anyone issues (a one-letter test token is), and replacing
+every occurrence of them would garble the answer."""
+
+
+def _secrets(request: httpx.Request) -> list[bytes]:
+    """The bearer token and the Idempotency-Key ``request`` carries."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    key = request.headers.get("idempotency-key", "")
+    values = (token if scheme.lower() == "bearer" else "", key)
+    return [value.encode() for value in values if len(value) >= MIN_SECRET_LENGTH]
+
+
+def redacted(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """``response`` (read whole), or a copy with every credential of ``request`` replaced."""
+    body = response.content
+    hidden = [
+        secret
+        for secret in _secrets(request)
+        if secret in body or any(secret in value for _, value in response.headers.raw)
+    ]
+    if not hidden:
+        return response
+    headers = []
+    for name, value in response.headers.raw:
+        if name.lower() == b"content-length":  # the body's length changes
+            continue
+        for secret in hidden:
+            value = value.replace(secret, REDACTED)
+        headers.append((name, value))
+    for secret in hidden:
+        body = body.replace(secret, REDACTED)
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        extensions=response.extensions,
+        request=request,
+    )
