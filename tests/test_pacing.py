@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -156,6 +157,16 @@ def test_the_server_limit_comes_from_its_headers(
     rb.observe(httpx.Response(200, headers=headers))
     assert rb.server_limit == per_minute
     assert rb.rate == pytest.approx(per_minute * rb.headroom)
+
+
+def test_a_pacing_decision_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    rb = budget(VirtualTime())
+    with caplog.at_level(logging.INFO, logger="jobwise"):
+        rb.observe(httpx.Response(200, headers={"RateLimit-Limit": "400"}))
+    assert any(
+        "pacing at" in r.message and "the server's limit is 400" in r.message
+        for r in caplog.records
+    ), caplog.text
 
 
 def test_a_given_rate_is_a_ceiling() -> None:

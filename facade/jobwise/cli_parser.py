@@ -142,7 +142,7 @@ def _common(parser: argparse.ArgumentParser, api: str) -> None:
         "--verbose",
         action="count",
         default=0,
-        help="log retries and backoffs (-vv: every request too)",
+        help="log retries, backoffs and pacing (-vv: every request too)",
     )
 
 

@@ -39,6 +39,7 @@ grants before them take, and each looks again when it wakes.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -52,6 +53,8 @@ import httpx
 from jobwise.errors import InvalidArgumentError
 from jobwise.retries import parse_retry_after
 from jobwise.settings import check_rate_limit
+
+log = logging.getLogger("jobwise")
 
 MINUTE = 60.0
 LOOK_AGAIN = 1.0
@@ -239,9 +242,10 @@ class RateBudget:
             else:
                 self.rate = per_minute
 
-    def _set_rate(self, per_minute: float, now: float) -> None:
+    def _set_rate(self, per_minute: float, now: float, why: str) -> None:
         if self.ceiling is not None:
             per_minute = min(per_minute, self.ceiling)
+        log.info("pacing at %.0f requests per minute (%s)", per_minute, why)
         self.rate = per_minute
         self._last_change = now
         self._queued_since_change = False
@@ -253,7 +257,7 @@ class RateBudget:
         if now - self._last_change < self.window or now - self._last_throttle < self.window:
             return
         if self._queued_since_change and (self.ceiling is None or self.rate < self.ceiling):
-            self._set_rate(self.rate * 1.05, now)
+            self._set_rate(self.rate * 1.05, now, "no 429 for a while: trying 5 % more")
 
     def observe(self, response: httpx.Response) -> None:
         """Learn from an answer: its rate-limit headers, and whether it is a 429."""
@@ -297,7 +301,7 @@ class RateBudget:
             self._best = max(self._best, estimate)
         paced = max(estimate * self.headroom, self._best / 2)
         if self.rate is None or paced < self.rate:
-            self._set_rate(paced, now)
+            self._set_rate(paced, now, f"429s: the server accepted about {estimate:.0f} a minute")
 
     def _headers(self, now: float, headers: httpx.Headers, prefix: str) -> None:
         policy = headers.get("ratelimit-policy") if prefix == "ratelimit-" else None
@@ -314,7 +318,9 @@ class RateBudget:
             per_minute = limit * MINUTE / window
             if per_minute != self.server_limit:
                 self.server_limit = per_minute
-                self._set_rate(per_minute * self.headroom, now)
+                self._set_rate(
+                    per_minute * self.headroom, now, f"the server's limit is {per_minute:.0f}"
+                )
         if remaining is not None and remaining < 1 and reset is not None:
             if reset > EPOCH_THRESHOLD:
                 reset = max(0.0, reset - self.wallclock())
