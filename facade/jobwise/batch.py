@@ -213,10 +213,12 @@ class BatchEngine:
         self._last_answer = 0.0
         self._last_error = "no answer yet"
         # Bounds of (server clock - client clock), learned from answered creates.
-        self._offset_low = -UNKNOWN_CLOCK_SKEW
-        self._offset_high = UNKNOWN_CLOCK_SKEW
-        self._offset_known = False
-        self._margin = FINE_MARGIN
+        self._offset_low: float
+        self._offset_high: float
+        self._offset_known: bool
+        self._margin: float
+        self._forget_clock()
+        self._saved_bounds: tuple[float, float, float] | None = None
 
     async def run(self, emit: Callable[[BatchItem], Any]) -> None:
         """Read, submit and wait until every input has an outcome (or stop with an error)."""
@@ -389,10 +391,9 @@ class BatchEngine:
             self._state.unknown(row, now, str(exc))
             self._unknown.append(row)
             if self._offset_known:
-                # Creates go one at a time here; the next leaves once this window has closed
-                # on the server's clock too, so no later job can fall inside it.
-                margin = self._margin
-                self._next_create = now + self._offset_high - self._offset_low + 2 * margin
+                # Creates go one at a time here; the next leaves once its own window would
+                # open after this one's end, so no later job can fall inside this window.
+                self._next_create = self._window(row)[1] - self._offset_low + self._margin
             else:  # no bound on the server's clock yet: no create until this one is settled
                 self._creates_open.clear()
             self._lost.set()
@@ -428,7 +429,10 @@ class BatchEngine:
             self._offset_high = min(self._offset_high, high)
             if self._offset_low > self._offset_high:  # timestamps of coarse resolution
                 self._offset_low, self._offset_high = low, high
-        self._state.save_clock_bounds((self._offset_low, self._offset_high, self._margin))
+        bounds = (self._offset_low, self._offset_high, self._margin)
+        if bounds != self._saved_bounds:  # they settle after a few answers: no write per create
+            self._state.save_clock_bounds(bounds)
+            self._saved_bounds = bounds
 
     def _track(self, row: Row, created: datetime | None = None) -> None:
         assert row.job_id is not None
@@ -473,6 +477,10 @@ class BatchEngine:
             self._offset_low, self._offset_high, self._margin = bounds
             self._offset_known = True
         await self._reconcile(rows, killed=True)
+        self._forget_clock()
+
+    def _forget_clock(self) -> None:
+        """Know nothing of the server's clock (a new run learns its own bounds)."""
         self._offset_low, self._offset_high = -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW
         self._offset_known, self._margin = False, FINE_MARGIN
 
