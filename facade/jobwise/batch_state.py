@@ -279,7 +279,10 @@ class BatchState:
         self.commit(force=True)
 
     def submitted(self, row: Row, job_id: str, created_at: str) -> None:
-        """The job id is known (answered, or adopted): durable before the next step."""
+        """The job id is known (answered, or adopted). Made durable with the next create's
+        ``sending`` (one commit per create, not two); a kill before then leaves the item
+        ``sending``, which the next run settles as any killed create (replayed by its key, or
+        found in the listing), so nothing is lost or sent twice."""
         row.job_id, row.created_at, row.error, row.candidates = job_id, created_at, None, []
         self._write(
             row,
@@ -287,7 +290,6 @@ class BatchState:
             "job_id=?, created_at=?, error=NULL, candidates=NULL",
             (job_id, created_at),
         )
-        self.commit(force=True)
 
     def ambiguous(self, row: Row, candidates: list[str], killed: bool) -> None:
         """A lost create that could be any of ``candidates``: a person decides."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from jobwise.cli_errors import (
     JOB_FAILED,
@@ -24,6 +25,9 @@ from jobwise.cli_inputs import InputFile, count_inputs, file_format, is_stream
 from jobwise.cli_paths import check_batch_paths
 from jobwise.cli_results import ResultSpool, write_results
 
+if TYPE_CHECKING:
+    from jobwise.batch_run import AsyncBatchRun
+
 
 def _exit_code(summary: dict[str, Any]) -> int:
     """7 when some items are ambiguous or timed out (the user decides), else 1 when some did
@@ -34,10 +38,48 @@ def _exit_code(summary: dict[str, Any]) -> int:
     return JOB_FAILED if summary["total"] - counts.get("completed", 0) else OK
 
 
+async def _consume(
+    args: argparse.Namespace,
+    inputs: Iterable[Any],
+    spool: ResultSpool,
+    state_path: str,
+    total: int | None,
+    runs: list[AsyncBatchRun],
+) -> None:
+    """Run the batch on the async client (httpx-aiohttp's transport when installed), adding
+    each item to ``spool``; ``runs`` receives the run, for its summary."""
+    from jobwise import AsyncWriterJobs
+    from jobwise.cli_output import batch_bar
+
+    async with AsyncWriterJobs(
+        base_url=args.base_url,
+        rate_limit=args.rpm,
+        timeout=args.request_timeout,
+        allow_insecure=args.allow_insecure,
+        idempotency=args.idempotency,
+    ) as jobs:
+        shown: list[Callable[[Any], None]] = []  # the bar, once the run is accepted
+        run = jobs.run_batch(
+            args.app_id,
+            inputs,
+            concurrency=args.concurrency,
+            state=state_path,
+            retry_failed=args.retry_failed,
+            deadline=args.timeout,
+            resend_ambiguous=args.resend_ambiguous,
+            adopt=not args.no_adopt,
+            on_progress=lambda progress: shown and shown[0](progress),
+        )
+        runs.append(run)
+        with batch_bar(total, args.quiet or args.json) as on_progress:
+            shown.append(on_progress)
+            async for item in run:
+                spool.add(item)
+
+
 def run_batch_command(args: argparse.Namespace) -> int:
     """Run ``jobwise batch``; returns the exit status."""
-    from jobwise import WriterJobs
-    from jobwise.cli_output import batch_bar, err, show, summary_table
+    from jobwise.cli_output import err, show, summary_table
 
     fmt = file_format(args.file, args.format)
     if fmt != "csv" and (args.no_header or args.column is not None):
@@ -53,36 +95,12 @@ def run_batch_command(args: argparse.Namespace) -> int:
     interrupted = False
     spool = ResultSpool()
     try:
-        with (
-            WriterJobs(
-                base_url=args.base_url,
-                rate_limit=args.rpm,
-                timeout=args.request_timeout,
-                allow_insecure=args.allow_insecure,
-                idempotency=args.idempotency,
-            ) as jobs,
-            InputFile(args.file, fmt, args.input_name, **csv_options) as source,
-        ):
-            shown: list[Callable[[Any], None]] = []  # the bar, once the run is accepted
-            run = jobs.run_batch(
-                args.app_id,
-                spool.numbered(source),
-                concurrency=args.concurrency,
-                state=state_path,
-                retry_failed=args.retry_failed,
-                deadline=args.timeout,
-                resend_ambiguous=args.resend_ambiguous,
-                adopt=not args.no_adopt,
-                on_progress=lambda progress: shown and shown[0](progress),
-            )
+        with InputFile(args.file, fmt, args.input_name, **csv_options) as source:
+            runs: list[AsyncBatchRun] = []
             try:
-                with batch_bar(total, args.quiet or args.json) as on_progress:
-                    shown.append(on_progress)
-                    try:
-                        for item in run:
-                            spool.add(item)
-                    except KeyboardInterrupt:
-                        interrupted = True
+                asyncio.run(_consume(args, spool.numbered(source), spool, state_path, total, runs))
+            except KeyboardInterrupt:
+                interrupted = True
             except sqlite3.Error as exc:
                 problem = "disk full" if "full" in str(exc) else str(exc)
                 raise LocalFileError(f"state file {state_path}: {problem}") from None
@@ -91,7 +109,9 @@ def run_batch_command(args: argparse.Namespace) -> int:
                     with contextlib.suppress(CliError):
                         write_results(args.out, source.columns, spool.results(True))
                 raise
-            summary = run.summary()
+            if not runs:  # interrupted before the run began: nothing was sent
+                raise Interrupted("interrupted before the batch began; nothing was sent")
+            summary = runs[0].summary()
             written = write_results(args.out, source.columns, spool.results(interrupted))
     finally:
         spool.close()

@@ -14,7 +14,20 @@ up for instead of lost). Where the rate comes from:
   what it accepted in between, divided by the time between, is its rate: the budget paces at
   97 % of that. It never falls below half of its highest estimate (no collapse to 1, the
   failure of halving a concurrency limit on every 429), and after a window with no 429 while
-  requests queued it probes 5 % higher, up to the ceiling.
+  requests queued it probes 5 % higher, up to the ceiling; a 429 after a probe takes it back.
+
+  Not every 429 is a limit: a server's stray 429s (faults, a proxy) come at random, and reading
+  each as a spent allowance walks the rate down episode after episode. So an episode is judged
+  when its pause ends: while a server's allowance is spent, the answers to requests already in
+  flight are 429s too, while after a stray 429 they are accepted. An episode whose accepted
+  answers outnumber its 429s is stray: its pause is honoured, and nothing is learned from it.
+  Nor is anything learned from fewer than 20 accepted requests (unless the episode was a storm
+  of 429s with none accepted among them, or 429s made a quarter of the answers since the last
+  estimate), or, once a rate is in force, from a span in which
+  most requests went at once rather than wait for it: a client that was not pressing on its
+  pace measured its own demand, not the server's limit (reading it as one walked a soak's pace
+  down to a few requests a minute). The cost, stated: a limit between the client's demand and
+  its pace is not learned, and each of its 429s is waited out instead.
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -60,7 +73,12 @@ MINUTE = 60.0
 LOOK_AGAIN = 1.0
 """A waiter looks again at least this often (seconds): a pause may end early or a rate change."""
 MIN_EVIDENCE = 20
-"""Accepted requests between two episodes for an estimate to set the floor (half of the best)."""
+"""Accepted requests between two episodes for their estimate to count (one or two requests
+over an idle minute say nothing of a server's limit)."""
+STORM = 3
+"""429s in one episode, none accepted among them: a spent allowance, evidence enough alone."""
+LONE_FLOOR = 0.8
+"""Lone 429s lower the pace to no less than this share of the best estimate."""
 EPOCH_THRESHOLD = 1e9
 """A reset value above this is a Unix time, not a number of seconds."""
 
@@ -153,8 +171,16 @@ class RateBudget:
         self._lock = threading.Lock()
         self._passed_over = 0
         self._accepted = 0
-        self._episode: tuple[float, int] | None = None
+        self._episode: tuple[float, int, int] | None = None
+        self._episode_began = -math.inf
         self._episode_end = -math.inf
+        self._judging: tuple[float, int, int] | None = None
+        """The open episode (its refill time and accepted count), judged when its pause ends."""
+        self._answers_in_episode = [0, 0]
+        """Accepted answers and 429s observed during the open episode."""
+        self._before_probe: float | None = None
+        self._held = [0, 0]
+        """Since the last estimate: requests granted at once, and requests held by the pace."""
         self._best = 0.0
         self._last_throttle = -math.inf
         self._started: float | None = None
@@ -196,18 +222,23 @@ class RateBudget:
         """None when the request may go now (it is granted); else its place in line."""
         with self._lock:
             now = self.clock()
+            self._judge(now)
             if not (self._queues[0] or self._queues[1]) and self._delay(now) <= 0:
                 self._grant(now, priority)
+                self._held[0] += 1
                 return None
             ticket = Ticket(priority)
             self._queues[priority].append(ticket)
             self._queued_since_change = True
+            if now >= self._not_before:  # held by the pace, not by a 429's pause
+                self._held[1] += 1
             return ticket
 
     def wait_time(self, ticket: Ticket) -> float:
         """0 when ``ticket`` is granted now (it leaves the line); else seconds to sleep first."""
         with self._lock:
             now = self.clock()
+            self._judge(now)
             delay = self._delay(now)
             if self._head() is ticket or (self.rate is None and delay <= 0):
                 if delay <= 0:
@@ -247,6 +278,7 @@ class RateBudget:
             per_minute = min(per_minute, self.ceiling)
         log.info("pacing at %.0f requests per minute (%s)", per_minute, why)
         self.rate = per_minute
+        self._before_probe = None
         self._last_change = now
         self._queued_since_change = False
 
@@ -257,51 +289,102 @@ class RateBudget:
         if now - self._last_change < self.window or now - self._last_throttle < self.window:
             return
         if self._queued_since_change and (self.ceiling is None or self.rate < self.ceiling):
+            before = self.rate  # a probe that lasted a quiet window is the new base
             self._set_rate(self.rate * 1.05, now, "no 429 for a while: trying 5 % more")
+            self._before_probe = before
 
-    def observe(self, response: httpx.Response) -> None:
-        """Learn from an answer: its rate-limit headers, and whether it is a 429."""
+    def observe(self, response: httpx.Response, sent: float | None = None) -> None:
+        """Learn from an answer: its rate-limit headers, and whether it is a 429. ``sent``: when
+        its request was granted (the budget's clock); it tells an answer to a request that was
+        in flight when an episode began from one sent after it."""
         headers = response.headers
         with self._lock:
             now = self.clock()
+            in_flight = self._in_flight(now, sent)
             if response.status_code == 429:
                 self.throttled += 1
-                self._throttled(now, parse_retry_after(headers))
+                self._throttled(now, parse_retry_after(headers), in_flight)
             else:
                 self._accepted += 1
+                if self._judging is not None and in_flight:
+                    self._answers_in_episode[0] += 1
             for name, prefix in _SIGNS:
                 if name in headers:
                     self._headers(now, headers, prefix)
                     return
 
-    def _throttled(self, now: float, retry_after: float | None) -> None:
+    def _in_flight(self, now: float, sent: float | None) -> bool:
+        """Whether an answer belongs to the episode under way: its request left before the
+        episode's first 429 (without ``sent``: it came before the pause ended, or just after)."""
+        if sent is not None:
+            return sent < self._episode_began
+        return now <= self._episode_end
+
+    def _throttled(self, now: float, retry_after: float | None, in_flight: bool) -> None:
         pause = retry_after if retry_after is not None else max(self.interval, 1.0)
         self._not_before = max(self._not_before, now + pause)
         self._last_throttle = now
-        if now <= self._episode_end:  # the same episode: answers to requests already sent
+        if in_flight:  # the same episode: an answer to a request already sent
             self._episode_end = max(self._episode_end, self._not_before)
+            if self._judging is not None:
+                self._answers_in_episode[1] += 1
             return
+        self._judge(math.inf)  # an episode still open (no request since its pause) is judged
+        self._episode_began = now
         self._episode_end = self._not_before + max(0.05, 2 * self.interval)
-        if self.server_limit is not None:
+        if self._before_probe is not None:
+            self._set_rate(self._before_probe, now, "a 429 after trying more: back")
+        if self.server_limit is None:
+            self._judging = (now + pause, self._accepted, self.throttled)
+            self._answers_in_episode = [0, 1]
+
+    def _judge(self, now: float) -> None:
+        """Once the open episode's pause is over: learn from it, unless it was stray."""
+        if self._judging is None or now < self._not_before:
             return
-        # The server's allowance is spent now and comes back when the pause ends: from the end
-        # of the last episode's pause to the end of this one it accepted exactly its rate.
-        refilled = now + pause
+        refilled, accepted_then, throttled_then = self._judging
+        accepted_during, throttled_during = self._answers_in_episode
+        self._judging = None
+        if accepted_during > throttled_during:
+            log.debug(
+                "a stray 429: %d of %d answers during its pause were accepted; not a limit",
+                accepted_during,
+                accepted_during + throttled_during,
+            )
+            return
+        # The server's allowance was spent when the episode began and came back when its pause
+        # ended: from the end of the last episode's pause to the end of this one it accepted
+        # exactly its rate.
         previous = self._episode
-        self._episode = (refilled, self._accepted)
+        self._episode = (refilled, accepted_then, throttled_then)
         if previous is None:  # first episode: since the start (an upper bound: bursts count)
-            began = self._started if self._started is not None else now
-            span, accepted, first = refilled - began, self._accepted, True
+            began = self._started if self._started is not None else refilled
+            span, accepted, first = refilled - began, accepted_then, True
+            throttled = throttled_then
         else:
-            span, accepted, first = refilled - previous[0], self._accepted - previous[1], False
-        if span <= 0 or accepted < 1:
+            span, accepted, first = refilled - previous[0], accepted_then - previous[1], False
+            throttled = throttled_then - previous[2]
+        # Evidence enough: 20 accepted; or a storm (3 or more 429s in flight, none accepted);
+        # or 429s again and again, a quarter of the answers or more (a stray 5 % never is).
+        storm = throttled_during >= STORM and not accepted_during
+        hot = throttled >= STORM and 3 * throttled >= accepted
+        if span <= 0 or accepted < 1 or (accepted < MIN_EVIDENCE and not storm and not hot):
+            self._episode = previous  # too little evidence: the next estimate spans this one too
             return
+        free, held = self._held
+        self._held = [0, 0]
+        if self.rate is not None and held < free and not (storm or hot):
+            return  # most requests went at once: the client's own demand, not the server's limit
         estimate = accepted / span * MINUTE
-        if not first and accepted >= MIN_EVIDENCE:
+        if not first:
             self._best = max(self._best, estimate)
-        paced = max(estimate * self.headroom, self._best / 2)
+        # A lone 429 may be stray (nothing tells it from a limit just under the pace): it moves
+        # the pace at most 20 % below the best estimate; a storm of them, to half of it.
+        paced = max(estimate * self.headroom, self._best * (LONE_FLOOR if not storm else 0.5))
         if self.rate is None or paced < self.rate:
-            self._set_rate(paced, now, f"429s: the server accepted about {estimate:.0f} a minute")
+            self._set_rate(
+                paced, self.clock(), f"429s: the server accepted about {estimate:.0f} a minute"
+            )
 
     def _headers(self, now: float, headers: httpx.Headers, prefix: str) -> None:
         policy = headers.get("ratelimit-policy") if prefix == "ratelimit-" else None

@@ -39,8 +39,9 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await acquire(self.budget, priority_of(request), self.sleep)
+        sent = self.budget.clock()
         response = await self.inner.handle_async_request(request)
-        self.budget.observe(response)
+        self.budget.observe(response, sent)
         return response
 
     async def aclose(self) -> None:

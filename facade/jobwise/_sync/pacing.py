@@ -38,8 +38,9 @@ class PacedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         acquire(self.budget, priority_of(request), self.sleep)
+        sent = self.budget.clock()
         response = self.inner.handle_request(request)
-        self.budget.observe(response)
+        self.budget.observe(response, sent)
         return response
 
     def close(self) -> None:
