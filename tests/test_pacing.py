@@ -305,7 +305,7 @@ async def test_stray_429s_do_not_walk_the_rate_down() -> None:
 
 
 @pytest.mark.parametrize("kind", ["fixed window", "token bucket"])
-async def test_one_request_at_a_time_still_learns_a_limit(kind: str) -> None:
+async def test_one_request_at_a_time_meets_a_limit(kind: str) -> None:
     vt = VirtualTime()
     rb = budget(vt)
     server = FixedWindow(vt, 100) if kind == "fixed window" else Bucket(vt, 100 / 60)
@@ -315,8 +315,12 @@ async def test_one_request_at_a_time_still_learns_a_limit(kind: str) -> None:
         response = server()
         rb.observe(response, vt.now)
         done += response.status_code != 429
-    assert rb.rate is not None and 50 <= rb.rate <= 105
-    assert rb.throttled <= 25  # lone 429s until 20 accepted answers make an estimate
+    if kind == "fixed window":  # one 429 a window, its pause lasting to the window's end
+        assert rb.rate is None or rb.rate <= 105
+        assert rb.throttled <= 5
+    else:  # a 429 after almost every request: a share no stray 429 makes, learned
+        assert rb.rate is not None and 50 <= rb.rate <= 105
+        assert rb.throttled <= 25
 
 
 async def test_a_429_after_a_probe_takes_it_back() -> None:
@@ -326,7 +330,8 @@ async def test_a_429_after_a_probe_takes_it_back() -> None:
         await vt.run(take(rb, Priority.CREATE))
         vt.now += 0.1
         rb.observe(answer())
-    rb.observe(answer(429, Retry_After="1"))
+    for _ in range(3):  # a storm: three answers in flight, all 429
+        rb.observe(answer(429, Retry_After="1"))
     await vt.run(take(rb, Priority.CREATE))  # the pause is over: the episode is judged
     learned = rb.rate
     assert learned is not None

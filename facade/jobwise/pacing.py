@@ -23,11 +23,15 @@ up for instead of lost). Where the rate comes from:
   answers outnumber its 429s is stray: its pause is honoured, and nothing is learned from it.
   Nor is anything learned from fewer than 20 accepted requests (unless the episode was a storm
   of 429s with none accepted among them, or 429s made a quarter of the answers since the last
-  estimate), or, once a rate is in force, from a span in which
+  estimate), nor, before any rate is in force, from anything but such a storm or share (the
+  pause handles a 429 now and then), nor, once a rate is in force, from a span in which
   most requests went at once rather than wait for it: a client that was not pressing on its
   pace measured its own demand, not the server's limit (reading it as one walked a soak's pace
-  down to a few requests a minute). The cost, stated: a limit between the client's demand and
-  its pace is not learned, and each of its 429s is waited out instead.
+  down to a few requests a minute). A lone 429 (one request at a time cannot tell it from a
+  limit just under the pace) lowers the pace to no less than 80 % of the best estimate. The
+  cost, stated: a limit that rejects under a quarter of the requests is not learned before a
+  first rate is, and a limit between the client's demand and its pace is not learned at all;
+  each of their 429s is waited out instead.
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -371,9 +375,14 @@ class RateBudget:
         if span <= 0 or accepted < 1 or (accepted < MIN_EVIDENCE and not storm and not hot):
             self._episode = previous  # too little evidence: the next estimate spans this one too
             return
+        if self.rate is None and not (storm or hot):
+            # Unpaced, a lone 429 now and then is what the server's pause already handles; read
+            # as a limit, the span (idle time included) measured the client's demand.
+            self._episode = previous
+            return
         free, held = self._held
         self._held = [0, 0]
-        if self.rate is not None and held < free and not (storm or hot):
+        if held < free and not (storm or hot):
             return  # most requests went at once: the client's own demand, not the server's limit
         estimate = accepted / span * MINUTE
         if not first:
