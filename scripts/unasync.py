@@ -40,6 +40,7 @@ SUBS = [
     ("handle_async_request", "handle_request"),
     ("aclose", "close"),
     ("aiter_bytes", "iter_bytes"),
+    ("aread", "read"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),
     ("__aiter__", "__iter__"),

@@ -9,7 +9,13 @@ import httpx
 import pytest
 from jobwise import AsyncBatchRun, AsyncWriterJobs
 from jobwise.batch_options import BatchOptions
-from jobwise.batch_schedule import FRESHNESS, STRAGGLER_FACTOR, STRAGGLER_FLOOR, Schedule
+from jobwise.batch_schedule import (
+    FRESHNESS,
+    STRAGGLER_FACTOR,
+    STRAGGLER_FLOOR,
+    TAIL_INTERVAL,
+    Schedule,
+)
 from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN
@@ -28,6 +34,25 @@ def test_each_age_is_looked_at_after_at_most_a_share_of_it() -> None:
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert max(gaps) <= max(1.0, FRESHNESS * age), age
     assert len(looks[390.0]) < len(looks[100.0]) < len(looks[3.0]) == 400  # deep looks are rare
+
+
+@pytest.mark.parametrize(
+    ("latencies", "expected"),
+    [
+        ([], 1.0),  # nothing seen: the interval stays
+        ([2.0] * 5, FRESHNESS * 2.0),  # a share of the median latency
+        ([0.1] * 5, TAIL_INTERVAL),  # no closer than the tail's floor
+        ([60.0] * 5, 1.0),  # never longer than the interval
+    ],
+)
+def test_the_tail_looks_a_share_of_the_median_latency_apart(
+    latencies: list[float], expected: float
+) -> None:
+    schedule = Schedule(1.0)
+    for age in latencies:
+        schedule.finished(age)
+    schedule.tail()
+    assert schedule.interval == pytest.approx(expected)
 
 
 def test_stragglers_are_jobs_far_older_than_the_latencies_seen() -> None:

@@ -630,10 +630,12 @@ class BatchEngine:
             waker.cancel()
 
     def _pause(self) -> float:
+        if self._submitted_all:
+            self.schedule.tail()
         if self.options.deadline is None:
-            return self.options.sweep_interval
+            return self.schedule.interval
         left = self._started + self.options.deadline - self.jobs.clock()
-        return max(0.0, min(self.options.sweep_interval, left))
+        return max(0.0, min(self.schedule.interval, left))
 
     async def _sweep(self, fresh: list[_Track]) -> None:
         """Read the jobs newest first, down to the oldest of ``fresh`` (every page when one of

@@ -30,6 +30,8 @@ STRAGGLER_FACTOR = 3.0
 STRAGGLER_FLOOR = 10.0
 """Sweep intervals a job must be old for that, whatever the latencies (none seen yet, or tiny)."""
 LATENCIES_KEPT = 1000
+TAIL_INTERVAL = 0.25
+"""Seconds: the shortest interval once every input is sent (see :meth:`Schedule.tail`)."""
 
 
 class Schedule:
@@ -37,6 +39,7 @@ class Schedule:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
+        self.base_interval = interval
         self._looked: list[float] = []
         """When each tier was last covered by a look."""
         self._latencies: deque[float] = deque(maxlen=LATENCIES_KEPT)
@@ -84,3 +87,14 @@ class Schedule:
                 floor = max(floor, STRAGGLER_FACTOR * p90)
             self._threshold = floor
         return self._threshold
+
+    def tail(self) -> None:
+        """Every input is sent: only the batch's last jobs are left, and the last of them to be
+        seen ends the batch. Look :data:`FRESHNESS` of the median latency apart (within the
+        interval, and no closer than :data:`TAIL_INTERVAL`): the few requests this adds are
+        paid once, at the end, and save up to an interval of the batch's wall time."""
+        if not self._latencies:
+            return
+        ordered = sorted(self._latencies)
+        median = ordered[len(ordered) // 2]
+        self.interval = min(self.base_interval, max(FRESHNESS * median, TAIL_INTERVAL))
