@@ -13,6 +13,7 @@ from jobwise.batch_schedule import (
     FRESHNESS,
     STRAGGLER_FACTOR,
     STRAGGLER_FLOOR,
+    TAIL_BUDGET,
     TAIL_INTERVAL,
     Schedule,
 )
@@ -37,21 +38,22 @@ def test_each_age_is_looked_at_after_at_most_a_share_of_it() -> None:
 
 
 @pytest.mark.parametrize(
-    ("latencies", "expected"),
+    ("latencies", "jobs", "expected"),
     [
-        ([], 1.0),  # nothing seen: the interval stays
-        ([2.0] * 5, FRESHNESS * 2.0),  # a share of the median latency
-        ([0.1] * 5, TAIL_INTERVAL),  # no closer than the tail's floor
-        ([60.0] * 5, 1.0),  # never longer than the interval
+        ([], 10_000, 1.0),  # nothing seen: the interval stays
+        ([2.0] * 5, 10_000, FRESHNESS * 2.0),  # a share of the median latency
+        ([0.1] * 5, 10_000, TAIL_INTERVAL),  # no closer than the tail's floor
+        ([60.0] * 5, 10_000, 1.0),  # never longer than the interval
+        ([2.0, 2.0, 2.0, 8.0], 1000, 8.0 / (TAIL_BUDGET * 1000)),  # looks within the budget
     ],
 )
 def test_the_tail_looks_a_share_of_the_median_latency_apart(
-    latencies: list[float], expected: float
+    latencies: list[float], jobs: int, expected: float
 ) -> None:
     schedule = Schedule(1.0)
     for age in latencies:
         schedule.finished(age)
-    schedule.tail()
+    schedule.tail(jobs)
     assert schedule.interval == pytest.approx(expected)
 
 

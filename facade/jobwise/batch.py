@@ -631,7 +631,7 @@ class BatchEngine:
 
     def _pause(self) -> float:
         if self._submitted_all:
-            self.schedule.tail()
+            self.schedule.tail(self.progress.read)
         if self.options.deadline is None:
             return self.schedule.interval
         left = self._started + self.options.deadline - self.jobs.clock()

@@ -32,6 +32,8 @@ STRAGGLER_FLOOR = 10.0
 LATENCIES_KEPT = 1000
 TAIL_INTERVAL = 0.25
 """Seconds: the shortest interval once every input is sent (see :meth:`Schedule.tail`)."""
+TAIL_BUDGET = 0.02
+"""Looks the tail may add, as a share of the batch's jobs (issue 13 allows 1.1 requests a job)."""
 
 
 class Schedule:
@@ -88,13 +90,15 @@ class Schedule:
             self._threshold = floor
         return self._threshold
 
-    def tail(self) -> None:
+    def tail(self, jobs: int) -> None:
         """Every input is sent: only the batch's last jobs are left, and the last of them to be
         seen ends the batch. Look :data:`FRESHNESS` of the median latency apart (within the
-        interval, and no closer than :data:`TAIL_INTERVAL`): the few requests this adds are
-        paid once, at the end, and save up to an interval of the batch's wall time."""
+        interval, no closer than :data:`TAIL_INTERVAL`), as long as the looks this adds over
+        the longest latency seen stay within :data:`TAIL_BUDGET` of the batch's ``jobs``: a
+        few requests paid once, at the end, for up to an interval of wall time."""
         if not self._latencies:
             return
         ordered = sorted(self._latencies)
-        median = ordered[len(ordered) // 2]
-        self.interval = min(self.base_interval, max(FRESHNESS * median, TAIL_INTERVAL))
+        median, longest = ordered[len(ordered) // 2], ordered[-1]
+        affordable = longest / max(1.0, TAIL_BUDGET * jobs)
+        self.interval = min(self.base_interval, max(FRESHNESS * median, TAIL_INTERVAL, affordable))
