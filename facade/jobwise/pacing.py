@@ -22,9 +22,9 @@ up for instead of lost). Where the rate comes from:
   flight are 429s too, while after a stray 429 they are accepted. An episode whose accepted
   answers outnumber its 429s is stray: its pause is honoured, and nothing is learned from it.
   Nor is anything learned from fewer than 20 accepted requests (unless the episode was a storm
-  of 429s with none accepted among them, or 429s made a quarter of the answers since the last
-  estimate), nor, before any rate is in force, from anything but such a storm or share (the
-  pause handles a 429 now and then), nor, once a rate is in force, from a span in which
+  of 429s with none accepted among them, or 429s made a quarter of the last 32 answers), nor,
+  before any rate is in force, from anything but such a storm or share (the pause handles a
+  429 now and then), nor, once a rate is in force, from a span in which
   most requests went at once rather than wait for it: a client that was not pressing on its
   pace measured its own demand, not the server's limit (reading it as one walked a soak's pace
   down to a few requests a minute). A lone 429 (one request at a time cannot tell it from a
@@ -80,6 +80,10 @@ MIN_EVIDENCE = 20
 """Accepted requests between two episodes for their estimate to count (one or two requests
 over an idle minute say nothing of a server's limit)."""
 STORM = 3
+RECENT = 32
+HOT_SHARE = 0.25
+"""429s among the last :data:`RECENT` answers that say the allowance is spent again and again
+(stray 429s at 5 % make 8 of 32 about once in 3,000 answers)."""
 """429s in one episode, none accepted among them: a spent allowance, evidence enough alone."""
 LONE_FLOOR = 0.8
 """Lone 429s lower the pace to no less than this share of the best estimate."""
@@ -175,14 +179,16 @@ class RateBudget:
         self._lock = threading.Lock()
         self._passed_over = 0
         self._accepted = 0
-        self._episode: tuple[float, int, int] | None = None
+        self._episode: tuple[float, int] | None = None
         self._episode_began = -math.inf
         self._episode_end = -math.inf
-        self._judging: tuple[float, int, int] | None = None
+        self._judging: tuple[float, int] | None = None
         """The open episode (its refill time and accepted count), judged when its pause ends."""
         self._answers_in_episode = [0, 0]
         """Accepted answers and 429s observed during the open episode."""
         self._before_probe: float | None = None
+        self._recent: deque[bool] = deque(maxlen=RECENT)
+        """Whether each of the last answers was a 429."""
         self._held = [0, 0]
         """Since the last estimate: requests granted at once, and requests held by the pace."""
         self._best = 0.0
@@ -307,9 +313,11 @@ class RateBudget:
             in_flight = self._in_flight(now, sent)
             if response.status_code == 429:
                 self.throttled += 1
+                self._recent.append(True)
                 self._throttled(now, parse_retry_after(headers), in_flight)
             else:
                 self._accepted += 1
+                self._recent.append(False)
                 if self._judging is not None and in_flight:
                     self._answers_in_episode[0] += 1
             for name, prefix in _SIGNS:
@@ -339,14 +347,14 @@ class RateBudget:
         if self._before_probe is not None:
             self._set_rate(self._before_probe, now, "a 429 after trying more: back")
         if self.server_limit is None:
-            self._judging = (now + pause, self._accepted, self.throttled)
+            self._judging = (now + pause, self._accepted)
             self._answers_in_episode = [0, 1]
 
     def _judge(self, now: float) -> None:
         """Once the open episode's pause is over: learn from it, unless it was stray."""
         if self._judging is None or now < self._not_before:
             return
-        refilled, accepted_then, throttled_then = self._judging
+        refilled, accepted_then = self._judging
         accepted_during, throttled_during = self._answers_in_episode
         self._judging = None
         if accepted_during > throttled_during:
@@ -360,18 +368,16 @@ class RateBudget:
         # ended: from the end of the last episode's pause to the end of this one it accepted
         # exactly its rate.
         previous = self._episode
-        self._episode = (refilled, accepted_then, throttled_then)
+        self._episode = (refilled, accepted_then)
         if previous is None:  # first episode: since the start (an upper bound: bursts count)
             began = self._started if self._started is not None else refilled
             span, accepted, first = refilled - began, accepted_then, True
-            throttled = throttled_then
         else:
             span, accepted, first = refilled - previous[0], accepted_then - previous[1], False
-            throttled = throttled_then - previous[2]
         # Evidence enough: 20 accepted; or a storm (3 or more 429s in flight, none accepted);
-        # or 429s again and again, a quarter of the answers or more (a stray 5 % never is).
+        # or 429s again and again, a quarter of the last answers (a stray 5 % hardly ever).
         storm = throttled_during >= STORM and not accepted_during
-        hot = throttled >= STORM and 3 * throttled >= accepted
+        hot = sum(self._recent) >= HOT_SHARE * RECENT
         if span <= 0 or accepted < 1 or (accepted < MIN_EVIDENCE and not storm and not hot):
             self._episode = previous  # too little evidence: the next estimate spans this one too
             return
