@@ -18,20 +18,14 @@ up for instead of lost). Where the rate comes from:
 
   Not every 429 is a limit: a server's stray 429s (faults, a proxy) come at random, and reading
   each as a spent allowance walks the rate down episode after episode. So an episode is judged
-  when its pause ends: while a server's allowance is spent, the answers to requests already in
-  flight are 429s too, while after a stray 429 they are accepted. An episode whose accepted
-  answers outnumber its 429s is stray: its pause is honoured, and nothing is learned from it.
-  Nor is anything learned from fewer than 20 accepted requests (unless the episode was a storm
-  of 429s with none accepted among them, or 429s made a quarter of the last 32 answers), nor,
-  before any rate is in force, from anything but such a storm or share (the pause handles a
-  429 now and then), nor, once a rate is in force, from a span in which
-  most requests went at once rather than wait for it: a client that was not pressing on its
-  pace measured its own demand, not the server's limit (reading it as one walked a soak's pace
-  down to a few requests a minute). A lone 429 (one request at a time cannot tell it from a
-  limit just under the pace) lowers the pace to no less than 80 % of the best estimate. The
-  cost, stated: a limit that rejects under a quarter of the requests is not learned before a
-  first rate is, and a limit between the client's demand and its pace is not learned at all;
-  each of their 429s is waited out instead.
+  when its pause ends, and before any rate is in force only clear evidence sets one: a storm
+  (3 or more answers in flight 429, none accepted) or 429s making a quarter of the last 32
+  answers; a 429 now and then is left to its pause, and one after which most answers in flight
+  were accepted is stray. Once a limit has been seen, each episode with 20 accepted requests
+  since the last estimate (or a storm, or that share) re-estimates it; a lone 429 (one request
+  at a time cannot tell it from a limit just under the pace) lowers the pace to no less than
+  80 % of the best estimate. The cost, stated: a limit that rejects under a quarter of the
+  requests is not learned before a first rate is; each of its 429s is waited out instead.
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -189,8 +183,6 @@ class RateBudget:
         self._before_probe: float | None = None
         self._recent: deque[bool] = deque(maxlen=RECENT)
         """Whether each of the last answers was a 429."""
-        self._held = [0, 0]
-        """Since the last estimate: requests granted at once, and requests held by the pace."""
         self._best = 0.0
         self._last_throttle = -math.inf
         self._started: float | None = None
@@ -235,13 +227,10 @@ class RateBudget:
             self._judge(now)
             if not (self._queues[0] or self._queues[1]) and self._delay(now) <= 0:
                 self._grant(now, priority)
-                self._held[0] += 1
                 return None
             ticket = Ticket(priority)
             self._queues[priority].append(ticket)
             self._queued_since_change = True
-            if now >= self._not_before:  # held by the pace, not by a 429's pause
-                self._held[1] += 1
             return ticket
 
     def wait_time(self, ticket: Ticket) -> float:
@@ -357,7 +346,7 @@ class RateBudget:
         refilled, accepted_then = self._judging
         accepted_during, throttled_during = self._answers_in_episode
         self._judging = None
-        if accepted_during > throttled_during:
+        if self.rate is None and accepted_during > throttled_during:
             log.debug(
                 "a stray 429: %d of %d answers during its pause were accepted; not a limit",
                 accepted_during,
@@ -386,10 +375,6 @@ class RateBudget:
             # as a limit, the span (idle time included) measured the client's demand.
             self._episode = previous
             return
-        free, held = self._held
-        self._held = [0, 0]
-        if held < free and not (storm or hot):
-            return  # most requests went at once: the client's own demand, not the server's limit
         estimate = accepted / span * MINUTE
         if not first:
             self._best = max(self._best, estimate)
