@@ -45,7 +45,8 @@ class Schedule:
         self._looked: list[float] = []
         """When each tier was last covered by a look."""
         self._latencies: deque[float] = deque(maxlen=LATENCIES_KEPT)
-        self._threshold: float | None = None
+        self._ordered: list[float] | None = None
+        """The latencies kept, sorted (None: to sort again after a new one)."""
 
     def upper(self, tier: int) -> float:
         """The age (seconds) where a tier ends."""
@@ -77,18 +78,20 @@ class Schedule:
     def finished(self, age: float) -> None:
         """A job finished this many seconds after it was submitted (or retried)."""
         self._latencies.append(age)
-        self._threshold = None
+        self._ordered = None
+
+    def _sorted(self) -> list[float]:
+        if self._ordered is None:
+            self._ordered = sorted(self._latencies)
+        return self._ordered
 
     def straggler_age(self) -> float:
         """Seconds after which a job the sweeps keep missing is retrieved on its own."""
-        if self._threshold is None:
-            floor = STRAGGLER_FLOOR * self.interval
-            if self._latencies:
-                ordered = sorted(self._latencies)
-                p90 = ordered[int(0.9 * (len(ordered) - 1))]
-                floor = max(floor, STRAGGLER_FACTOR * p90)
-            self._threshold = floor
-        return self._threshold
+        floor = STRAGGLER_FLOOR * self.base_interval
+        ordered = self._sorted()
+        if not ordered:
+            return floor
+        return max(floor, STRAGGLER_FACTOR * ordered[int(0.9 * (len(ordered) - 1))])
 
     def tail(self, jobs: int) -> None:
         """Every input is sent: only the batch's last jobs are left, and the last of them to be
@@ -96,9 +99,9 @@ class Schedule:
         interval, no closer than :data:`TAIL_INTERVAL`), as long as the looks this adds over
         the longest latency seen stay within :data:`TAIL_BUDGET` of the batch's ``jobs``: a
         few requests paid once, at the end, for up to an interval of wall time."""
-        if not self._latencies:
+        ordered = self._sorted()
+        if not ordered:
             return
-        ordered = sorted(self._latencies)
         median, longest = ordered[len(ordered) // 2], ordered[-1]
         affordable = longest / max(1.0, TAIL_BUDGET * jobs)
         self.interval = min(self.base_interval, max(FRESHNESS * median, TAIL_INTERVAL, affordable))

@@ -357,24 +357,22 @@ class RateBudget:
         # ended: from the end of the last episode's pause to the end of this one it accepted
         # exactly its rate.
         previous = self._episode
-        self._episode = (refilled, accepted_then)
         if previous is None:  # first episode: since the start (an upper bound: bursts count)
             began = self._started if self._started is not None else refilled
             span, accepted, first = refilled - began, accepted_then, True
         else:
             span, accepted, first = refilled - previous[0], accepted_then - previous[1], False
-        # Evidence enough: 20 accepted; or a storm (3 or more 429s in flight, none accepted);
-        # or 429s again and again, a quarter of the last answers (a stray 5 % hardly ever).
+        # Evidence enough: a storm (3 or more 429s in flight, none accepted); 429s again and
+        # again, a quarter of the last answers (a stray 5 % hardly ever); or, once a rate is in
+        # force, 20 accepted. Unpaced, a lone 429 now and then is what the server's pause
+        # already handles: read as a limit, its span (idle time included) measured the client's
+        # demand. Without evidence, the next estimate spans this episode too.
         storm = throttled_during >= STORM and not accepted_during
         hot = sum(self._recent) >= HOT_SHARE * RECENT
-        if span <= 0 or accepted < 1 or (accepted < MIN_EVIDENCE and not storm and not hot):
-            self._episode = previous  # too little evidence: the next estimate spans this one too
+        enough = self.rate is not None and accepted >= MIN_EVIDENCE
+        if span <= 0 or accepted < 1 or not (storm or hot or enough):
             return
-        if self.rate is None and not (storm or hot):
-            # Unpaced, a lone 429 now and then is what the server's pause already handles; read
-            # as a limit, the span (idle time included) measured the client's demand.
-            self._episode = previous
-            return
+        self._episode = (refilled, accepted_then)
         estimate = accepted / span * MINUTE
         if not first:
             self._best = max(self._best, estimate)
