@@ -323,6 +323,39 @@ async def test_one_request_at_a_time_meets_a_limit(kind: str) -> None:
         assert rb.throttled <= 25
 
 
+async def test_timing_429s_at_a_learned_limit_do_not_walk_the_pace_down() -> None:
+    """One request at a time against 400 a second (Writer's 400 a minute at speed 60): the
+    second ends in 429s with an accepted answer between them, until the share of 429s sets a
+    pace. The 429s of that same bunch, milliseconds apart, and then a 429 now and then at the
+    pace (a request the network held back arrives with the next ones) do not lower it."""
+    vt = VirtualTime()
+    rb = budget(vt)
+
+    async def send(status: int = 200) -> None:
+        await take(rb, Priority.CREATE)
+        granted = vt.now
+        vt.now += 0.0025
+        rb.observe(answer(status, Retry_After="1", Retry_After_Ms="4"), granted)
+
+    async def second() -> None:
+        for _ in range(390):
+            await send()
+        for _ in range(10):  # the window is full: its oldest requests leave one by one
+            await send(429)
+            await send()
+
+    await vt.run(second())
+    learned = rb.rate
+    assert learned is not None and 0.9 * 400 * 60 <= learned <= 400 * 60
+
+    async def paced() -> None:
+        for n in range(1, 3001):
+            await send(429 if n % 500 == 0 else 200)
+
+    await vt.run(paced())
+    assert rb.rate == learned
+
+
 async def test_a_429_after_a_probe_takes_it_back() -> None:
     vt = VirtualTime()
     rb = budget(vt)
