@@ -147,6 +147,20 @@ async def test_a_stuck_job_ends_timed_out_and_the_others_come_back(tmp_path: Pat
     assert run.summary()["needs_decision"] == 1
 
 
+async def test_items_timed_out_by_a_silent_server_say_so(tmp_path: Path) -> None:
+    with run_emulator() as server:
+        gone = server.base_url
+    async with AsyncWriterJobs(TOKEN, gone, max_retries=0) as jobs:
+        run = jobs.run_batch("g5", products(3), state=str(tmp_path / "s"), deadline=6)
+        items = [item async for item in run]
+    assert [item.status for item in items] == ["timed_out"] * 3
+    for item in items:
+        assert item.error is not None
+        assert "deadline passed first" in item.error
+        assert f"no usable answer from {gone}" in item.error
+        assert "connect" in item.error.lower()
+
+
 def test_a_garbled_job_answer_fails_that_item_only() -> None:
     inputs = [{"Product": "garbage in"}, {"Product": "fine"}]
     with run_emulator(latency=(0.01, 0.03)) as server:

@@ -77,6 +77,9 @@ UNANSWERED_WINDOW = 60.0
 # The offset bounds already hold the uncertainty of each answered create; the margin covers
 # the resolution of the server's timestamps (whole seconds where they carry no fraction).
 FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
+# Seconds without a usable answer after which a timed-out item says so: a server that answers
+# at all answers a batch's requests well within this (its sweeps go every second at most).
+SILENT = 5.0
 
 
 @dataclass
@@ -302,7 +305,7 @@ class BatchEngine:
             else:
                 row = state.add(index, inputs, "pending", None)
             if self._expired() and row.status in ("pending", "submitted", "retrying"):
-                state.finished(row, "timed_out", None, "the batch's deadline passed first")
+                state.finished(row, "timed_out", None, self._late())
             if row.status in ("pending",):
                 await sends.put(row)
             elif row.status in ("submitted", "retrying"):
@@ -345,7 +348,7 @@ class BatchEngine:
         for attempt in itertools.count():
             await self._creates_open.wait()
             if self._expired():
-                self._state.finished(row, "timed_out", None, "the batch's deadline passed first")
+                self._state.finished(row, "timed_out", None, self._late())
                 await self._emit(row)
                 return
             failure: JobwiseError | None = None
@@ -779,10 +782,10 @@ class BatchEngine:
 
     async def _time_out_outstanding(self) -> None:
         for track in list(self.outstanding.values()):
-            self._state.finished(track.row, "timed_out", None, "the batch's deadline passed first")
+            self._state.finished(track.row, "timed_out", None, self._late())
             await self._drop(track)
         for row in self._unknown:
-            self._state.finished(row, "timed_out", None, "the batch's deadline passed first")
+            self._state.finished(row, "timed_out", None, self._late())
             await self._emit(row)
         self._unknown = []
         self._creates_open.set()
@@ -803,6 +806,16 @@ class BatchEngine:
 
     def _heard(self) -> None:
         self._last_answer = self.jobs.clock()
+
+    def _late(self) -> str:
+        """Why an item timed out: the deadline, and the server's silence when it was silent."""
+        silent = self.jobs.clock() - self._last_answer
+        if silent < SILENT:
+            return "the batch's deadline passed first"
+        return (
+            f"the batch's deadline passed first, with no usable answer from {self.jobs.base_url} "
+            f"for {silent:.0f} s (last: {self._last_error})"
+        )
 
     async def _watchdog(self) -> None:
         """Stop the run when the state file goes away, or the server gives no usable answer."""
