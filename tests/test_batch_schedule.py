@@ -65,21 +65,6 @@ def test_stragglers_are_jobs_far_older_than_the_latencies_seen() -> None:
     assert schedule.straggler_age() == pytest.approx(STRAGGLER_FACTOR * 90)
 
 
-def test_long_running_jobs_are_retrieved_rather_than_swept_down_to() -> None:
-    # 1,000 jobs created one a second; still due: two from long ago and 50 of the newest.
-    schedule = Schedule(1.0)
-    for second in range(1000):
-        schedule.created(float(second))
-    due = [3.0, 500.0] + [float(s) for s in range(950, 1000)]
-    # A sweep down to 3.0 reads 997 jobs (10 pages); down to 500.0, 5 pages and a retrieve;
-    # down to 950.0, 1 page and two retrieves: 3 requests.
-    assert schedule.alone(due, page=100) == 2
-    # Jobs all of one age: nothing is cheaper than one sweep.
-    assert schedule.alone([float(s) for s in range(950, 1000)], page=100) == 0
-    # More old jobs than pages a sweep down to them reads: they are swept for.
-    assert schedule.alone([float(s) for s in range(800, 1000)], page=100) == 0
-
-
 class OldestFirst(httpx.AsyncBaseTransport):
     """The emulator's listing turned round: oldest first (Writer documents no order)."""
 

@@ -443,8 +443,6 @@ class BatchEngine:
             created = parse_time(row.created_at)
         since = self.jobs.clock()
         self.outstanding[row.job_id] = _Track(row, created, since, retried=row.retries > 0)
-        if created is not None:
-            self.schedule.created(created.timestamp())
         self.progress.in_flight = len(self.outstanding)
         self._report()
 
@@ -594,7 +592,6 @@ class BatchEngine:
             if len(due) <= self._sweep_pages or not fresh:
                 await self._retrieve_each(due)
                 continue
-            fresh, alone = self._split(fresh)
             try:
                 await self._sweep(fresh)
             except (APIConnectionError, APIError) as exc:
@@ -607,29 +604,15 @@ class BatchEngine:
                 self._last_error = str(exc)
                 await self._retrieve_each(due)
                 continue
-            others = [t for t in due if t.retried] + alone
-            await self._retrieve_each(others + self._stragglers(exclude=others))
+            await self._retrieve_each([t for t in due if t.retried] + self._stragglers())
 
-    def _split(self, fresh: list[_Track]) -> tuple[list[_Track], list[_Track]]:
-        """The jobs to sweep for and the oldest ones to retrieve one by one instead, whichever
-        costs fewer requests (all swept when one has no creation time)."""
-        dated = [(t.created_at.timestamp(), t) for t in fresh if t.created_at is not None]
-        if len(dated) < len(fresh):
-            return fresh, []
-        dated.sort(key=lambda pair: pair[0])
-        count = self.schedule.alone([stamp for stamp, _ in dated], SWEEP_PAGE_SIZE)
-        return [t for _, t in dated[count:]], [t for _, t in dated[:count]]
-
-    def _stragglers(self, exclude: list[_Track]) -> list[_Track]:
+    def _stragglers(self) -> list[_Track]:
         """Jobs the sweeps keep missing, past the straggler age: each retrieved on its own,
-        then again once its age has doubled (those in ``exclude`` are retrieved already)."""
+        then again once its age has doubled."""
         now = self.jobs.clock()
         oldest = now - self.schedule.straggler_age()
-        taken = {id(t) for t in exclude}
         found = []
         for track in self.outstanding.values():
-            if id(track) in taken:
-                continue
             if track.misses >= STRAGGLER_SWEEPS and track.since <= oldest and track.alone_at <= now:
                 track.alone_at = now + (now - track.since)
                 found.append(track)

@@ -17,9 +17,7 @@ interval.
 
 from __future__ import annotations
 
-import bisect
 import math
-from array import array
 from collections import deque
 
 FRESHNESS = 0.15
@@ -49,9 +47,6 @@ class Schedule:
         self._latencies: deque[float] = deque(maxlen=LATENCIES_KEPT)
         self._ordered: list[float] | None = None
         """The latencies kept, sorted (None: to sort again after a new one)."""
-        self._created = array("d")
-        """When each of the batch's jobs was created (the server's clock), sorted: how many
-        jobs a sweep down to a given time reads through (8 bytes a job)."""
 
     def upper(self, tier: int) -> float:
         """The age (seconds) where a tier ends."""
@@ -79,26 +74,6 @@ class Schedule:
         for covered in range(due + 1):
             self._looked[covered] = now
         return self.upper(due)
-
-    def created(self, stamp: float) -> None:
-        """A job of the batch was created at ``stamp`` (seconds, the server's clock)."""
-        bisect.insort(self._created, stamp)
-
-    def alone(self, due: list[float], page: int) -> int:
-        """How many of the oldest of the jobs ``due`` (their creation times, oldest first) to
-        retrieve one by one, the sweep reading down to the next one: a sweep reads every job
-        created since its oldest, ``page`` a request, and a retrieve costs one. Jobs that
-        stay out long (an agent's long tail) would otherwise take every sweep down through
-        all the jobs finished since they were created."""
-        best, best_cost = 0, math.inf
-        for count, stamp in enumerate(due):
-            if count >= best_cost:  # each job left out costs a request: no deeper split pays
-                break
-            since = len(self._created) - bisect.bisect_left(self._created, stamp)
-            cost = math.ceil(since / page) + count
-            if cost < best_cost:
-                best, best_cost = count, cost
-        return best
 
     def finished(self, age: float) -> None:
         """A job finished this many seconds after it was submitted (or retried)."""
