@@ -28,9 +28,10 @@ up for instead of lost). Where the rate comes from:
   when over 1 % of the answers since the last estimate were 429s: at a pace just under the
   limit, a request the network held back arrives with the next ones now and then, and reading
   each such 429 as a lower limit took 3 % off the pace every time (a 10,000-job Writer-profile
-  batch ran at 110 a second of its 400). A lone 429 lowers the pace to no less than 80 % of the
-  best estimate. The cost, stated: a limit that rejects under a quarter of the requests is not
-  learned before a first rate is; each of its 429s is waited out instead.
+  batch ran at 110 a second of its 400). A re-estimate without a storm lowers the pace to no
+  less than 80 % of the best estimate. The cost, stated: a limit that rejects under a quarter
+  of the requests is not learned before a first rate is; each of its 429s is waited out
+  instead.
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -79,15 +80,15 @@ MIN_EVIDENCE = 20
 """Accepted requests between two episodes for their estimate to count (one or two requests
 over an idle minute say nothing of a server's limit)."""
 STORM = 3
+"""429s in one episode, none accepted among them: a spent allowance, evidence enough alone."""
 RECENT = 32
 HOT_SHARE = 0.25
 """429s among the last :data:`RECENT` answers that say the allowance is spent again and again
 (stray 429s at 5 % make 8 of 32 about once in 3,000 answers)."""
-"""429s in one episode, none accepted among them: a spent allowance, evidence enough alone."""
 TOLERATED_SHARE = 0.01
 """429s, as a share of the answers since the last estimate, that do not lower the pace."""
-LONE_FLOOR = 0.8
-"""Lone 429s lower the pace to no less than this share of the best estimate."""
+CALM_FLOOR = 0.8
+"""A re-estimate without a storm lowers the pace to no less than this share of the best."""
 EPOCH_THRESHOLD = 1e9
 """A reset value above this is a Unix time, not a number of seconds."""
 
@@ -381,7 +382,7 @@ class RateBudget:
         # estimate, 429s again and again, a quarter of the last answers (a stray 5 % hardly
         # ever); or, once a rate is in force, 20 accepted. Unpaced, a lone 429 now and then is
         # what the server's pause already handles: read as a limit, its span (idle time
-        # included) measured the client's demand. After the first, the share of 429s does not
+        # included) measured the client's demand. After the first, the hot share does not
         # count: the 429s of the bunch that set it come milliseconds apart, and 2 accepted over
         # 10 ms say nothing of a rate. Without evidence, the next estimate spans this one too.
         storm = throttled_during >= STORM and not accepted_during
@@ -399,9 +400,9 @@ class RateBudget:
                 # reference stays, so the share is read over an ever longer span.
                 return
         self._episode = (refilled, accepted_then, throttled_then)
-        # A lone 429 may be stray (nothing tells it from a limit just under the pace): it moves
-        # the pace at most 20 % below the best estimate; a storm of them, to half of it.
-        paced = max(estimate * self.headroom, self._best * (LONE_FLOOR if not storm else 0.5))
+        # 429s without a storm may be timing (nothing tells them from a limit just under the
+        # pace): they move the pace at most 20 % below the best estimate; a storm, to half of it.
+        paced = max(estimate * self.headroom, self._best * (CALM_FLOOR if not storm else 0.5))
         if self.rate is None or paced < self.rate:
             self._set_rate(
                 paced, self.clock(), f"429s: the server accepted about {estimate:.0f} a minute"
