@@ -70,7 +70,7 @@ $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
-# Every contender on the same emulator in one run; BENCH_ARGS=--quick for under a minute.
+# Every contender on emulators started alike, in one run; BENCH_ARGS=--quick for under a minute.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 

@@ -1,4 +1,4 @@
-"""make bench: every contender on the same emulator, in one run, ratios printed.
+"""make bench: every contender on emulators started alike, in one run, ratios printed.
 
 1. per-call overhead (in process, httpx.MockTransport): bare httpx, generated client, jobwise,
    writer-sdk 3.0;
@@ -114,6 +114,8 @@ def ratios(figures: dict[str, Any]) -> dict[str, float]:
         floor = results.get("_floor", {}).get("wall_s")
         if floor:
             out[f"{name}: wall jobwise / floor"] = ours["wall_s"] / floor
+        if "bound_s" in ours:
+            out[f"{name}: wall jobwise / bound"] = ours["wall_s"] / ours["bound_s"]
         sdk = bench_batch.best_sdk(results)
         if sdk:
             out[f"{name}: wall jobwise / writer-sdk best"] = ours["wall_s"] / results[sdk]["wall_s"]

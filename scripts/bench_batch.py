@@ -1,6 +1,6 @@
-"""A batch of N jobs submitted and waited for, side by side on one emulator.
+"""A batch of N jobs submitted and waited for, side by side on emulators started alike.
 
-Contenders, each in a fresh process against one emulator process on loopback:
+Contenders, each in a fresh process against an emulator process of its own on loopback:
 
 * ``jobwise``: run_batch with its default async transport (httpx-aiohttp when installed);
 * ``jobwise-httpx``: the same with httpx's own async pool;
@@ -10,9 +10,15 @@ Contenders, each in a fresh process against one emulator process on loopback:
 * ``floor``: creates only, through a bare httpx-aiohttp client at the same concurrency: the
   emulator's own create throughput, measured in the same run.
 
-Prints wall time, HTTP requests per job and 429 answers (the emulator's counts), client CPU
-seconds and peak RSS; and the floor: N x minimal requests / R + p99 latency when the emulator
-is rate-limited, N / create throughput + p99 latency otherwise.
+Each contender runs against an emulator of its own, started alike, so that the n-th job each
+creates takes as long as the others' n-th. Prints wall time, HTTP requests per job and 429
+answers (the emulator's counts), client CPU seconds and peak RSS; the floor: N x minimal
+requests / R + p99 latency when the emulator is rate-limited, N / create throughput + p99
+latency otherwise; and each contender's bound: the wall time of a client that creates its jobs
+one each 1/R s (or at the measured create throughput) and sees each the moment it ends, with
+the latencies its own jobs had. The floor's p99 is not a bound: the batch ends with its
+slowest late job (a 10,000-job Writer-profile batch at speed 60 has a job of 8.5 s created
+near the end, against a p99 of 3 s), so the bound is the fair yardstick for a given run.
 
     .venv/bin/python scripts/bench_batch.py [--jobs 10000] [--latency 0.5-2] [--concurrency 16]
         [--contenders jobwise,writer-sdk] [--emulator-args "--profile writer --speed 60"]
@@ -226,34 +232,6 @@ def emulator_counts(url: str) -> tuple[int, int]:
     return sum(sum(c.values()) for c in api), sum(c.get("429", 0) for c in api)
 
 
-def latency_p99(url: str, app: str, limit: int = 100_000) -> float | None:
-    """The 99th percentile of completed_at - created_at over the app's finished jobs."""
-    from jobwise.times import parse_time
-
-    took: list[float] = []
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
-        for offset in range(0, limit, PAGE):
-            page = http.get(
-                f"/v1/applications/{app}/jobs",
-                params={"status": "completed", "offset": offset, "limit": PAGE},
-            )
-            if page.status_code == 429:
-                time.sleep(float(page.headers.get("retry-after-ms", 200)) / 1000)
-                continue
-            rows = page.json().get("result", [])
-            for job in rows:
-                start, end = parse_time(job.get("created_at")), parse_time(job.get("completed_at"))
-                if start and end:
-                    took.append((end - start).total_seconds())
-            if len(rows) < PAGE:
-                break
-    if not took:
-        return None
-    took.sort()
-    return took[min(len(took) - 1, math.ceil(0.99 * len(took)) - 1)]
-
-
 def _finished_jobs(url: str, app: str) -> list[dict[str, Any]]:
     """Every finished job of the app (429s waited out)."""
     found: list[dict[str, Any]] = []
@@ -277,14 +255,14 @@ def _finished_jobs(url: str, app: str) -> list[dict[str, Any]]:
     return found
 
 
-def delays(url: str, app: str, yielded: dict[str, float]) -> dict[str, float]:
+def delays(jobs: list[dict[str, Any]], yielded: dict[str, float]) -> dict[str, float]:
     """Seconds from each job's completion to its item's yield: the median, and the share of
     jobs within issue 13's bound, max(1 s, 10 % of the job's age)."""
     from jobwise.times import parse_time
 
     late: list[float] = []
     within = 0
-    for job in _finished_jobs(url, app):
+    for job in jobs:
         start, end = parse_time(job.get("created_at")), parse_time(job.get("completed_at"))
         if job["id"] not in yielded or not (start and end):
             continue
@@ -297,6 +275,30 @@ def delays(url: str, app: str, yielded: dict[str, float]) -> dict[str, float]:
     return {"median_delay_s": late[len(late) // 2], "within_bound": within / len(late)}
 
 
+def latencies(jobs: list[dict[str, Any]]) -> list[float]:
+    """completed_at - created_at of each finished job, in the order the jobs were created."""
+    from jobwise.times import parse_time
+
+    spans = []
+    for job in jobs:
+        start, end = parse_time(job.get("created_at")), parse_time(job.get("completed_at"))
+        if start and end:
+            spans.append((start, (end - start).total_seconds()))
+    return [took for _, took in sorted(spans, key=lambda span: span[0])]
+
+
+def p99_of(took: list[float]) -> float:
+    """The 99th percentile of ``took`` (not empty)."""
+    ordered = sorted(took)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def bound(took: list[float], per_second: float) -> float:
+    """The shortest wall time any client could reach with these jobs: created in this order,
+    one each 1/``per_second`` s, each ending its own latency later (the last to end)."""
+    return max((k + 1) / per_second + span for k, span in enumerate(took))
+
+
 def _uniform_p99(latency: str | None) -> float | None:
     if not latency:
         return None
@@ -305,6 +307,49 @@ def _uniform_p99(latency: str | None) -> float | None:
     except ValueError:
         return None
     return low + 0.99 * (high - low)
+
+
+def _contend(
+    name: str, url: str, jobs: int, concurrency: int
+) -> tuple[dict[str, Any], list[float]]:
+    """One contender's figures in its own process, and its jobs' latencies in creation order."""
+    app = f"bench-{name}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            name,
+            "--url",
+            url,
+            "--app",
+            app,
+            "--jobs",
+            str(jobs),
+            "--concurrency",
+            str(concurrency),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:]}, []
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    sent, throttled = emulator_counts(url)
+    yielded = figures.pop("yields", {})
+    took: list[float] = []
+    if name != "floor":  # the floor only creates: its jobs are still running
+        finished = _finished_jobs(url, app)
+        took = latencies(finished)
+        if yielded:
+            figures.update(delays(finished, yielded))
+    figures["requests_per_job"] = sent / jobs
+    figures["429s"] = throttled
+    figures["429_share"] = throttled / max(1, sent)
+    figures["cpu_ms_per_job"] = figures["cpu_s"] * 1000 / jobs
+    return figures, took
 
 
 def run(
@@ -316,67 +361,44 @@ def run(
     rpm: float | None = None,
     p99: float | None = None,
 ) -> dict[str, Any]:
-    """Each contender's figures, one after the other against one emulator, and the floor.
+    """Each contender's figures, one after the other, and the floor and the bound.
 
-    ``rpm``: the emulator's rate limit in requests per minute of wall time (None: unthrottled).
-    Raises EmulatorRefused when the emulator does not know one of ``emulator_args``.
+    Each contender has an emulator of its own, started alike (same seed): the n-th job any of
+    them creates takes as long as everyone else's n-th, and no one's rate window or job store
+    carries over to the next. ``rpm``: the emulator's rate limit in requests per minute of wall
+    time (None: unthrottled). Raises EmulatorRefused when the emulator does not know one of
+    ``emulator_args``.
     """
-    emulator, url = start_emulator(latency, *(emulator_args or []))
     results: dict[str, Any] = {}
-    try:
-        for name in contenders:
-            before, throttled_before = emulator_counts(url)
-            app = f"bench-{name}"
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--worker",
-                    name,
-                    "--url",
-                    url,
-                    "--app",
-                    app,
-                    "--jobs",
-                    str(jobs),
-                    "--concurrency",
-                    str(concurrency),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=3600,
-                check=False,
-            )
-            if done.returncode != 0:
-                results[name] = {"error": done.stderr.strip().splitlines()[-1:]}
-                continue
-            figures = json.loads(done.stdout.strip().splitlines()[-1])
-            after, throttled_after = emulator_counts(url)
-            yielded = figures.pop("yields", {})
-            if yielded:
-                figures.update(delays(url, app, yielded))
-            figures["requests_per_job"] = (after - before) / jobs
-            figures["429s"] = throttled_after - throttled_before
-            figures["429_share"] = figures["429s"] / max(1, after - before)
-            figures["cpu_ms_per_job"] = figures["cpu_s"] * 1000 / jobs
-            results[name] = figures
-        measured = next(
-            (latency_p99(url, f"bench-{n}") for n in contenders if n.startswith("jobwise")), None
-        )
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+    took: dict[str, list[float]] = {}
+    for name in contenders:
+        emulator, url = start_emulator(latency, *(emulator_args or []))
+        try:
+            results[name], took[name] = _contend(name, url, jobs, concurrency)
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=10)
+    measured = next(
+        (p99_of(took[n]) for n in contenders if n.startswith("jobwise") and took[n]), None
+    )
     tail = p99 if p99 is not None else measured if measured is not None else _uniform_p99(latency)
     floor: dict[str, Any] = {"p99_latency_s": tail}
     minimal = 1 + math.ceil(jobs / PAGE) / jobs  # one create each, one list page per 100
+    per_second = None
     if rpm:
+        per_second = rpm / 60 / minimal
         floor["wall_s"] = jobs * minimal / (rpm / 60) + (tail or 0)
         floor["basis"] = f"{jobs} x {minimal:.2f} requests / {rpm:g} per min + p99 latency"
     elif "wall_s" in results.get("floor", {}):
         creates = results["floor"]["wall_s"]
-        floor["create_throughput_per_s"] = jobs / creates
+        per_second = jobs / creates
+        floor["create_throughput_per_s"] = per_second
         floor["wall_s"] = creates + (tail or 0)
         floor["basis"] = "N / emulator's create throughput (measured) + p99 latency"
+    if per_second:
+        for name, spans in took.items():
+            if spans and "wall_s" in results[name]:
+                results[name]["bound_s"] = bound(spans, per_second)
     results["_floor"] = floor
     return results
 
@@ -395,8 +417,8 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
         f"({floor.get('basis', 'n/a')}; p99 latency {floor.get('p99_latency_s')})"
     )
     head = (
-        "contender", "wall s", "x floor", "req/job", "429s", "cpu s", "ms/job", "peak MB",
-        "delay s", "in bound",
+        "contender", "wall s", "x floor", "x bound", "req/job", "429s", "cpu s", "ms/job",
+        "peak MB", "delay s", "in bound",
     )  # fmt: skip
     print(f"{head[0]:<19}" + "".join(f"{h:>9}" for h in head[1:]))
     for name, f in results.items():
@@ -406,11 +428,12 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
             print(f"{name:<19} failed: {f['error']}")
             continue
         ratio = f["wall_s"] / floor["wall_s"] if floor.get("wall_s") else float("nan")
+        tight = f["wall_s"] / f["bound_s"] if "bound_s" in f else float("nan")
         delay = ""
         if "within_bound" in f:
             delay = f"{f['median_delay_s']:>9.2f}{f['within_bound']:>9.0%}"
         print(
-            f"{name:<19}{f['wall_s']:>9.1f}{ratio:>9.2f}{f['requests_per_job']:>9.2f}"
+            f"{name:<19}{f['wall_s']:>9.1f}{ratio:>9.2f}{tight:>9.2f}{f['requests_per_job']:>9.2f}"
             f"{f['429s']:>9d}{f['cpu_s']:>9.1f}{f['cpu_ms_per_job']:>9.2f}{f['peak_rss_mb']:>9.0f}"
             + delay
         )
