@@ -161,6 +161,24 @@ async def test_items_timed_out_by_a_silent_server_say_so(tmp_path: Path) -> None
         assert "connect" in item.error.lower()
 
 
+async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(tmp_path: Path) -> None:
+    """Every submitter holds an input while it waits its turn to create (one at a time, keys
+    untrusted): none may send after the deadline, and the sweep loop must not spin meanwhile
+    (16 creates after a 3 s deadline, each riding out its retries, ran for over a minute)."""
+    with run_emulator() as server:
+        gone = server.base_url
+    started, cpu = time.monotonic(), time.process_time()
+    async with AsyncWriterJobs(TOKEN, gone) as jobs:
+        run = jobs.run_batch("g6", products(40), state=str(tmp_path / "s"), deadline=3)
+        items = [item async for item in run]
+    took, spent = time.monotonic() - started, time.process_time() - cpu
+    assert sorted(item.index for item in items) == list(range(40))
+    assert {item.status for item in items} == {"timed_out"}
+    # The one create under way when the deadline passed finishes its retries (about 5 s).
+    assert took < 3 + 10
+    assert spent < 0.5 * took
+
+
 def test_a_garbled_job_answer_fails_that_item_only() -> None:
     inputs = [{"Product": "garbage in"}, {"Product": "fine"}]
     with run_emulator(latency=(0.01, 0.03)) as server:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -355,6 +356,11 @@ class BatchEngine:
             async with self.limit, self._create_slot():
                 if not self._creates_open.is_set():
                     continue  # a lost create is being settled meanwhile: wait for it
+                # Waited for its turn past the deadline: not sent. (Every submitter waits its
+                # turn: against a dead server, 16 sent after a 5 s deadline, each riding out
+                # its retries, took 61 s.)
+                if self._expired():
+                    continue
                 gap = self._next_create - time.time()
                 if gap > 0:  # the last lost create's window closes first
                     await self.jobs.sleep(gap)
@@ -387,7 +393,7 @@ class BatchEngine:
             # outage longer than one call's retry deadline.
             self._state.refused(row)
             self.limit.congested()
-            await self.jobs.sleep(min(30.0, 0.5 * 2**attempt))
+            await self.jobs.sleep(min(30.0, 0.5 * 2**attempt, self._left()))
             return True
         if _maybe_stored(exc):
             now = time.time()
@@ -635,10 +641,10 @@ class BatchEngine:
     def _pause(self) -> float:
         if self._submitted_all:
             self.schedule.tail(self.progress.read)
-        if self.options.deadline is None:
-            return self.schedule.interval
-        left = self._started + self.options.deadline - self.jobs.clock()
-        return max(0.0, min(self.schedule.interval, left))
+        left = self._left()
+        # Past the deadline, inputs still being timed out: a whole interval (cut short once
+        # all are sent), not 0, which spun this loop (53 s of CPU in a 61 s run).
+        return min(self.schedule.interval, left) if left > 0 else self.schedule.interval
 
     async def _sweep(self, fresh: list[_Track]) -> None:
         """Read the jobs newest first, down to the oldest of ``fresh`` (every page when one of
@@ -784,8 +790,14 @@ class BatchEngine:
     # never stuck ---------------------------------------------------------------------------
 
     def _expired(self) -> bool:
+        return self._left() <= 0
+
+    def _left(self) -> float:
+        """Seconds to the batch's deadline (inf without one)."""
         deadline = self.options.deadline
-        return deadline is not None and self.jobs.clock() - self._started >= deadline
+        if deadline is None:
+            return math.inf
+        return self._started + deadline - self.jobs.clock()
 
     def _heard(self) -> None:
         self._last_answer = self.jobs.clock()
