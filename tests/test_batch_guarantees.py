@@ -161,16 +161,26 @@ async def test_items_timed_out_by_a_silent_server_say_so(tmp_path: Path) -> None
         assert "connect" in item.error.lower()
 
 
-async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(
+    tmp_path: Path, kind: str
+) -> None:
     """Every submitter holds an input while it waits its turn to create (one at a time, keys
     untrusted): none may send after the deadline, and the sweep loop must not spin meanwhile
-    (16 creates after a 3 s deadline, each riding out its retries, ran for over a minute)."""
+    (16 creates after a 3 s deadline, each riding out its retries, ran for over a minute).
+    The sync client's sleep refuses a negative pause: the time left is never below 0."""
     with run_emulator() as server:
         gone = server.base_url
+    state = str(tmp_path / "s")
     started, cpu = time.monotonic(), time.process_time()
-    async with AsyncWriterJobs(TOKEN, gone) as jobs:
-        run = jobs.run_batch("g6", products(40), state=str(tmp_path / "s"), deadline=3)
-        items = [item async for item in run]
+    if kind == "async":
+        async with AsyncWriterJobs(TOKEN, gone) as jobs:
+            items = [
+                item async for item in jobs.run_batch("g6", products(40), state=state, deadline=3)
+            ]
+    else:
+        run = WriterJobs(TOKEN, gone).run_batch("g6", products(40), state=state, deadline=3)
+        items = await asyncio.to_thread(list, run)
     took, spent = time.monotonic() - started, time.process_time() - cpu
     assert sorted(item.index for item in items) == list(range(40))
     assert {item.status for item in items} == {"timed_out"}

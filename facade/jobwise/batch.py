@@ -393,7 +393,7 @@ class BatchEngine:
             # outage longer than one call's retry deadline.
             self._state.refused(row)
             self.limit.congested()
-            await self.jobs.sleep(min(30.0, 0.5 * 2**attempt, self._left()))
+            await self.jobs.sleep(max(0.0, min(30.0, 0.5 * 2**attempt, self._left())))
             return True
         if _maybe_stored(exc):
             now = time.time()
