@@ -4,8 +4,10 @@ answers lost or garbled, jobs stuck, servers gone, state files tampered with."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -187,6 +189,38 @@ async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(
     # The one create under way when the deadline passed finishes its retries (about 5 s).
     assert took < 3 + 10
     assert spent < 0.5 * took
+
+
+async def test_a_deadline_holds_against_a_server_that_never_answers(tmp_path: Path) -> None:
+    """A create that gets no answer is lost; settling it lists the jobs, which time out too.
+    At the deadline the lost create times out with the rest (a later run settles it), instead
+    of listing on until the stall timeout stops the run."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    done = threading.Event()
+
+    def hold() -> None:  # accept, never answer
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    started = time.monotonic()
+    try:
+        async with AsyncWriterJobs(TOKEN, url, timeout=0.5, max_retries=1) as jobs:
+            run = jobs.run_batch("g7", products(5), state=str(tmp_path / "s"), deadline=3)
+            items = [item async for item in run]
+    finally:
+        done.set()
+        holder.join()
+        for conn in [*held, listener]:
+            conn.close()
+    assert sorted(item.index for item in items) == list(range(5))
+    assert {item.status for item in items} == {"timed_out"}
+    assert time.monotonic() - started < 3 + 10
 
 
 def test_a_garbled_job_answer_fails_that_item_only() -> None:

@@ -509,6 +509,12 @@ class BatchEngine:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 self._last_error = str(exc)
+                if not killed and self._expired():
+                    # They time out with the rest, still lost: a later run settles them (the
+                    # state file keeps their windows). Listing on past the deadline held a
+                    # --timeout 8 batch against a server that never answered for 60 s.
+                    self._unknown += rows
+                    return []
                 await self.jobs.sleep(self.options.sweep_interval)
         candidates = {
             r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
