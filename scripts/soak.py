@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -146,6 +147,9 @@ def soak(jobs: int, kills: int, seed: int, deadline: float, idempotency: str) ->
         ]
         resent = 0
         if first["counts"].get("ambiguous"):
+            # Kept for a post-mortem: the re-send below rewrites each item's candidates.
+            for kept in (out, state):
+                shutil.copy(kept, kept.with_name(f"before-resend-{kept.name}"))
             # The user's decision: send the ambiguous items again (each may duplicate a job).
             more, _, report = _run_until_settled(
                 [*command, "--resend-ambiguous"], env, 0, rng, deadline, jobs
@@ -186,6 +190,7 @@ def soak(jobs: int, kills: int, seed: int, deadline: float, idempotency: str) ->
         "requests_per_job": round(api / jobs, 3),
         "faults": stats["faults"],
         "seconds": round(time.monotonic() - started, 1),
+        "files": str(work),
     }
 
 
@@ -224,6 +229,8 @@ def show(figures: dict[str, Any]) -> None:
     print(f"  requests           {figures['requests']} ({figures['requests_per_job']} per job)")
     print(f"  faults injected    {figures['faults']}")
     print(f"  {'PASS' if passed(figures) else 'FAIL'}")
+    if not passed(figures):
+        print(f"  results and state file kept in {figures['files']} (before-resend-*: as first)")
 
 
 def main() -> int:
