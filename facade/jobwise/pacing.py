@@ -373,11 +373,9 @@ class RateBudget:
         previous = self._episode
         if previous is None:  # first episode: since the start (an upper bound: bursts count)
             began = self._started if self._started is not None else refilled
-            span, accepted, first = refilled - began, accepted_then, True
-            throttled = throttled_then
+            span, accepted = refilled - began, accepted_then
         else:
-            span, accepted, first = refilled - previous[0], accepted_then - previous[1], False
-            throttled = throttled_then - previous[2]
+            span, accepted = refilled - previous[0], accepted_then - previous[1]
         # Evidence enough: a storm (3 or more 429s in flight, none accepted); for a first
         # estimate, 429s again and again, a quarter of the last answers (a stray 5 % hardly
         # ever); or, once a rate is in force, 20 accepted. Unpaced, a lone 429 now and then is
@@ -387,12 +385,13 @@ class RateBudget:
         # 10 ms say nothing of a rate. Without evidence, the next estimate spans this one too.
         storm = throttled_during >= STORM and not accepted_during
         enough = self.rate is not None and accepted >= MIN_EVIDENCE
-        hot = first and sum(self._recent) >= HOT_SHARE * RECENT
+        hot = previous is None and sum(self._recent) >= HOT_SHARE * RECENT
         if span <= 0 or accepted < 1 or not (storm or hot or enough):
             return
         estimate = accepted / span * MINUTE
-        if not first:
+        if previous is not None:
             self._best = max(self._best, estimate)
+            throttled = throttled_then - previous[2]
             if throttled < 2 or throttled <= TOLERATED_SHARE * (accepted + throttled):
                 # Nearly all of what was sent since the reference was accepted: the pace is not
                 # above the limit, and a 429 now and then is timing (a burst the network or the
