@@ -65,6 +65,10 @@ def digest(inputs: dict[str, list[str]]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
+# No index on status: every item changes status four times or more, and at 50,000 items the
+# index's upkeep made a create's two writes cost 120 us instead of 30 (220 instead of 130 with
+# a file). Only the start of a run asks by status (counts, lost creates): one scan each. Files
+# made before drop theirs.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (
@@ -83,7 +87,7 @@ CREATE TABLE IF NOT EXISTS items (
     answered_at REAL,
     candidates TEXT
 );
-CREATE INDEX IF NOT EXISTS items_status ON items (status);
+DROP INDEX IF EXISTS items_status;
 CREATE INDEX IF NOT EXISTS items_job ON items (job_id);
 """
 _COLUMNS = (

@@ -18,6 +18,7 @@ from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import InvalidArgumentError
 from jobwise.http import (
     Request,
+    RequestBuilder,
     Timeout,
     auth_headers,
     call_options,
@@ -77,6 +78,7 @@ class SyncConnection:
             timeout=check_timeout(timeout),
             transport=self.transport,
         )
+        self.builder = RequestBuilder(self.http)
 
     def send(
         self, request: Request, timeout: Timeout = None, within: float | None = None
@@ -84,10 +86,11 @@ class SyncConnection:
         """Send one request (with retries); a non-2xx answer raises. ``timeout`` bounds each
         attempt and the call; ``within`` the call (see :func:`jobwise.http.call_options`).
 
-        The request goes straight to the transports: httpx's client only builds it (base URL,
-        headers, timeout). Its send loop (auth flows, redirects, cookies) serves nothing here
-        and cost a tenth of a batch's CPU; its request line is logged here instead."""
-        built = self.http.build_request(**request, **call_options(timeout, within))
+        The request goes straight to the transports: httpx's client only holds what builds it
+        (base URL, headers, timeout). Its send loop (auth flows, redirects, cookies) serves
+        nothing here and cost a tenth of a batch's CPU; its request line is logged here
+        instead."""
+        built = self.builder.build(**request, **call_options(timeout, within))
         try:
             response = self.transport.handle_request(built)
             response.request = built
