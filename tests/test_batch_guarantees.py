@@ -19,6 +19,7 @@ import httpx
 import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, WriterJobs
+from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN
@@ -221,6 +222,35 @@ async def test_a_deadline_holds_against_a_server_that_never_answers(tmp_path: Pa
     assert sorted(item.index for item in items) == list(range(5))
     assert {item.status for item in items} == {"timed_out"}
     assert time.monotonic() - started < 3 + 10
+
+
+def test_a_deadline_holds_while_a_killed_runs_create_is_settled(tmp_path: Path) -> None:
+    """A killed run's create is settled from the listing before anything new is sent; when the
+    server is down past the deadline, the run times out (it listed on until the 60 s stall
+    timeout), and a later run settles the create and finishes."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    url, path = f"http://127.0.0.1:{port}", str(tmp_path / "s.sqlite")
+    inputs = products(3)
+    state = jobwise.batch_state.BatchState(path, "g9", url)
+    rows = [state.add(i, normalize_inputs(p), "pending", None) for i, p in enumerate(inputs)]
+    state.sending(rows[1], time.time() - 5)  # in flight when the earlier run was killed
+    state.close()
+    started = time.monotonic()
+    jobs = WriterJobs(TOKEN, url, max_retries=0)
+    items = list(jobs.run_batch("g9", inputs, state=path, deadline=2))
+    assert time.monotonic() - started < 2 + 10
+    assert sorted(item.index for item in items) == [0, 1, 2]
+    assert {item.status for item in items} == {"timed_out"}
+    with run_emulator(latency=(0.01, 0.02), port=port) as server:
+        again = list(WriterJobs(TOKEN, url).run_batch("g9", inputs, state=path))
+        created = stats(server.base_url)["jobs_created"]
+    assert sorted((item.index, item.status) for item in again) == [
+        (0, "completed"),
+        (1, "completed"),
+        (2, "completed"),
+    ]
+    assert created == 3
 
 
 def test_a_garbled_job_answer_fails_that_item_only() -> None:

@@ -305,7 +305,7 @@ class BatchEngine:
                 row = state.add(index, inputs, "invalid", problem)
             else:
                 row = state.add(index, inputs, "pending", None)
-            if self._expired() and row.status in ("pending", "submitted", "retrying"):
+            if self._expired() and row.status in ("pending", "submitted", "retrying", "unknown"):
                 state.finished(row, "timed_out", None, self._late())
             if row.status in ("pending",):
                 await sends.put(row)
@@ -509,11 +509,16 @@ class BatchEngine:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 self._last_error = str(exc)
-                if not killed and self._expired():
+                if self._expired():
                     # They time out with the rest, still lost: a later run settles them (the
                     # state file keeps their windows). Listing on past the deadline held a
                     # --timeout 8 batch against a server that never answered for 60 s.
-                    self._unknown += rows
+                    if not killed:
+                        self._unknown += rows
+                        return []
+                    for row in rows:  # a killed run's: the reader emits them
+                        self._state.finished(row, "timed_out", None, self._late())
+                    self._state.commit(force=True)
                     return []
                 await self.jobs.sleep(self.options.sweep_interval)
         candidates = {
