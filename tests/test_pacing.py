@@ -420,3 +420,32 @@ def test_bad_arguments() -> None:
         RateBudget(0)
     with pytest.raises(InvalidArgumentError, match="sweep_share"):
         RateBudget(sweep_share=2)
+
+
+async def test_a_re_estimate_over_a_shorter_span_than_the_one_in_force_is_not_taken() -> None:
+    """The 429s of the bunch that set a first estimate arrive after its pause; read over the
+    fraction of a second since, they said 17,600 a minute of a 24,000 limit. The estimate
+    waits until its evidence spans as long as the one in force did."""
+    vt = VirtualTime()
+    rb = budget(vt)
+
+    async def send(status: int = 200, pause_ms: str = "4") -> None:
+        await take(rb, Priority.CREATE)
+        granted = vt.now
+        vt.now += 0.0025
+        rb.observe(answer(status, Retry_After="1", Retry_After_Ms=pause_ms), granted)
+
+    async def bunch(accepted: int, throttled: int, pause_ms: str) -> None:
+        for _ in range(accepted):
+            await send()
+        for _ in range(throttled):
+            await send(429, pause_ms)
+            await send()
+
+    await vt.run(bunch(390, 10, "4"))  # about a second: the first estimate
+    learned = rb.rate
+    assert learned is not None and 0.9 * 400 * 60 <= learned <= 400 * 60
+    await vt.run(bunch(20, 6, "30"))  # a tenth of a second, long pauses: reads low
+    assert rb.rate == learned
+    await vt.run(bunch(400, 6, "30"))  # as long as the first: taken
+    assert rb.rate is not None and rb.rate < learned
