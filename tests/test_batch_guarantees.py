@@ -253,6 +253,88 @@ def test_a_deadline_holds_while_a_killed_runs_create_is_settled(tmp_path: Path) 
     assert created == 3
 
 
+class _LosesFirstAnswer(httpx.BaseTransport):
+    """Sends every request; the answer to the first create of ``lose`` (stored) is lost."""
+
+    def __init__(self, lose: bytes) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.lose: bytes | None = lose
+
+    def _lost(self, request: httpx.Request) -> bool:
+        if self.lose is None or request.method != "POST" or self.lose not in request.content:
+            return False
+        self.lose = None
+        return True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if self._lost(request):
+            response.close()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+class _AsyncLosesFirstAnswer(_LosesFirstAnswer, httpx.AsyncBaseTransport):
+    def __init__(self, lose: bytes) -> None:
+        super().__init__(lose)
+        self.async_inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.async_inner.handle_async_request(request)
+        if self._lost(request):
+            await response.aclose()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+async def _run_resumed(url: str, inputs: list[dict[str, str]], path: str, sync: bool) -> Any:
+    lose = b'"product 0"'
+    if sync:
+        jobs = WriterJobs(TOKEN, url, transport=_LosesFirstAnswer(lose))
+        return await asyncio.to_thread(
+            lambda: list(jobs.run_batch("g10", inputs, state=path, concurrency=1))
+        )
+    async with AsyncWriterJobs(TOKEN, url, transport=_AsyncLosesFirstAnswer(lose)) as client:
+        return [i async for i in client.run_batch("g10", inputs, state=path, concurrency=1)]
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+def test_a_resumed_run_trusts_the_keys_an_earlier_run_saw_honoured(
+    tmp_path: Path, sync: bool
+) -> None:
+    """An earlier run saw the server echo Idempotency-Key and was killed with a create in
+    flight that the server stored. The next run re-sends that create under its key, and the
+    answer to its first new create is lost. Untrusted until an echo, that create was settled
+    from the listing, where the killed create's job, not yet replayed, was a second candidate:
+    the item ended ambiguous (1 honour-key soak in 4)."""
+    inputs = products(3)
+    path = str(tmp_path / "s.sqlite")
+    with run_emulator(latency=(0.01, 0.02), idempotency="honour") as server:
+        state = jobwise.batch_state.BatchState(path, "g10", server.base_url)
+        rows = [state.add(i, normalize_inputs(p), "pending", None) for i, p in enumerate(inputs)]
+        state.note_keys_honoured()
+        killed = rows[2]
+        state.sending(killed, time.time())
+        state.close()
+        body = {"inputs": [{"id": "Product", "value": [inputs[2]["Product"]]}]}
+        stored = httpx.post(
+            f"{server.base_url}/v1/applications/g10/jobs",
+            json=body,
+            headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": killed.key},
+        )
+        assert stored.status_code == 202
+        items = asyncio.run(_run_resumed(server.base_url, inputs, path, sync))
+        created = stats(server.base_url)["jobs_created"]
+    got = {item.index: item for item in items}
+    assert sorted(got) == [0, 1, 2]
+    for index, item in got.items():
+        assert item.status == "completed", item
+        assert item.suggestion is not None, item
+        assert item.suggestion.endswith(inputs[index]["Product"]), item
+    assert got[2].job_id == stored.json()["id"]
+    assert created == 3
+
+
 def test_a_garbled_job_answer_fails_that_item_only() -> None:
     inputs = [{"Product": "garbage in"}, {"Product": "fine"}]
     with run_emulator(latency=(0.01, 0.03)) as server:

@@ -49,6 +49,10 @@ class ThreadedClient:
         """Whether the client's server honours Idempotency-Key."""
         return self._client.keys_trusted
 
+    def trust_keys(self) -> None:
+        """Trust the client's server to honour Idempotency-Key."""
+        self._client.trust_keys()
+
     @property
     def rate_limit(self) -> float | None:
         """The client's pace, requests per minute."""

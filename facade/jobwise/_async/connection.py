@@ -189,6 +189,11 @@ class AsyncAPIClient:
         """Whether POSTs may be re-sent under their Idempotency-Key (the server honours it)."""
         return self._connection.transport.keys_trusted
 
+    def trust_keys(self) -> None:
+        """Re-send POSTs under their Idempotency-Key from now on: the server is known to honour
+        it (an earlier batch run against this URL saw it echoed)."""
+        self._connection.transport.keys_trusted = True
+
     @property
     def rate_limit(self) -> float | None:
         """Requests per minute the client paces itself to: the given ``rate_limit``, or what

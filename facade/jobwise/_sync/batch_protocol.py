@@ -29,6 +29,9 @@ class BatchClient(Protocol):
     @property
     def keys_trusted(self) -> bool: ...
 
+    def trust_keys(self) -> None:
+        """Re-send creates under their keys from now on (the server honours them)."""
+
     def create(
         self, application_id: str, inputs: Inputs, *, idempotency_key: str | None = None
     ) -> JobCreated: ...
