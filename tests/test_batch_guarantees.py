@@ -253,11 +253,10 @@ def test_a_deadline_holds_while_a_killed_runs_create_is_settled(tmp_path: Path) 
     assert created == 3
 
 
-class _LosesFirstAnswer(httpx.BaseTransport):
+class _LosesFirstAnswer:
     """Sends every request; the answer to the first create of ``lose`` (stored) is lost."""
 
     def __init__(self, lose: bytes) -> None:
-        self.inner = httpx.HTTPTransport()
         self.lose: bytes | None = lose
 
     def _lost(self, request: httpx.Request) -> bool:
@@ -265,6 +264,12 @@ class _LosesFirstAnswer(httpx.BaseTransport):
             return False
         self.lose = None
         return True
+
+
+class _SyncLosesFirstAnswer(_LosesFirstAnswer, httpx.BaseTransport):
+    def __init__(self, lose: bytes) -> None:
+        super().__init__(lose)
+        self.inner = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
@@ -277,10 +282,10 @@ class _LosesFirstAnswer(httpx.BaseTransport):
 class _AsyncLosesFirstAnswer(_LosesFirstAnswer, httpx.AsyncBaseTransport):
     def __init__(self, lose: bytes) -> None:
         super().__init__(lose)
-        self.async_inner = httpx.AsyncHTTPTransport()
+        self.inner = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.async_inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
         if self._lost(request):
             await response.aclose()
             raise httpx.ReadTimeout("the answer was lost", request=request)
@@ -290,7 +295,7 @@ class _AsyncLosesFirstAnswer(_LosesFirstAnswer, httpx.AsyncBaseTransport):
 async def _run_resumed(url: str, inputs: list[dict[str, str]], path: str, sync: bool) -> Any:
     lose = b'"product 0"'
     if sync:
-        jobs = WriterJobs(TOKEN, url, transport=_LosesFirstAnswer(lose))
+        jobs = WriterJobs(TOKEN, url, transport=_SyncLosesFirstAnswer(lose))
         return await asyncio.to_thread(
             lambda: list(jobs.run_batch("g10", inputs, state=path, concurrency=1))
         )

@@ -81,6 +81,9 @@ FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
 # Seconds without a usable answer after which a timed-out item says so: a server that answers
 # at all answers a batch's requests well within this (its sweeps go every second at most).
 SILENT = 5.0
+# What the reader times out once the deadline has passed: items not yet sent, waited for, or
+# (a killed run's, left unsettled when its listing failed past the deadline) lost.
+UNFINISHED = frozenset({"pending", "submitted", "retrying", "sending", "unknown"})
 
 
 @dataclass
@@ -312,7 +315,7 @@ class BatchEngine:
                 row = state.add(index, inputs, "invalid", problem)
             else:
                 row = state.add(index, inputs, "pending", None)
-            if self._expired() and row.status in ("pending", "submitted", "retrying", "unknown"):
+            if self._expired() and row.status in UNFINISHED:
                 state.finished(row, "timed_out", None, self._late())
             if row.status in ("pending",):
                 await sends.put(row)
@@ -519,13 +522,10 @@ class BatchEngine:
                 if self._expired():
                     # They time out with the rest, still lost: a later run settles them (the
                     # state file keeps their windows). Listing on past the deadline held a
-                    # --timeout 8 batch against a server that never answered for 60 s.
+                    # --timeout 8 batch against a server that never answered for 60 s. A
+                    # killed run's are timed out by the reader, as it meets them.
                     if not killed:
                         self._unknown += rows
-                        return []
-                    for row in rows:  # a killed run's: the reader emits them
-                        self._state.finished(row, "timed_out", None, self._late())
-                    self._state.commit(force=True)
                     return []
                 await self.jobs.sleep(self.options.sweep_interval)
         candidates = {
