@@ -174,6 +174,15 @@ def test_translation(error: Callable[[], BaseException], expected: type[Exceptio
         assert translated.request is request
 
 
+async def test_a_refused_plain_http_connection_names_no_tls(unused_tcp_port: int) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/"
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await client.get(url)
+    assert str(caught.value).startswith(f"Cannot connect to host 127.0.0.1:{unused_tcp_port} [")
+    assert "ssl" not in str(caught.value)
+
+
 def test_other_errors_are_left_alone() -> None:
     request = httpx.Request("GET", "http://127.0.0.1/")
     assert transports.translate(ValueError("no"), request) is None

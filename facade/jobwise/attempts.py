@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from types import TracebackType
 
 import httpx
@@ -23,6 +24,9 @@ MAX_RESPONSE_BYTES = 10 * 2**20
 answer is refused before it is read whole (``max_response_bytes=`` to change it)."""
 CALL_TIMEOUT = "jobwise_call_timeout"
 """The request extension with the seconds a whole call may take (its attempts and pauses)."""
+CALLS_END: ContextVar[float | None] = ContextVar("jobwise_calls_end", default=None)
+"""When every call made in this context ends, by the client's clock (a batch's deadline): no
+attempt runs and no retry waits past it."""
 
 
 def phases(request: httpx.Request) -> dict[str, float | None]:
@@ -54,6 +58,9 @@ class CallLimits:
         self.attempt_seconds = longest(self.phases)
         asked = request.extensions.get(CALL_TIMEOUT)
         self.ends = started + (deadline if asked is None else min(deadline, asked))
+        end = CALLS_END.get()
+        if end is not None:
+            self.ends = min(self.ends, end)
         self.max_bytes = max_bytes
 
     def attempt(self) -> Attempt:

@@ -44,6 +44,7 @@ from typing import Any
 
 from jobwise._api.writer import FINAL_STATUSES
 from jobwise._async.batch_protocol import AsyncBatchClient
+from jobwise.attempts import CALLS_END
 from jobwise.batch_options import BatchOptions
 from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
 from jobwise.batch_schedule import STRAGGLER_SWEEPS, Schedule
@@ -81,6 +82,8 @@ FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
 # Seconds without a usable answer after which a timed-out item says so: a server that answers
 # at all answers a batch's requests well within this (its sweeps go every second at most).
 SILENT = 5.0
+NO_ANSWER = "no answer yet"
+PAST_DEADLINE_NAP = 0.1
 # What the reader times out once the deadline has passed: items not yet sent, waited for, or
 # (a killed run's, left unsettled when its listing failed past the deadline) lost.
 UNFINISHED = frozenset({"pending", "submitted", "retrying", "sending", "unknown"})
@@ -218,7 +221,8 @@ class BatchEngine:
         self._submitted_all = False
         self._started = 0.0
         self._last_answer = 0.0
-        self._last_error = "no answer yet"
+        self._last_error = NO_ANSWER
+        self._heard_once = False
         # Bounds of (server clock - client clock), learned from answered creates.
         self._offset_low: float
         self._offset_high: float
@@ -237,6 +241,10 @@ class BatchEngine:
         stop_hearing = self.jobs.on_congestion(self._overloaded)
         self._sent_before = self.jobs.requests_sent
         self._started = self._last_answer = self.jobs.clock()
+        # Every call of this run ends by the deadline: a create riding out its retries against
+        # a dead server took a `--timeout 1` batch to 4.8 s.
+        deadline = self.options.deadline
+        ends = CALLS_END.set(None if deadline is None else self._started + deadline)
         try:
             sends: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=self.concurrency * 4)
             async with asyncio.TaskGroup() as group:
@@ -273,6 +281,7 @@ class BatchEngine:
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
+            CALLS_END.reset(ends)
             stop_hearing()
             self.progress.requests = self.jobs.requests_sent - self._sent_before
             self.state.commit(force=True)
@@ -509,9 +518,9 @@ class BatchEngine:
         A killed run's rows are settled before anything new is sent and go back to the reader
         (which checks their inputs) rather than being sent from here."""
         wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + self.options.settle
-        await self.jobs.sleep(max(0.0, wait - time.time()))
+        await self.jobs.sleep(max(0.0, min(wait - time.time(), self._left())))
         windows = {r.index: self._window(r) for r in rows}
-        while True:
+        while not self._expired():
             try:
                 found = await self._jobs_in(min(w[0] for w in windows.values()))
                 break
@@ -519,15 +528,16 @@ class BatchEngine:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 self._last_error = str(exc)
-                if self._expired():
-                    # They time out with the rest, still lost: a later run settles them (the
-                    # state file keeps their windows). Listing on past the deadline held a
-                    # --timeout 8 batch against a server that never answered for 60 s. A
-                    # killed run's are timed out by the reader, as it meets them.
-                    if not killed:
-                        self._unknown += rows
-                    return []
-                await self.jobs.sleep(self.options.sweep_interval)
+                await self.jobs.sleep(max(0.0, min(self.options.sweep_interval, self._left())))
+        else:
+            # They time out with the rest, still lost: a later run settles them (the state file
+            # keeps their windows). Listing on past the deadline held a --timeout 8 batch
+            # against a server that never answered for 60 s; waiting out the settling time
+            # held a --timeout 1 one for 2 s more. A killed run's are timed out by the reader,
+            # as it meets them.
+            if not killed:
+                self._unknown += rows
+            return []
         candidates = {
             r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
             for r in rows
@@ -660,9 +670,10 @@ class BatchEngine:
         if self._submitted_all:
             self.schedule.tail(self.progress.read)
         left = self._left()
-        # Past the deadline, inputs still being timed out: a whole interval (cut short once
-        # all are sent), not 0, which spun this loop (53 s of CPU in a 61 s run).
-        return min(self.schedule.interval, left) if left > 0 else self.schedule.interval
+        # Past the deadline, inputs still being timed out: a short nap, not 0, which spun this
+        # loop (53 s of CPU in a 61 s run), nor a whole interval, which kept a lost create
+        # cut at the deadline waiting a second more to time out.
+        return min(self.schedule.interval, left) if left > 0 else PAST_DEADLINE_NAP
 
     async def _sweep(self, fresh: list[_Track]) -> None:
         """Read the jobs newest first, down to the oldest of ``fresh`` (every page when one of
@@ -819,11 +830,13 @@ class BatchEngine:
 
     def _heard(self) -> None:
         self._last_answer = self.jobs.clock()
+        self._heard_once = True
 
     def _late(self) -> str:
         """Why an item timed out: the deadline, and the server's silence when it was silent."""
         silent = self.jobs.clock() - self._last_answer
-        if silent < SILENT:
+        # A server that never answered this run is named however short the deadline.
+        if silent < SILENT and (self._heard_once or self._last_error == NO_ANSWER):
             return "the batch's deadline passed first"
         return (
             f"the batch's deadline passed first, with no usable answer from {self.jobs.base_url} "

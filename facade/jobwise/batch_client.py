@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from jobwise._async.batch_protocol import AsyncPages
@@ -36,8 +37,10 @@ class ThreadedClient:
         self.base_url = client.base_url
 
     async def call(self, function: Callable[..., object], *args: object) -> object:
-        """``function(*args)`` in a worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+        """``function(*args)`` in a worker thread, in the caller's context (a batch's deadline)."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, context.run, function, *args)
 
     @property
     def requests_sent(self) -> int:

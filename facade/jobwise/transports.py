@@ -98,7 +98,10 @@ def translate(exc: BaseException, request: httpx.Request) -> httpx.TransportErro
     kind = _httpx_error(cause)
     if kind is None:
         return None
-    error = kind(str(cause) or type(cause).__name__, request=request)
+    text = str(cause) or type(cause).__name__
+    if request.url.scheme == "http":  # aiohttp names its TLS default even for plain http
+        text = text.replace(" ssl:default [", " [", 1)
+    error = kind(text, request=request)
     error.__cause__ = cause
     return error
 
