@@ -374,6 +374,25 @@ def test_a_resumed_run_trusts_the_keys_an_earlier_run_saw_honoured(
     assert created == 3
 
 
+def test_a_create_refused_for_its_key_is_sent_again_not_settled(tmp_path: Path) -> None:
+    """A 401 proves nothing was stored. The item was left "sending", so the run with the right
+    key settled it from the listing and adopted an earlier batch's job: another input's
+    result."""
+    path = str(tmp_path / "s.sqlite")
+    with run_emulator(api_key="right", latency=(0.01, 0.02)) as server:
+        earlier = list(WriterJobs("right", server.base_url).run_batch("g11", [{"P": "teapot"}]))
+        with pytest.raises(jobwise.AuthenticationError):
+            list(WriterJobs("wrong", server.base_url).run_batch("g11", [{"P": "bike"}], state=path))
+        items = list(
+            WriterJobs("right", server.base_url).run_batch("g11", [{"P": "bike"}], state=path)
+        )
+        created = stats(server.base_url)["jobs_created"]
+    assert earlier[0].status == items[0].status == "completed"
+    assert items[0].job_id != earlier[0].job_id
+    assert items[0].suggestion is not None and "bike" in items[0].suggestion
+    assert created == 2
+
+
 def test_a_garbled_job_answer_fails_that_item_only() -> None:
     inputs = [{"Product": "garbage in"}, {"Product": "fine"}]
     with run_emulator(latency=(0.01, 0.03)) as server:

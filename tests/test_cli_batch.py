@@ -249,6 +249,35 @@ def test_non_utf8_input_directory_and_bad_json_are_one_line(
     refused(server, tmp_path / "none.txt", out, words=("none.txt", "no such file"))
 
 
+def test_a_file_that_is_not_what_it_claims_is_one_line(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    """A stray CSV quote merged every later row into one input; a .json array or a .tsv sheet
+    went out one whole line a job."""
+    out = tmp_path / "r.jsonl"
+    quote = tmp_path / "quote.csv"
+    quote.write_text('P,Price\n"shoe 12 inch,3\nhat,4\nscarf,5\n')
+    refused(server, quote, out, words=(f"{quote}:2", "never closed"))
+    after = tmp_path / "after.csv"
+    after.write_text('P\nhat\n"x"y\n')
+    refused(server, after, out, words=(f"{after}:3", "not valid CSV"))
+    array = tmp_path / "arr.json"
+    array.write_text('[{"P": "a"}, {"P": "b"}]\n')
+    refused(server, array, out, words=(str(array), "'.json'", ".jsonl", "--format"))
+    refused(server, tmp_path / "sheet.tsv", out, words=("'.tsv'", "--format txt or csv or jsonl"))
+    plain = tmp_path / "products"
+    plain.write_text("alpha\n")
+    done = batch(server, plain, out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert results(out)[0]["inputs"] == {"P": ["alpha"]}
+    multiline = tmp_path / "multi.csv"
+    multiline.write_text('P\n"two\nlines"\n')
+    out = tmp_path / "multi.jsonl"
+    done = batch(server, multiline, out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert results(out)[0]["inputs"] == {"P": ["two\nlines"]}
+
+
 def test_bom_is_stripped_and_lines_are_numbered(server: EmulatorServer, tmp_path: Path) -> None:
     names = tmp_path / "names.txt"
     names.write_bytes("\ufeffalpha\n\n\nbeta\n".encode())
@@ -337,8 +366,13 @@ def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "partial results" in err and str(out) in err
     found = results(out)
-    assert found and all(r["status"] == "pending" for r in found)
-    assert all("interrupted" in r["error"] for r in found)
+    # Jobs already made keep their ids (without them, a user who deleted the state file and
+    # ran again would have made each job twice); the rest were not sent.
+    running = [r for r in found if r["status"] == "submitted"]
+    assert running and all(r["job_id"] and "runs on" in r["error"] for r in running)
+    assert all(r["status"] == "pending" and not r["job_id"] for r in found if r not in running)
+    assert all(r["error"].startswith("interrupted") for r in found)
+    assert f"{len(running)} more are submitted" in err
 
 
 def test_a_stuck_job_ends_timed_out_under_timeout_and_exits_7(

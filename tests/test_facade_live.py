@@ -134,3 +134,24 @@ async def test_async_osapi_every_method(emulator: EmulatorServer) -> None:
         await osapi.delete(job_id)
         with pytest.raises(jobwise.NotFoundError):
             await osapi.delete(job_id)
+
+
+async def test_a_closed_client_sends_nothing(emulator: EmulatorServer) -> None:
+    """A call after close() (or after the with block) made a real job: the connection sends
+    below httpx's client, which would have refused."""
+    before = httpx.get(f"{emulator.base_url}/_emulator/stats").json()["jobs_created"]
+    jobs = WriterJobs(TOKEN, emulator.base_url)
+    jobs.close()
+    with pytest.raises(jobwise.ClientClosedError, match=r"client is closed.*was not sent"):
+        jobs.create("closed", {"Product": "x"})
+    async with AsyncWriterJobs(TOKEN, emulator.base_url) as ajobs:
+        pass
+    with pytest.raises(RuntimeError, match="client is closed"):
+        await ajobs.create("closed", {"Product": "x"})
+    with pytest.raises(jobwise.ClientClosedError):
+        list(jobs.run_batch("closed", [{"Product": "x"}]))
+    with OsapiJobs(emulator.base_url, TOKEN) as osapi_jobs:
+        pass
+    with pytest.raises(jobwise.ClientClosedError):
+        list(osapi_jobs.list())
+    assert httpx.get(f"{emulator.base_url}/_emulator/stats").json()["jobs_created"] == before

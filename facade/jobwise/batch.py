@@ -54,6 +54,7 @@ from jobwise.errors import (
     APIConnectionError,
     APIError,
     AuthenticationError,
+    ClientClosedError,
     ConflictError,
     InvalidArgumentError,
     InvalidResponseError,
@@ -390,7 +391,10 @@ class BatchEngine:
                     created = await self.jobs.create(
                         self.application_id, row.inputs, idempotency_key=row.key
                     )
-                except (AuthenticationError, PermissionDeniedError):
+                except (AuthenticationError, PermissionDeniedError, ClientClosedError):
+                    # Refused (or never sent), so not stored. Left "sending", the next run
+                    # settled it from the listing and adopted an earlier batch's job.
+                    self._state.refused(row)
                     raise
                 except JobwiseError as exc:
                     failure = exc

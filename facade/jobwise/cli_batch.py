@@ -107,12 +107,13 @@ def run_batch_command(args: argparse.Namespace) -> int:
             except BaseException:
                 if spool.finished:  # what did finish is not lost with the run
                     with contextlib.suppress(CliError):
-                        write_results(args.out, source.columns, spool.results(True))
+                        write_results(args.out, source.columns, spool.results(True, state_path))
                 raise
             if not runs:  # interrupted before the run began: nothing was sent
                 raise Interrupted("interrupted before the batch began; nothing was sent")
             summary = runs[0].summary()
-            written = write_results(args.out, source.columns, spool.results(interrupted))
+            results = spool.results(interrupted, state_path)
+            written = write_results(args.out, source.columns, results)
     finally:
         spool.close()
     elapsed = time.monotonic() - started
@@ -134,7 +135,9 @@ def run_batch_command(args: argparse.Namespace) -> int:
         return report(
             Interrupted(
                 f"interrupted; wrote partial results to {args.out} ({spool.finished:,} of the "
-                f"{spool.read:,} inputs read have one); run the same command again to resume"
+                f"{spool.read:,} inputs read have one, {spool.running:,} more are submitted and "
+                "their jobs run on); run the same command again to resume (nothing is sent "
+                "twice)"
             ),
             args.json,
         )

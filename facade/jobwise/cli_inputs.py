@@ -33,16 +33,25 @@ class Input:
     cells: list[str]
 
 
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
+
+
 def file_format(path: str, given: str | None) -> str:
-    """``given``, else the file's extension (.csv, .jsonl/.ndjson), else text."""
+    """``given``, else the file's extension (.csv, .jsonl/.ndjson, .txt; none: text). Any other
+    extension is refused: read as text, a .json array or a .tsv sheet went out one whole line
+    a job."""
     if given is not None:
         return given
-    lower = path.lower()
-    if lower.endswith(".csv"):
-        return "csv"
-    if lower.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    return "txt"
+    extension = os.path.splitext(os.path.basename(path))[1].lower()
+    if not extension:  # stdin, /dev/stdin, a file named "products"
+        return "txt"
+    if extension not in EXTENSIONS:
+        hint = " (one JSON object per line is .jsonl)" if extension == ".json" else ""
+        raise UsageError(
+            f"FILE {path}: no input format is known by the extension {extension!r}{hint}; "
+            f"pass --format {' or '.join(FORMATS)}"
+        )
+    return EXTENSIONS[extension]
 
 
 def is_stream(path: str) -> bool:
@@ -114,7 +123,9 @@ class InputFile:
 
     def _open_csv(self, header: bool, column: str | None) -> None:
         csv.field_size_limit(CSV_FIELD_LIMIT)
-        self._csv = csv.reader(self._lines)
+        # Strict: a stray quote is an error on its line, not rows silently merged into one
+        # input up to the next quote (or the end of the file).
+        self._csv = csv.reader(self._lines, strict=True)
         wanted = column if column is not None else (None if not header else self.input_name)
         if not header:
             number = _column_number(wanted or "1", "--column (with --no-header)")
@@ -152,6 +163,8 @@ class InputFile:
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     problem = f"a field is longer than {csv.field_size_limit():,} characters"
+                elif "unexpected end of data" in str(exc):
+                    problem = "a quote opened in this row is never closed (not valid CSV)"
                 else:
                     problem = f"not valid CSV ({exc})"
                 raise UsageError(f"FILE {self.name}:{start}: {problem}") from None

@@ -256,7 +256,10 @@ class Parsers:
             "--no-header", action="store_true", help="CSV: row 1 is data, not column names"
         )
         batch.add_argument(
-            "--format", choices=("txt", "csv", "jsonl"), help="input format (default: by extension)"
+            "--format",
+            choices=("txt", "csv", "jsonl"),
+            help="input format (default: by extension: .txt or none, .csv, .jsonl/.ndjson; "
+            "any other is refused)",
         )
         batch.add_argument(
             "--out",

@@ -28,6 +28,17 @@ from jobwise.cli_inputs import Input
 RESULT_COLUMNS = ("line", "status", "job_id", "suggestion", "error")
 UNFINISHED = "not finished: run the same command again to resume"
 INTERRUPTED = "interrupted before it finished: run the same command again to resume"
+# What an unfinished item's record in the state file says of it, for the results file.
+UNFINISHED_BY_STATE = {
+    "submitted": ("submitted", "its job runs on: run the same command again to wait for it"),
+    "retrying": ("submitted", "its job's retry runs on: run the same command again to wait for it"),
+    "sending": (
+        "pending",
+        "its create was in flight: run the same command again, which settles it without "
+        "sending it twice",
+    ),
+}
+UNFINISHED_BY_STATE["unknown"] = UNFINISHED_BY_STATE["sending"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class ResultSpool:
         )
         self.read = 0
         self.finished = 0
+        self.running = 0
+        """Unfinished items whose job the state file knows (counted as results are read)."""
 
     def numbered(self, inputs: Iterable[Input]) -> Iterator[Any]:
         """What ``run_batch`` is given: each input, recorded under the index the batch gives it
@@ -94,16 +107,33 @@ class ResultSpool:
             )
             self.finished += 1
 
-    def results(self, interrupted: bool) -> Iterator[Result]:
-        """Every input read, in order, with its result (or why it has none)."""
+    def results(self, interrupted: bool, state: str | None = None) -> Iterator[Result]:
+        """Every input read, in order, with its result (or why it has none: what the batch's
+        ``state`` file, when given and readable, says of it; a job it knows is kept)."""
+        known = "NULL, NULL"
+        if state is not None and os.path.isfile(state):
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ATTACH DATABASE ? AS state", (state,))
+                self._db.execute("SELECT idx, status, job_id FROM state.items LIMIT 1")
+                known = "kept.status, kept.job_id"
+        joined = "LEFT JOIN state.items AS kept USING (idx) " if known != "NULL, NULL" else ""
         cursor = self._db.execute(
-            "SELECT inputs.idx, line, cells, raw, status, job_id, suggestion, error, "
-            "results.inputs, candidates FROM inputs LEFT JOIN results USING (idx) "
-            "ORDER BY inputs.idx"
+            "SELECT inputs.idx, inputs.line, inputs.cells, inputs.raw, results.status, "
+            "results.job_id, results.suggestion, results.error, results.inputs, "
+            f"results.candidates, {known} "
+            f"FROM inputs LEFT JOIN results USING (idx) {joined}ORDER BY inputs.idx"
         )
-        for idx, line, cells, raw, status, job_id, suggestion, error, inputs, candidates in cursor:
+        self.running = 0
+        for row in cursor:
+            idx, line, cells, raw, status, job_id, suggestion, error, inputs, candidates = row[:10]
             if status is None:
-                status, error = "pending", INTERRUPTED if interrupted else UNFINISHED
+                status, why = UNFINISHED_BY_STATE.get(row[10], ("pending", None))
+                job_id = row[11] if status == "submitted" else None
+                self.running += status == "submitted"
+                if why is None:
+                    error = INTERRUPTED if interrupted else UNFINISHED
+                else:
+                    error = f"{'interrupted' if interrupted else 'not finished'}; {why}"
             yield Result(
                 idx,
                 line,

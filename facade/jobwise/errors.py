@@ -2,6 +2,7 @@
 
 JobwiseError
 ├── InvalidArgumentError (also ValueError and TypeError): bad input, nothing was sent
+├── ClientClosedError (also RuntimeError): a call on a closed client, nothing was sent
 ├── APIError: the server answered with an error status
 │   ├── BadRequestError 400, UnprocessableEntityError 422
 │   ├── AuthenticationError 401, PermissionDeniedError 403
@@ -36,6 +37,10 @@ class InvalidArgumentError(JobwiseError, ValueError, TypeError):
     def __init__(self, argument: str, problem: str) -> None:
         super().__init__(f"{argument}: {problem}")
         self.argument = argument
+
+
+class ClientClosedError(JobwiseError, RuntimeError):
+    """A call on a client that was closed (``close()``, or its ``with`` block ended)."""
 
 
 def _describe_body(body: Any) -> str:

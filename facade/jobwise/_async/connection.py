@@ -15,7 +15,7 @@ from jobwise._async.pacing import AsyncPacedTransport
 from jobwise._async.polling import watch
 from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
 from jobwise.attempts import MAX_RESPONSE_BYTES
-from jobwise.errors import InvalidArgumentError
+from jobwise.errors import ClientClosedError, InvalidArgumentError
 from jobwise.http import (
     Request,
     RequestBuilder,
@@ -90,6 +90,11 @@ class AsyncConnection:
         (base URL, headers, timeout). Its send loop (auth flows, redirects, cookies) serves
         nothing here and cost a tenth of a batch's CPU; its request line is logged here
         instead."""
+        if self.http.is_closed:  # the transports are closed below it, or the caller's
+            raise ClientClosedError(
+                f"the client is closed: {request['method']} {request['url']} was not sent; "
+                "make a new client (or call it inside its `with` block)"
+            )
         built = self.builder.build(**request, **call_options(timeout, within))
         try:
             response = await self.transport.handle_async_request(built)
