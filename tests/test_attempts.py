@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -10,6 +12,8 @@ import httpx
 import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, RetryPolicy, WriterJobs
+from jobwise.attempts import EXPOSURE, Exposure
+from jobwise.batch_client import ThreadedClient
 
 from .fakes import Recorder, job_body
 from .misbehaving import cut, drip, serving, whole
@@ -129,3 +133,42 @@ async def test_async_size_cap_is_configurable() -> None:
             await jobs.retrieve("job-1")
     with pytest.raises(jobwise.InvalidArgumentError, match="max_response_bytes"):
         AsyncWriterJobs("k", "https://x.test", max_response_bytes=0)
+
+
+def test_exposure_says_never_sent_only_when_it_certainly_was_not() -> None:
+    exposure = Exposure()
+    assert not exposure.never_sent  # unwatched: a client of the caller's own may have sent it
+    exposure.began()
+    assert not exposure.never_sent  # under way
+    exposure.ended(never_sent=True)
+    assert exposure.never_sent  # refused to connect
+    exposure.began()
+    exposure.ended(never_sent=False)
+    exposure.began()
+    exposure.ended(never_sent=True)
+    assert not exposure.never_sent  # an earlier attempt may have reached the server
+
+
+async def test_a_cancelled_threaded_call_runs_on_and_says_so() -> None:
+    """A worker thread cannot be stopped: its call may send after the batch stopped waiting."""
+    release = threading.Event()
+
+    class Blocking:
+        base_url = "http://127.0.0.1:1"
+
+        def create(self, *args: object, **kwargs: object) -> None:
+            release.wait(10)
+
+    client = ThreadedClient(Blocking(), 1)  # type: ignore[arg-type]
+    exposure = Exposure()
+    EXPOSURE.set(exposure)
+    exposure.began()
+    exposure.ended(never_sent=True)
+    call = asyncio.ensure_future(client.create("app", {"P": "x"}))
+    await asyncio.sleep(0.05)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    release.set()
+    client.close()
+    assert exposure.detached and not exposure.never_sent

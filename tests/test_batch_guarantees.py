@@ -413,6 +413,29 @@ def test_an_unreachable_server_stops_the_run_with_one_line(tmp_path: Path) -> No
     assert time.monotonic() - started < 30
 
 
+async def test_a_create_that_never_connected_is_not_settled_after_a_stall(tmp_path: Path) -> None:
+    """A silent server stops the run while a create rides out its connection retries. It made
+    nothing: left "sending", the next run settled it in a window that held another batch's job
+    and adopted it (another input's result)."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    url, path = f"http://127.0.0.1:{port}", str(tmp_path / "s.sqlite")
+    async with AsyncWriterJobs(TOKEN, url, max_retries=50) as jobs:
+        with pytest.raises(jobwise.ServerUnavailableError):
+            async for _ in jobs.run_batch("g12", [{"P": "bike"}], state=path, stall_timeout=1):
+                pass
+    saved = jobwise.batch_state.BatchState(path, "g12", url)
+    assert [row.status for row in saved.unsettled()] == []
+    saved.close()
+    with run_emulator(latency=(0.01, 0.02), port=port) as server:
+        foreign = list(WriterJobs(TOKEN, url).run_batch("g12", [{"P": "teapot"}]))
+        items = list(WriterJobs(TOKEN, url).run_batch("g12", [{"P": "bike"}], state=path))
+        created = stats(server.base_url)["jobs_created"]
+    assert items[0].status == "completed" and items[0].job_id != foreign[0].job_id
+    assert items[0].suggestion is not None and "bike" in items[0].suggestion
+    assert created == 2
+
+
 def test_a_state_file_deleted_mid_run_stops_it(tmp_path: Path) -> None:
     state = tmp_path / "s.sqlite"
 

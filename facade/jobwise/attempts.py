@@ -29,6 +29,38 @@ CALLS_END: ContextVar[float | None] = ContextVar("jobwise_calls_end", default=No
 attempt runs and no retry waits past it."""
 
 
+class Exposure:
+    """Whether a call's request may have reached the server, for a batch whose create was
+    cancelled (a stopped run): the retry transports record each attempt of the calls made in
+    the context that holds it (:data:`EXPOSURE`). Unwatched (a client of the caller's own
+    making), or left running in a worker thread, it may have."""
+
+    __slots__ = ("_attempting", "_reached", "_watched", "detached")
+
+    def __init__(self) -> None:
+        self._attempting = self._reached = self._watched = False
+        self.detached = False
+        """Set when the call runs on after its caller stopped waiting (a worker thread)."""
+
+    def began(self) -> None:
+        """An attempt is under way."""
+        self._watched = self._attempting = True
+
+    def ended(self, never_sent: bool) -> None:
+        """The attempt ended; ``never_sent``: its request certainly never left."""
+        self._attempting = False
+        self._reached = self._reached or not never_sent
+
+    @property
+    def never_sent(self) -> bool:
+        """Whether every attempt so far certainly never left (and none runs or will run)."""
+        return self._watched and not (self._attempting or self._reached or self.detached)
+
+
+EXPOSURE: ContextVar[Exposure | None] = ContextVar("jobwise_exposure", default=None)
+"""The :class:`Exposure` of the calls made in this context (None: nobody asks)."""
+
+
 def phases(request: httpx.Request) -> dict[str, float | None]:
     """The request's per-phase timeouts (connect, read, write, pool) as httpx set them."""
     timeouts = request.extensions.get("timeout")

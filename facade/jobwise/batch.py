@@ -44,7 +44,7 @@ from typing import Any
 
 from jobwise._api.writer import FINAL_STATUSES
 from jobwise._async.batch_protocol import AsyncBatchClient
-from jobwise.attempts import CALLS_END
+from jobwise.attempts import CALLS_END, EXPOSURE, Exposure
 from jobwise.batch_options import BatchOptions
 from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
 from jobwise.batch_schedule import STRAGGLER_SWEEPS, Schedule
@@ -387,6 +387,8 @@ class BatchEngine:
                 self._creating += 1
                 sent = time.time()  # the window opens when the request may leave
                 self._state.sending(row, sent)
+                exposure = Exposure()
+                watching = EXPOSURE.set(exposure)
                 try:
                     created = await self.jobs.create(
                         self.application_id, row.inputs, idempotency_key=row.key
@@ -398,7 +400,15 @@ class BatchEngine:
                     raise
                 except JobwiseError as exc:
                     failure = exc
+                except asyncio.CancelledError:
+                    # The run stopped (a silent server, Ctrl-C). A create that only ever
+                    # failed to connect made nothing: left "sending", the next run settled
+                    # it in a window that held another batch's jobs.
+                    if exposure.never_sent:
+                        self._state.refused(row)
+                    raise
                 finally:
+                    EXPOSURE.reset(watching)
                     self._creating -= 1
                     self._answered.set()
             if failure is None:

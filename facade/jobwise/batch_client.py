@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from jobwise._async.batch_protocol import AsyncPages
 from jobwise._sync.batch_protocol import BatchClient
+from jobwise.attempts import EXPOSURE
 from jobwise.models import Job, JobCreated, JobStatus
 from jobwise.validation import Inputs
 
@@ -40,7 +41,13 @@ class ThreadedClient:
         """``function(*args)`` in a worker thread, in the caller's context (a batch's deadline)."""
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, context.run, function, *args)
+        try:
+            return await loop.run_in_executor(self._pool, context.run, function, *args)
+        except asyncio.CancelledError:
+            exposure = EXPOSURE.get()
+            if exposure is not None:  # the thread cannot be stopped: its call runs on
+                exposure.detached = True
+            raise
 
     @property
     def requests_sent(self) -> int:

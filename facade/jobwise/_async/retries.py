@@ -11,10 +11,16 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from jobwise.attempts import MAX_RESPONSE_BYTES, AsyncTimeLimit, Attempt, CallLimits
+from jobwise.attempts import (
+    EXPOSURE,
+    MAX_RESPONSE_BYTES,
+    AsyncTimeLimit,
+    Attempt,
+    CallLimits,
+)
 from jobwise.errors import InvalidResponseError
 from jobwise.redaction import redacted
-from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
+from jobwise.retries import NEVER_SENT, Outcome, Retrying, RetryPolicy, final, retryable_status
 
 
 async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -73,6 +79,15 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
         self.max_response_bytes = max_response_bytes
 
     async def _send(self, request: httpx.Request, limits: CallLimits) -> Outcome:
+        exposure = EXPOSURE.get()
+        if exposure is None:
+            return await self._attempt(request, limits)
+        exposure.began()
+        outcome = await self._attempt(request, limits)
+        exposure.ended(isinstance(outcome, NEVER_SENT))
+        return outcome
+
+    async def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
         self.sent += 1
         attempt = limits.attempt()
         try:

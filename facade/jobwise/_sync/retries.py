@@ -12,10 +12,16 @@ from collections.abc import Callable
 
 import httpx
 
-from jobwise.attempts import MAX_RESPONSE_BYTES, Attempt, CallLimits, TimeLimit
+from jobwise.attempts import (
+    EXPOSURE,
+    MAX_RESPONSE_BYTES,
+    Attempt,
+    CallLimits,
+    TimeLimit,
+)
 from jobwise.errors import InvalidResponseError
 from jobwise.redaction import redacted
-from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
+from jobwise.retries import NEVER_SENT, Outcome, Retrying, RetryPolicy, final, retryable_status
 
 
 def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -74,6 +80,15 @@ class RetryTransport(Retrying, httpx.BaseTransport):
         self.max_response_bytes = max_response_bytes
 
     def _send(self, request: httpx.Request, limits: CallLimits) -> Outcome:
+        exposure = EXPOSURE.get()
+        if exposure is None:
+            return self._attempt(request, limits)
+        exposure.began()
+        outcome = self._attempt(request, limits)
+        exposure.ended(isinstance(outcome, NEVER_SENT))
+        return outcome
+
+    def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
         self.sent += 1
         attempt = limits.attempt()
         try:
