@@ -134,3 +134,27 @@ def serving(*answers: Answer) -> Iterator[Server]:
         server.stop.set()
         server.thread.join(timeout=5)
         server.listener.close()
+
+
+@contextmanager
+def never_answers() -> Iterator[str]:
+    """The URL of a server that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    done = threading.Event()
+
+    def hold() -> None:
+        while not done.is_set():
+            with suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        done.set()
+        holder.join()
+        for conn in [*held, listener]:
+            conn.close()

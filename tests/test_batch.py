@@ -310,7 +310,7 @@ def test_cli_batch_reads_csv_and_jsonl(tmp_path: Path) -> None:
             (csv_file, ["Terra shoe", "Flex mat"]),
             (jsonl_file, ["Aqua goggles", "Orbit lamp"]),
         ):
-            out = tmp_path / f"{source.name}.out"
+            out = tmp_path / f"{source.name}.out.jsonl"
             done = cli(
                 "batch",
                 "app-c",

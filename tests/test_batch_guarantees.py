@@ -4,7 +4,6 @@ answers lost or garbled, jobs stuck, servers gone, state files tampered with."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import socket
@@ -12,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN
+from .misbehaving import never_answers
 from .test_batch import cli, products, read_results, stats
 
 
@@ -152,8 +151,11 @@ async def test_a_stuck_job_ends_timed_out_and_the_others_come_back(tmp_path: Pat
 
 
 @pytest.mark.parametrize("deadline", [1, 6])
-async def test_items_timed_out_by_a_silent_server_say_so(tmp_path: Path, deadline: int) -> None:
-    """Silent for longer than SILENT, or never heard at all, however short the deadline."""
+async def test_items_timed_out_by_a_silent_server_say_so(
+    tmp_path: Path, deadline: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Silent for longer than SILENT, or never heard at all, however short the deadline; and a
+    warning says so while the batch runs on."""
     with run_emulator() as server:
         gone = server.base_url
     async with AsyncWriterJobs(TOKEN, gone, max_retries=0) as jobs:
@@ -165,6 +167,9 @@ async def test_items_timed_out_by_a_silent_server_say_so(tmp_path: Path, deadlin
         assert "deadline passed first" in item.error
         assert f"no usable answer from {gone}" in item.error
         assert "connect" in item.error.lower()
+    warned = [r.getMessage() for r in caplog.records if "still trying" in r.getMessage()]
+    assert len(warned) == (deadline > 5)  # once silent for SILENT, and once only
+    assert all(f"no usable answer from {gone}" in line for line in warned)
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])
@@ -196,36 +201,12 @@ async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(
     assert spent < 0.5 * took
 
 
-@contextlib.contextmanager
-def _never_answers() -> Iterator[str]:
-    """The URL of a server that accepts connections and never answers."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    held: list[socket.socket] = []
-    done = threading.Event()
-
-    def hold() -> None:
-        while not done.is_set():
-            with contextlib.suppress(TimeoutError):
-                held.append(listener.accept()[0])
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        done.set()
-        holder.join()
-        for conn in [*held, listener]:
-            conn.close()
-
-
 async def test_a_deadline_holds_against_a_server_that_never_answers(tmp_path: Path) -> None:
     """A create that gets no answer is lost; settling it lists the jobs, which time out too.
     At the deadline the lost create times out with the rest (a later run settles it), instead
     of listing on until the stall timeout stops the run."""
     started = time.monotonic()
-    with _never_answers() as url:
+    with never_answers() as url:
         async with AsyncWriterJobs(TOKEN, url, timeout=0.5, max_retries=1) as jobs:
             run = jobs.run_batch("g7", products(5), state=str(tmp_path / "s"), deadline=3)
             items = [item async for item in run]
@@ -241,7 +222,7 @@ async def test_a_create_under_way_ends_at_the_deadline(tmp_path: Path, kind: str
     create is lost, so it times out as one that may have made a job: a later run settles it."""
     state = str(tmp_path / "s")
     started = time.monotonic()
-    with _never_answers() as url:
+    with never_answers() as url:
         if kind == "async":
             async with AsyncWriterJobs(TOKEN, url, timeout=8) as jobs:
                 run = jobs.run_batch("g10", products(3), state=state, deadline=1)

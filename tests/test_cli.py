@@ -25,6 +25,7 @@ from rich.console import Console
 
 from .cli_support import TOKEN
 from .cli_support import jobwise as run_jobwise
+from .misbehaving import never_answers
 
 
 @pytest.fixture
@@ -95,6 +96,15 @@ def test_unknown_flag_points_at_the_commands_own_help(capsys: pytest.CaptureFixt
     assert "(see: jobwise list --help)" in err
     err = usage_error(capsys, "list", "app", "--status", "faild")
     assert "did you mean 'failed'?" in err
+
+
+def test_a_misspelt_required_option_gets_a_did_you_mean(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """argparse names the missing option first, and hid the hint for the misspelt one."""
+    err = usage_error(capsys, "batch", "app", "in.txt", "--input-nme", "x")
+    assert "required: --input-name" in err
+    assert "'--input-nme' is not an option; did you mean '--input-name'?" in err
 
 
 def test_bad_flag_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,6 +193,22 @@ def test_unreachable_server_exits_6() -> None:
     done = run_jobwise("osapi", "list", "--base-url", "http://127.0.0.1:9", "--json")
     assert done.returncode == 6, done.stderr
     assert json.loads(done.stderr)["error"]["type"] == "APIConnectionError"
+
+
+@pytest.mark.parametrize("command", [("get", "abc"), ("osapi", "list")])
+def test_every_command_takes_a_request_timeout(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only `batch` had it: a `get` from a server that never answers took 120 s to fail."""
+    monkeypatch.setenv("WRITER_API_KEY", TOKEN)
+    monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
+    with never_answers() as url:
+        started = time.monotonic()
+        done = run_jobwise(*command, "--base-url", url, "--request-timeout", "0.3")
+        took = time.monotonic() - started
+    assert done.returncode == 6, done.stderr
+    assert "timed out" in done.stderr
+    assert took < 15
 
 
 # commands -------------------------------------------------------------------------------------

@@ -163,6 +163,10 @@ def test_out_equal_to_input_or_state_is_refused(server: EmulatorServer, tmp_path
     assert names.read_text() == "alpha\n"
     state = tmp_path / "s.sqlite"
     refused(server, names, state, "--state", str(state), words=("--out", "state file"))
+    other = tmp_path / "other.txt"  # another batch's inputs: it was overwritten as JSON lines
+    other.write_text("beta\n")
+    refused(server, names, other, words=("--out", str(other), ".jsonl", ".csv"))
+    assert other.read_text() == "beta\n"
 
 
 def test_out_in_a_missing_folder_or_on_a_directory_is_refused(
@@ -276,6 +280,40 @@ def test_a_file_that_is_not_what_it_claims_is_one_line(
     done = batch(server, multiline, out, "--quiet")
     assert done.returncode == 0, done.stderr
     assert results(out)[0]["inputs"] == {"P": ["two\nlines"]}
+
+
+def test_an_empty_file_and_jsonl_without_the_input_name_are_warned_of(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    """Both ran silently: an empty file exited 0 with "total 0", and JSONL objects went out
+    under their own keys though --input-name named another."""
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    done = batch(server, empty, tmp_path / "e.jsonl", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert f"FILE {empty} holds no inputs" in done.stderr
+    objects = tmp_path / "objects.jsonl"
+    objects.write_text('{"Name": "a"}\n{"Name": "b"}\n')
+    out = tmp_path / "o.jsonl"
+    done = batch(server, objects, out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("has no 'P' key (--input-name)") == 1
+    assert f"{objects}:1:" in done.stderr and "'Name'" in done.stderr
+    assert [r["inputs"] for r in results(out)] == [{"Name": ["a"]}, {"Name": ["b"]}]
+
+
+def test_an_invalid_input_keeps_its_own_shape_in_the_results(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    """It came back as {"(invalid input)": ["{'P': [42]}"]}, the batch's stand-in for it."""
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"P": "fine"}\n{"P": [42]}\n')
+    out = tmp_path / "o.jsonl"
+    done = batch(server, mixed, out, "--quiet")
+    assert done.returncode == 1, done.stderr
+    found = results(out)
+    assert found[1]["status"] == "invalid" and found[1]["line"] == 2
+    assert found[1]["inputs"] == {"P": [42]}
 
 
 def test_bom_is_stripped_and_lines_are_numbered(server: EmulatorServer, tmp_path: Path) -> None:

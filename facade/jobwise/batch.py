@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -68,6 +69,8 @@ from jobwise.polling import status_text
 from jobwise.retries import REFUSED
 from jobwise.times import parse_time
 from jobwise.validation import InputSet, normalize_inputs
+
+log = logging.getLogger("jobwise")
 
 SWEEP_PAGE_SIZE = 100
 # An answer that cannot be parsed is retried this many times before its item fails.
@@ -858,11 +861,26 @@ class BatchEngine:
         )
 
     async def _watchdog(self) -> None:
-        """Stop the run when the state file goes away, or the server gives no usable answer."""
+        """Stop the run when the state file goes away, or the server gives no usable answer
+        (warned of once it has been silent for :data:`SILENT`)."""
+        warned = False
         while True:
             await asyncio.sleep(1.0)  # a real-time safety net, whatever sleep the client has
             self._state.check_intact()
             silent = self.jobs.clock() - self._last_answer
+            if silent < SILENT:
+                warned = False
+            elif not warned:  # else the first word of a dead server came after a minute
+                warned = True
+                last = "" if self._last_error == NO_ANSWER else f" (last: {self._last_error})"
+                log.warning(
+                    "jobwise: no usable answer from %s for %.0f s%s; still trying (-v shows "
+                    "each retry), the batch stops after %.0f s without one",
+                    self.jobs.base_url,
+                    silent,
+                    last,
+                    self.options.stall_timeout,
+                )
             if silent > self.options.stall_timeout:
                 raise ServerUnavailableError(
                     f"no usable answer from {self.jobs.base_url} for {silent:.0f} s "

@@ -54,7 +54,10 @@ def _writer(args: argparse.Namespace) -> int:
     from jobwise.cli_output import show, show_each
 
     with WriterJobs(
-        base_url=args.base_url, allow_insecure=args.allow_insecure, rate_limit=args.rpm
+        base_url=args.base_url,
+        allow_insecure=args.allow_insecure,
+        rate_limit=args.rpm,
+        timeout=args.request_timeout,
     ) as jobs:
         command = args.command
         if command == "submit":
@@ -107,7 +110,9 @@ def _osapi(args: argparse.Namespace) -> int:
     from jobwise import OsapiJobs
     from jobwise.cli_output import show
 
-    with OsapiJobs(args.base_url, allow_insecure=args.allow_insecure) as jobs:
+    with OsapiJobs(
+        args.base_url, allow_insecure=args.allow_insecure, timeout=args.request_timeout
+    ) as jobs:
         command = args.osapi_command
         come_back = "jobwise osapi wait"
         if command == "list":

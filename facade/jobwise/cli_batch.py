@@ -95,7 +95,9 @@ def run_batch_command(args: argparse.Namespace) -> int:
     interrupted = False
     spool = ResultSpool()
     try:
-        with InputFile(args.file, fmt, args.input_name, **csv_options) as source:
+        # The first pass (count_inputs) has warned of what it found already.
+        reading = InputFile(args.file, fmt, args.input_name, warn=stream, **csv_options)
+        with reading as source:
             runs: list[AsyncBatchRun] = []
             try:
                 asyncio.run(_consume(args, spool.numbered(source), spool, state_path, total, runs))
@@ -142,6 +144,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
             args.json,
         )
     code = _exit_code(summary)
+    if not summary["total"]:  # most likely the wrong file: say so, though nothing failed
+        err.print(
+            f"[yellow]FILE {args.file} holds no inputs (blank lines are skipped)[/]", soft_wrap=True
+        )
     if code != OK and not args.json:
         unfinished = summary["total"] - summary["counts"].get("completed", 0)
         err.print(f"[red]{unfinished:,} of {summary['total']:,} inputs did not complete[/]")

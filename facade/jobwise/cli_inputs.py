@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import logging
 import os
 import stat
 import sys
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from jobwise.cli_errors import UsageError
+
+log = logging.getLogger("jobwise")
 
 FORMATS = ("txt", "csv", "jsonl")
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
@@ -92,6 +95,7 @@ class InputFile:
         *,
         header: bool = True,
         column: str | None = None,
+        warn: bool = True,
     ) -> None:
         if fmt not in FORMATS:
             raise UsageError(f"--format: must be one of {', '.join(FORMATS)}; got {fmt!r}")
@@ -100,6 +104,7 @@ class InputFile:
         self._handle = _open(path)
         self._lines = self._decoded()
         self._csv: Any = None
+        self._warned = not warn  # a JSONL object without the --input-name key, said once
         self._column = 0
         self.columns: list[str] = [input_name] if fmt == "txt" else ["inputs"]
         if fmt == "csv":
@@ -193,7 +198,20 @@ class InputFile:
                 raise UsageError(
                     f"FILE {self.name}:{number}: not valid JSON ({exc.args[0].split(':')[0]})"
                 ) from None
-            inputs = value if isinstance(value, dict) else {self.input_name: _listed(value)}
+            if isinstance(value, dict):
+                inputs = value
+                if not self._warned and self.input_name not in value:
+                    self._warned = True  # once: the file's objects are likely all alike
+                    log.warning(
+                        "jobwise: %s:%d: the object has no %r key (--input-name); objects are "
+                        "sent with their own keys (%s)",
+                        self.name,
+                        number,
+                        self.input_name,
+                        ", ".join(repr(key) for key in list(value)[:5]) or "none",
+                    )
+            else:
+                inputs = {self.input_name: _listed(value)}
             yield Input(number, inputs, [text])
 
     def close(self) -> None:

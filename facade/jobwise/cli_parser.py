@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
+import sys
 import typing
 from collections.abc import Callable, Sequence
 
@@ -59,11 +60,30 @@ class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are raised as :class:`UsageError`, one line each, with a
     "did you mean" for a misspelt choice and a pointer to this command's ``--help``."""
 
+    given: tuple[str, ...] = ()
+    """The arguments this parser was last given (for a hint on a missing required option)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: typing.Any = None, namespace: typing.Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self.given = tuple(str(arg) for arg in (sys.argv[1:] if args is None else args))
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> typing.NoReturn:
         found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if found:
             choices = re.findall(r"'([^']*)'", found.group(2)) or found.group(2).split(", ")
             message += _suggestion(found.group(1), choices)
+        elif message.startswith("the following arguments are required"):
+            # argparse names the missing option before the misspelt one that was meant.
+            options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+            for arg in self.given:
+                flag = arg.split("=", 1)[0]
+                if flag.startswith("--") and flag not in options:
+                    hint = _suggestion(flag, options)
+                    if hint:
+                        message += f"; {flag!r} is not an option{hint}"
+                        break
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
     def unknown(self, extras: list[str]) -> typing.NoReturn:
@@ -135,6 +155,13 @@ def _common(parser: argparse.ArgumentParser, api: str) -> None:
         action="store_true",
         help="send the token over plain http to a host other than loopback "
         "(or JOBWISE_ALLOW_INSECURE=1)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="seconds one HTTP attempt may take (a call retries within 120 s at most)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.add_argument(
@@ -264,7 +291,7 @@ class Parsers:
         batch.add_argument(
             "--out",
             default="results.jsonl",
-            help="results file: JSON lines, or CSV when it ends in .csv",
+            help="results file: JSON lines (.jsonl, .ndjson) or CSV (.csv), by its extension",
         )
         batch.add_argument("--state", help="state file, for resuming (default: OUT.state.sqlite)")
         batch.add_argument(
@@ -280,13 +307,6 @@ class Parsers:
             default=0,
             metavar="N",
             help="retry a failed job up to N times",
-        )
-        batch.add_argument(
-            "--request-timeout",
-            type=_seconds,
-            default=60.0,
-            metavar="S",
-            help="seconds one HTTP attempt may take",
         )
         batch.add_argument(
             "--timeout",
@@ -385,12 +405,16 @@ class Parsers:
             group,
             (*path, "list"),
             "list jobs, newest first",
-            "List every job, newest first.",
+            "List every job, newest first (osapi filters by any status but skipped).",
             OSAPI_STATUSES,
             "osapi",
         )
         for name, text, description in (
-            ("get", "show one job", "Show one job, with its responses and timeline."),
+            (
+                "get",
+                "show one job",
+                "Show one job: its id and status (with --json, its responses and timeline too).",
+            ),
             ("delete", "delete a job", "Delete a job."),
         ):
             self._job(group, (*path, name), text, description, "osapi")

@@ -39,6 +39,11 @@ def _check_folder(flag: str, path: str, probe: str) -> None:
         raise UsageError(f"{flag} {path}: cannot write it (permission denied)")
 
 
+RESULT_EXTENSIONS = (".jsonl", ".ndjson", ".csv")
+"""What a results file may be named: the formats it is written in (a .txt or .json name held
+JSON lines, and overwrote whatever file had it, another batch's inputs too)."""
+
+
 def check_batch_paths(file: str, out: str, state: str) -> None:
     """Refuse, before anything is sent, files that would fail or clobber one another."""
     if file != "-":
@@ -55,4 +60,9 @@ def check_batch_paths(file: str, out: str, state: str) -> None:
     if _same(out, state):
         raise UsageError(f"--out {out} is the state file; give another results file")
     _check_folder("--out", out, temporary_path(out))
+    if not out.lower().endswith(RESULT_EXTENSIONS):
+        raise UsageError(
+            f"--out {out}: a results file is JSON lines (name it .jsonl or .ndjson) or CSV "
+            "(.csv); give it one of those extensions"
+        )
     _check_folder("--state", state, state + ".jobwise-probe")

@@ -142,7 +142,8 @@ class ResultSpool:
                 job_id,
                 suggestion,
                 error,
-                json.loads(inputs if inputs is not None else raw),
+                # An invalid input as the file held it, not the batch's stand-in for it.
+                json.loads(inputs if inputs is not None and status != "invalid" else raw),
                 json.loads(candidates) if candidates else [],
             )
 
