@@ -449,3 +449,19 @@ async def test_a_re_estimate_over_a_shorter_span_than_the_one_in_force_is_not_ta
     assert rb.rate == learned
     await vt.run(bunch(400, 6, "30"))  # as long as the first: taken
     assert rb.rate is not None and rb.rate < learned
+
+
+async def test_a_limit_that_falls_by_half_is_learned_again() -> None:
+    """A second client on the key halves what the server accepts of this one. Re-estimates
+    between episodes, read since a reference set before the fall and held at 80 % of the best
+    estimate, never learned it: 46 % of the requests were 429s, paced at 93 % of the old limit.
+    A quarter of the answers at one pace being 429s now sets the pace to what was accepted."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    server = Bucket(vt, 400 / 60)
+    await _load(vt, rb, server, 4000)
+    server.rate = 200 / 60
+    before = rb.throttled
+    _, sent = await _load(vt, rb, server, 2000)
+    assert rb.throttled - before <= 0.03 * sent
+    assert rb.rate is not None and 160 <= rb.rate <= 200

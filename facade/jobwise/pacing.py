@@ -31,9 +31,12 @@ up for instead of lost). Where the rate comes from:
   limit, a request the network held back arrives with the next ones now and then, and reading
   each such 429 as a lower limit took 3 % off the pace every time (a 10,000-job Writer-profile
   batch ran at 110 a second of its 400). A re-estimate without a storm lowers the pace to no
-  less than 80 % of the best estimate. The cost, stated: a limit that rejects under a quarter
-  of the requests is not learned before a first rate is; each of its 429s is waited out
-  instead.
+  less than 80 % of the best estimate. But when a quarter of the last 64 answers at the pace in
+  force are 429s, the limit fell (a second client on the key): the pace becomes what the server
+  accepted of it, down to half the pace before the fall and half the best estimate. The cost,
+  stated: a limit that rejects under a quarter of the requests is not
+  learned before a first rate is; each of its 429s is waited out instead. A limit that falls by
+  less than a quarter is learned slowly (one that fell by 15 % took 20 minutes, at 9 % 429s).
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -87,6 +90,9 @@ RECENT = 32
 HOT_SHARE = 0.25
 """429s among the last :data:`RECENT` answers that say the allowance is spent again and again
 (stray 429s at 5 % make 8 of 32 about once in 3,000 answers)."""
+FALLEN = 64
+"""Answers at one pace judged together: a quarter of them 429s says the limit fell (stray 429s
+at 5 % make 16 of 64 about once in ten million windows; at 10 %, once in two thousand)."""
 TOLERATED_SHARE = 0.01
 """429s, as a share of the answers since the last estimate, that do not lower the pace."""
 CALM_FLOOR = 0.8
@@ -198,6 +204,10 @@ class RateBudget:
         """How long the pace must go without a 429 before it probes (doubled by a failed probe)."""
         self._recent: deque[bool] = deque(maxlen=RECENT)
         """Whether each of the last answers was a 429."""
+        self._fallen_from: float | None = None
+        """The pace before the first cut for a fallen limit since a calm window (None: none)."""
+        self._paced: deque[bool] = deque(maxlen=FALLEN)
+        """The same, of the last answers to requests granted at the pace in force."""
         self._best = 0.0
         self._span = 0.0
         """How long the evidence of the estimate in force spanned (seconds)."""
@@ -296,6 +306,7 @@ class RateBudget:
         self.rate = per_minute
         self._before_probe = None
         self._last_change = now
+        self._paced.clear()
         self._queued_since_change = False
 
     def _probe(self, now: float) -> None:
@@ -318,6 +329,10 @@ class RateBudget:
         with self._lock:
             now = self.clock()
             in_flight = self._in_flight(now, sent)
+            if self.rate is not None and sent is not None and sent >= self._last_change:
+                self._paced.append(response.status_code == 429)
+                if len(self._paced) == FALLEN and sum(self._paced) < HOT_SHARE * FALLEN:
+                    self._fallen_from = None  # a calm window at this pace: the cuts held
             if response.status_code == 429:
                 self.throttled += 1
                 self._recent.append(True)
@@ -369,6 +384,24 @@ class RateBudget:
         refilled, accepted_then, throttled_then = self._judging
         accepted_during, throttled_during = self._answers_in_episode
         self._judging = None
+        share = sum(self._paced) / FALLEN
+        if self.rate is not None and len(self._paced) == FALLEN and share >= HOT_SHARE:
+            # A quarter or more of the answers at this pace were 429s: the limit fell (a second
+            # client on the key), and what the server accepts of the pace is the new rate. The
+            # estimate between episodes, read since a reference set before the fall and held at
+            # 80 % of the best, never learned a halved limit: 46 % of requests were 429s. Cuts
+            # in a row stop at half the pace before the first, and all at half the best
+            # estimate (a server refusing at random would collapse it, cut after cut).
+            self._paced.clear()
+            if self._fallen_from is None:
+                self._fallen_from = self.rate
+            floor = 0.5 * max(self._fallen_from, self._best)  # never below half the best
+            paced = max(self.rate * (1 - share) * self.headroom, floor)
+            if paced < self.rate:
+                self._episode = (refilled, accepted_then, throttled_then)
+                why = f"429s: {share:.0%} of the last {FALLEN} answers at this pace"
+                self._set_rate(paced, self.clock(), why)
+            return
         if self.rate is None and accepted_during > throttled_during:
             log.debug(
                 "a stray 429: %d of %d answers during its pause were accepted; not a limit",
