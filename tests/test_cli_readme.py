@@ -51,12 +51,18 @@ def user_env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_the_python_example_runs_as_written(
     user_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (code,) = blocks(section("Use"), "python")
+    code, async_code = blocks(section("Use"), "python")
     assert "create_and_wait" in code and "names = [" in code
     exec(compile(code, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "completed" in printed and "'total': 3" in printed
     assert (user_env / "run.sqlite").exists()
+    assert "AsyncWriterJobs" in async_code and "async for" in async_code
+    exec(compile(async_code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert printed.startswith("completed\n")
+    assert "\n0 completed # Generated" in printed and "\n1 completed # Generated" in printed
+    assert (user_env / "async-run.sqlite").exists()
 
 
 def test_the_osapi_example_runs_as_written(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -541,6 +542,28 @@ def test_command_line_rejects_bad_flag_values() -> None:
     )
     assert result.returncode == 2
     assert "--fail-rate" in result.stderr and "probability" in result.stderr
+
+
+def test_command_line_errors_are_one_line_and_loopback_only() -> None:
+    """They printed the whole usage first; a typo got no hint; --host 0.0.0.0 served the
+    network though the help says loopback; a port in use said only [Errno 98]."""
+
+    def error(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "jobwise_emulator", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "(see: python -m jobwise_emulator --help)" in done.stderr
+        return done.stderr
+
+    assert "did you mean '--port'?" in error("--prot", "8080")
+    assert "not loopback; pass --public" in error("--host", "0.0.0.0")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        assert f"cannot serve on 127.0.0.1 port {port}: " in error("--port", port)
 
 
 def test_throttle_rate_answers_429_at_random() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import signal
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from types import FrameType
 
@@ -63,9 +66,28 @@ def _optional(
     parser.add_argument(flag, type=_positive(kind), default=None, metavar=metavar, help=help)
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class _Parser(argparse.ArgumentParser):
+    """One line per usage error, exit 2, with a "did you mean" for a misspelt flag (as the
+    jobwise command line has)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        found = re.match(r"unrecognized arguments: (\S+)", message)
+        if found:
+            flag = found.group(1).split("=", 1)[0]
+            flags = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+            close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.6)
+            message = f"unknown option {flag!r}" + (
+                f"; did you mean {close[0]!r}?" if close else ""
+            )
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentParser:
     """The emulator's argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description="Serve Writer's async jobs API and osapi's job API on loopback. "
         'Inputs holding "fail" fail, "stuck" never finish, "garbage" make the job\'s GET '
@@ -73,7 +95,16 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         epilog="example: %(prog)s --port 8080 --latency 0.5-2 --fail-rate 0.05 --seed 7; "
         "Writer's limits at 60x: %(prog)s --profile writer --speed 60",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to bind (default 127.0.0.1); any other needs --public",
+    )
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="allow a --host other than loopback (a test double, open to that network)",
+    )
     parser.add_argument("--port", type=_port, default=0, help="port; 0 takes a free one (default)")
     parser.add_argument("--api-key", help="accept only this bearer token (default: any)")
     parser.add_argument(
@@ -201,10 +232,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m jobwise_emula
     """Parse flags, print the URL, serve until SIGINT or SIGTERM."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    if args.host not in LOOPBACK and not args.host.startswith("127.") and not args.public:
+        parser.error(f"--host {args.host} is not loopback; pass --public to serve it there")
     try:
         server = EmulatorServer(config_from_args(args), args.host, args.port)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         parser.error(str(exc))
+    except OSError as exc:
+        parser.error(f"cannot serve on {args.host} port {args.port}: {exc.strerror or exc}")
     print(f"jobwise emulator listening on {server.base_url}", flush=True)
     # uvicorn shuts down gracefully, then raises the signal again for the handler found at start:
     # this one turns that into a clean exit, status 0.

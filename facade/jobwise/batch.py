@@ -500,6 +500,8 @@ class BatchEngine:
                 await self._answered.wait()
             rows, self._unknown = self._unknown, []
             self._lost.clear()
+            if not rows:  # timed out meanwhile, past the deadline (max() of none raised)
+                continue
             self._settling = len(rows)
             resend = await self._reconcile(rows, killed=False)
             self._settling = 0
