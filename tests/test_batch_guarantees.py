@@ -172,6 +172,30 @@ async def test_items_timed_out_by_a_silent_server_say_so(
     assert all(f"no usable answer from {gone}" in line for line in warned)
 
 
+async def test_a_long_job_is_not_taken_for_a_silent_server(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Looks at old jobs come ever further apart (at 7.5 % of their age), and nothing is asked
+    in between. The watchdog counted that quiet as a silent server: a job 13 minutes old
+    stopped the run (ServerUnavailableError), and a job a minute old had it warn. The client
+    here runs 100 times faster than real time (its clock and its sleep)."""
+    fast = 100.0
+
+    def clock() -> float:
+        return time.monotonic() * fast
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds / fast)
+
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url, clock=clock, sleep=sleep) as jobs:
+            run = jobs.run_batch("g13", [{"P": "stuck"}], state=str(tmp_path / "s"), deadline=1500)
+            items = [item async for item in run]
+    assert items[0].status == "timed_out" and items[0].job_id
+    assert items[0].error == "the batch's deadline passed first"
+    assert not [r for r in caplog.records if "still trying" in r.getMessage()]
+
+
 @pytest.mark.parametrize("kind", ["async", "sync"])
 async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(
     tmp_path: Path, kind: str

@@ -87,6 +87,7 @@ FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
 # at all answers a batch's requests well within this (its sweeps go every second at most).
 SILENT = 5.0
 NO_ANSWER = "no answer yet"
+WATCH_TICK = 1.0
 PAST_DEADLINE_NAP = 0.1
 # What the reader times out once the deadline has passed: items not yet sent, waited for, or
 # (a killed run's, left unsettled when its listing failed past the deadline) lost.
@@ -227,6 +228,8 @@ class BatchEngine:
         self._last_answer = 0.0
         self._last_error = NO_ANSWER
         self._heard_once = False
+        self._answered_upto = 0
+        self._asking_since: float | None = None
         # Bounds of (server clock - client clock), learned from answered creates.
         self._offset_low: float
         self._offset_high: float
@@ -245,6 +248,7 @@ class BatchEngine:
         stop_hearing = self.jobs.on_congestion(self._overloaded)
         self._sent_before = self.jobs.requests_sent
         self._started = self._last_answer = self.jobs.clock()
+        self._answered_upto = self.jobs.requests_sent
         # Every call of this run ends by the deadline: a create riding out its retries against
         # a dead server took a `--timeout 1` batch to 4.8 s.
         deadline = self.options.deadline
@@ -850,10 +854,23 @@ class BatchEngine:
     def _heard(self) -> None:
         self._last_answer = self.jobs.clock()
         self._heard_once = True
+        self._answered_upto = self.jobs.requests_sent
+
+    def _silence(self) -> float:
+        """Seconds the server has left a request without a usable answer. Looks at old jobs
+        come ever further apart (at 7.5 % of their age) and nothing is asked in between: that
+        quiet is no silence (counted as one, a job 13 minutes old stopped the run)."""
+        now = self.jobs.clock()
+        if self.jobs.requests_sent <= self._answered_upto:
+            self._asking_since = None
+            return 0.0
+        if self._asking_since is None:  # a request since the last answer, seen within a tick
+            self._asking_since = max(self._last_answer, now - WATCH_TICK)
+        return now - self._asking_since
 
     def _late(self) -> str:
         """Why an item timed out: the deadline, and the server's silence when it was silent."""
-        silent = self.jobs.clock() - self._last_answer
+        silent = self._silence()
         # A server that never answered this run is named however short the deadline.
         if silent < SILENT and (self._heard_once or self._last_error == NO_ANSWER):
             return "the batch's deadline passed first"
@@ -867,9 +884,9 @@ class BatchEngine:
         (warned of once it has been silent for :data:`SILENT`)."""
         warned = False
         while True:
-            await asyncio.sleep(1.0)  # a real-time safety net, whatever sleep the client has
+            await asyncio.sleep(WATCH_TICK)  # real time, a safety net whatever the client sleeps
             self._state.check_intact()
-            silent = self.jobs.clock() - self._last_answer
+            silent = self._silence()
             if silent < SILENT:
                 warned = False
             elif not warned:  # else the first word of a dead server came after a minute
