@@ -110,18 +110,20 @@ class ResultSpool:
     def results(self, interrupted: bool, state: str | None = None) -> Iterator[Result]:
         """Every input read, in order, with its result (or why it has none: what the batch's
         ``state`` file, when given and readable, says of it; a job it knows is kept)."""
-        known = "NULL, NULL"
+        known, joined = "NULL, NULL", ""
         if state is not None and os.path.isfile(state):
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ATTACH DATABASE ? AS state", (state,))
                 self._db.execute("SELECT idx, status, job_id FROM state.items LIMIT 1")
-                known = "kept.status, kept.job_id"
-        joined = "LEFT JOIN state.items AS kept USING (idx) " if known != "NULL, NULL" else ""
+                known, joined = (
+                    "kept.status, kept.job_id",
+                    "LEFT JOIN state.items AS kept USING (idx)",
+                )
         cursor = self._db.execute(
             "SELECT inputs.idx, inputs.line, inputs.cells, inputs.raw, results.status, "
             "results.job_id, results.suggestion, results.error, results.inputs, "
             f"results.candidates, {known} "
-            f"FROM inputs LEFT JOIN results USING (idx) {joined}ORDER BY inputs.idx"
+            f"FROM inputs LEFT JOIN results USING (idx) {joined} ORDER BY inputs.idx"
         )
         self.running = 0
         for row in cursor:
