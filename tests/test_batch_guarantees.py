@@ -523,3 +523,62 @@ def test_inputs_of_the_wrong_shape_are_refused_before_any_request() -> None:
     ]
     assert "has no value" in (items[0].error or items[1].error or "")
     assert sent == 1
+
+
+class _DropsFirstCreate(httpx.AsyncBaseTransport):
+    """The first create times out before it leaves (nothing stored); the client cannot know.
+    With ``hang``, the next create never answers."""
+
+    def __init__(self, hang: bool = False) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.dropped, self.hang = False, hang
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and not self.dropped:
+            self.dropped = True
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        if request.method == "POST" and self.hang:
+            await asyncio.sleep(60)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_first_create_lost_is_settled_in_a_window_the_date_header_bounds() -> None:
+    """The first create of a run is lost before any answer has taught the server's clock.
+    Settled in a window of +-120 s, it held an earlier batch's job, taken for the lost one:
+    "bike" came back with "teapot"'s result. The listing's Date header bounds the clock."""
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+            earlier = [item async for item in jobs.run_batch("g13", [{"P": "teapot"}])]
+        await asyncio.sleep(3.0)  # past the Date's second and its margin
+        transport = _DropsFirstCreate()
+        async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
+            items = [item async for item in jobs.run_batch("g13", [{"P": "bike"}])]
+            offset = jobs.server_clock_offset
+        created = stats(server.base_url)["jobs_created"]
+    assert transport.dropped
+    assert earlier[0].status == items[0].status == "completed"
+    assert items[0].job_id != earlier[0].job_id
+    assert items[0].suggestion is not None and "bike" in items[0].suggestion
+    assert created == 2
+    assert offset is not None and offset[0] <= 0.0 <= offset[1] and offset[1] - offset[0] < 4.0
+
+
+async def test_a_run_stopped_before_any_create_answered_keeps_the_dates_bounds(
+    tmp_path: Path,
+) -> None:
+    """A create sent again after the listing has dated the server's clock, and never answered:
+    the state file keeps the bounds the Date headers taught, for the next run to settle it in."""
+    path = str(tmp_path / "s.sqlite")
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        transport = _DropsFirstCreate(hang=True)
+        async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
+            run = jobs.run_batch("g14", [{"P": "bike"}], state=path, deadline=4.0)
+            items = [item async for item in run]
+            offset = jobs.server_clock_offset
+    assert [item.status for item in items] == ["timed_out"]
+    saved = jobwise.batch_state.BatchState(path, "g14", server.base_url)
+    try:
+        assert [row.status for row in saved.unsettled()] == ["timed_out"]  # settled on resume
+        assert offset is not None and saved.clock_bounds() == (*offset, 1.0)
+    finally:
+        saved.close()

@@ -75,8 +75,9 @@ log = logging.getLogger("jobwise")
 SWEEP_PAGE_SIZE = 100
 # An answer that cannot be parsed is retried this many times before its item fails.
 MAX_BAD_ANSWERS = 3
-# How far apart the client's and the server's clocks may be before any create has answered;
-# after one has, its created_at bounds the offset. A wide window only makes outcomes ambiguous.
+# How far apart the client's and the server's clocks may be before any create has answered
+# (after one has, its created_at bounds the offset) and before any answer's Date header has
+# (see jobwise.server_clock). A wide window holds other batches' jobs.
 UNKNOWN_CLOCK_SKEW = 120.0
 # The latest a killed run's unanswered create may still have been stored: a request timeout.
 UNANSWERED_WINDOW = 60.0
@@ -393,6 +394,9 @@ class BatchEngine:
                     await self.jobs.sleep(gap)
                 self._creating += 1
                 sent = time.time()  # the window opens when the request may leave
+                dated = None if self._offset_known else self.jobs.server_clock_offset
+                if dated is not None:  # a killed run's resume settles it in these
+                    self._save_bounds((*dated, COARSE_MARGIN))
                 self._state.sending(row, sent)
                 exposure = Exposure()
                 watching = EXPOSURE.set(exposure)
@@ -478,10 +482,22 @@ class BatchEngine:
             self._offset_high = min(self._offset_high, high)
             if self._offset_low > self._offset_high:  # timestamps of coarse resolution
                 self._offset_low, self._offset_high = low, high
-        bounds = (self._offset_low, self._offset_high, self._margin)
+        self._save_bounds((self._offset_low, self._offset_high, self._margin))
+
+    def _save_bounds(self, bounds: tuple[float, float, float]) -> None:
         if bounds != self._saved_bounds:  # they settle after a few answers: no write per create
             self._state.save_clock_bounds(bounds)
             self._saved_bounds = bounds
+
+    def _clock_bounds(self) -> tuple[float, float, float]:
+        """(lowest, highest) offset of the server's clock from ``time.time()``, and the margin
+        of its timestamps: from answered creates, else from the answers' Date headers."""
+        if self._offset_known:
+            return self._offset_low, self._offset_high, self._margin
+        dated = self.jobs.server_clock_offset
+        if dated is not None:  # the Date's clock may not be created_at's: a coarse margin
+            return dated[0], dated[1], COARSE_MARGIN
+        return -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW, COARSE_MARGIN
 
     def _track(self, row: Row, created: datetime | None = None) -> None:
         assert row.job_id is not None
@@ -542,10 +558,11 @@ class BatchEngine:
         (which checks their inputs) rather than being sent from here."""
         wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + self.options.settle
         await self.jobs.sleep(max(0.0, min(wait - time.time(), self._left())))
-        windows = {r.index: self._window(r) for r in rows}
         while not self._expired():
             try:
-                found = await self._jobs_in(min(w[0] for w in windows.values()))
+                # The windows open once the listing's first answer has dated the server's
+                # clock: a first create lost before any answer had no bound but +-120 s.
+                found = await self._jobs_in(lambda: min(self._window(r)[0] for r in rows))
                 break
             except (APIConnectionError, APIError, InvalidResponseError) as exc:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
@@ -561,6 +578,7 @@ class BatchEngine:
             if not killed:
                 self._unknown += rows
             return []
+        windows = {r.index: self._window(r) for r in rows}
         candidates = {
             r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
             for r in rows
@@ -592,17 +610,20 @@ class BatchEngine:
         """When, on the server's clock, the row's lost create may have made its job."""
         assert row.sent_at is not None
         last = row.answered_at if row.answered_at is not None else row.sent_at + UNANSWERED_WINDOW
-        margin = self._margin if self._offset_known else COARSE_MARGIN
-        return (row.sent_at + self._offset_low - margin, last + self._offset_high + margin)
+        low, high, margin = self._clock_bounds()
+        return (row.sent_at + low - margin, last + high + margin)
 
-    async def _jobs_in(self, since: float) -> list[tuple[str, float]]:
-        """(id, created) of the application's jobs created since ``since`` that no item holds.
-        Pages are read newest first until one is wholly older; if the server's order turns
-        out not to be newest first, the whole listing is read."""
+    async def _jobs_in(self, opens: Callable[[], float]) -> list[tuple[str, float]]:
+        """(id, created) of the application's jobs created since ``opens()`` (read after the
+        first page) that no item holds. Pages are read newest first until one is wholly older;
+        if the server's order turns out not to be newest first, the whole listing is read."""
         found: list[tuple[str, float]] = []
         newest_first, oldest_seen = True, float("inf")
+        since: float | None = None
         async for page in self.jobs.list(self.application_id, page_size=SWEEP_PAGE_SIZE).pages():
             self._heard()
+            if since is None:
+                since = opens()
             stamps = [job.created_at.timestamp() for job in page]
             found += [
                 (job.id, stamp)

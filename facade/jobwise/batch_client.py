@@ -64,6 +64,11 @@ class ThreadedClient:
         self._client.trust_keys()
 
     @property
+    def server_clock_offset(self) -> tuple[float, float] | None:
+        """What the client's answers taught of the server's clock."""
+        return self._client.server_clock_offset
+
+    @property
     def rate_limit(self) -> float | None:
         """The client's pace, requests per minute."""
         return self._client.rate_limit

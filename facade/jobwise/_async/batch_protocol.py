@@ -31,6 +31,11 @@ class AsyncBatchClient(Protocol):
     def trust_keys(self) -> None:
         """Re-send creates under their keys from now on (the server honours them)."""
 
+    @property
+    def server_clock_offset(self) -> tuple[float, float] | None:
+        """Bounds of the server's clock minus ``time.time()`` its answers' Date headers taught
+        (None: none yet); they narrow a lost create's window before any create has answered."""
+
     async def create(
         self, application_id: str, inputs: Inputs, *, idempotency_key: str | None = None
     ) -> JobCreated: ...

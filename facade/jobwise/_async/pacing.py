@@ -1,13 +1,15 @@
 """The paced transport: each request waits for its turn in a :class:`jobwise.pacing.RateBudget`
-before it is sent, and the budget sees each answer."""
+before it is sent, and the budget sees each answer (and the server's clock, its Date)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import httpx
 
 from jobwise.pacing import Priority, RateBudget, priority_of
+from jobwise.server_clock import ServerClock
 
 
 async def acquire(
@@ -36,12 +38,14 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
         self.inner = inner
         self.budget = budget
         self.sleep = sleep
+        self.server_clock = ServerClock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await acquire(self.budget, priority_of(request), self.sleep)
-        sent = self.budget.clock()
+        sent, wall = self.budget.clock(), time.time()
         response = await self.inner.handle_async_request(request)
         self.budget.observe(response, sent)
+        self.server_clock.observe(response.headers.get("date"), wall, time.time())
         return response
 
     async def aclose(self) -> None:

@@ -65,8 +65,10 @@ class SyncConnection:
         self.clock = clock or time.monotonic
         inner = inner_transport(http_client, transport, ViaClient, default_sync_transport)
         self.budget = RateBudget(rate_limit, clock=self.clock)
+        paced = PacedTransport(inner, self.budget, self.sleep)
+        self.server_clock = paced.server_clock
         self.transport = RetryTransport(
-            PacedTransport(inner, self.budget, self.sleep),
+            paced,
             retry_policy_of(max_retries, retry_policy),
             self.sleep,
             self.clock,
@@ -198,6 +200,12 @@ class SyncAPIClient:
         """Re-send POSTs under their Idempotency-Key from now on: the server is known to honour
         it (an earlier batch run against this URL saw it echoed)."""
         self._connection.transport.keys_trusted = True
+
+    @property
+    def server_clock_offset(self) -> tuple[float, float] | None:
+        """Bounds (lowest, highest) of the server's clock minus this machine's ``time.time()``,
+        in seconds, from the Date headers of its answers so far; None before any."""
+        return self._connection.server_clock.bounds
 
     @property
     def rate_limit(self) -> float | None:

@@ -1,0 +1,33 @@
+"""What answers' Date headers teach of the server's clock."""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+
+import pytest
+from jobwise.server_clock import DATE_SPAN, ServerClock
+
+NOW = 1_800_000_000.0  # a whole second
+
+
+def test_a_date_bounds_the_offset_from_the_second_it_names() -> None:
+    clock = ServerClock()
+    assert clock.bounds is None
+    clock.observe(formatdate(NOW + 30.0, usegmt=True), NOW, NOW + 0.2)  # 30 s ahead
+    assert clock.bounds == pytest.approx((29.8, 30.0 + DATE_SPAN))
+
+
+def test_dates_narrow_the_bounds_and_a_clock_set_meanwhile_starts_them_again() -> None:
+    clock = ServerClock()
+    clock.observe(formatdate(NOW, usegmt=True), NOW + 0.5, NOW + 0.6)
+    clock.observe(formatdate(NOW + 2.0, usegmt=True), NOW + 2.5, NOW + 2.55)
+    assert clock.bounds == pytest.approx((-0.55, DATE_SPAN - 0.5))
+    clock.observe(formatdate(NOW + 100.0, usegmt=True), NOW + 3.0, NOW + 3.1)  # set 97 s on
+    assert clock.bounds == pytest.approx((96.9, 97.0 + DATE_SPAN))
+
+
+@pytest.mark.parametrize("date", [None, "", "yesterday", "Mon, 99 Foo 2026 25:61:61 GMT"])
+def test_a_missing_or_garbled_date_teaches_nothing(date: str | None) -> None:
+    clock = ServerClock()
+    clock.observe(date, NOW, NOW + 0.1)
+    assert clock.bounds is None
