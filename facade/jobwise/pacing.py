@@ -32,11 +32,12 @@ up for instead of lost). Where the rate comes from:
   each such 429 as a lower limit took 3 % off the pace every time (a 10,000-job Writer-profile
   batch ran at 110 a second of its 400). A re-estimate without a storm lowers the pace to no
   less than 80 % of the best estimate. But when a quarter of the last 64 answers at the pace in
-  force are 429s, the limit fell (a second client on the key): the pace becomes what the server
-  accepted of it, down to half the pace before the fall and half the best estimate. The cost,
-  stated: a limit that rejects under a quarter of the requests is not
-  learned before a first rate is; each of its 429s is waited out instead. A limit that falls by
-  less than a quarter is learned slowly (one that fell by 15 % took 20 minutes, at 9 % 429s).
+  force are 429s, or a tenth of the last 512, the limit fell (a second client on the key): the
+  pace becomes what the server accepted of it, down to half the pace before the fall and half
+  the best estimate. The costs, stated: a limit that rejects under a quarter of the requests is
+  not learned before a first rate is; each of its 429s is waited out instead. A limit that
+  falls by less than a tenth is learned slowly, by the re-estimates. A server that refuses a
+  tenth of the requests at random, whatever the pace, is paced down to half the best estimate.
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -93,6 +94,12 @@ HOT_SHARE = 0.25
 FALLEN = 64
 """Answers at one pace judged together: a quarter of them 429s says the limit fell (stray 429s
 at 5 % make 16 of 64 about once in ten million windows; at 10 %, once in two thousand)."""
+FALLEN_LONG = 512
+SLIPPED_SHARE = 0.1
+"""A tenth of the last :data:`FALLEN_LONG` answers at one pace 429s says the limit fell by less
+than a quarter (stray 429s at 5 % make 52 of 512 about once in 680,000 windows; at 7 %, once
+in 200; at 10 %, once in two: a server refusing a tenth at random is paced down to half the
+best estimate)."""
 TOLERATED_SHARE = 0.01
 """429s, as a share of the answers since the last estimate, that do not lower the pace."""
 CALM_FLOOR = 0.8
@@ -206,8 +213,10 @@ class RateBudget:
         """Whether each of the last answers was a 429."""
         self._fallen_from: float | None = None
         """The pace before the first cut for a fallen limit since a calm window (None: none)."""
-        self._paced: deque[bool] = deque(maxlen=FALLEN)
+        self._paced: deque[bool] = deque(maxlen=FALLEN_LONG)
         """The same, of the last answers to requests granted at the pace in force."""
+        self._paced_429s = [0, 0]
+        """429s among the last :data:`FALLEN` and :data:`FALLEN_LONG` of them."""
         self._best = 0.0
         self._span = 0.0
         """How long the evidence of the estimate in force spanned (seconds)."""
@@ -306,7 +315,7 @@ class RateBudget:
         self.rate = per_minute
         self._before_probe = None
         self._last_change = now
-        self._paced.clear()
+        self._forget_paced()
         self._queued_since_change = False
 
     def _probe(self, now: float) -> None:
@@ -330,8 +339,8 @@ class RateBudget:
             now = self.clock()
             in_flight = self._in_flight(now, sent)
             if self.rate is not None and sent is not None and sent >= self._last_change:
-                self._paced.append(response.status_code == 429)
-                if len(self._paced) == FALLEN and sum(self._paced) < HOT_SHARE * FALLEN:
+                self._pace_answered(response.status_code == 429)
+                if len(self._paced) >= FALLEN and self._paced_429s[0] < HOT_SHARE * FALLEN:
                     self._fallen_from = None  # a calm window at this pace: the cuts held
             if response.status_code == 429:
                 self.throttled += 1
@@ -350,6 +359,31 @@ class RateBudget:
                 if name in headers:
                     self._headers(now, headers, prefix)
                     return
+
+    def _pace_answered(self, throttled: bool) -> None:
+        """Count an answer at the pace in force in both windows (one sum per answer cost more
+        than the rest of :meth:`observe`)."""
+        paced, counts = self._paced, self._paced_429s
+        if len(paced) >= FALLEN:
+            counts[0] -= paced[-FALLEN]
+        if len(paced) == FALLEN_LONG:
+            counts[1] -= paced[0]
+        paced.append(throttled)
+        counts[0] += throttled
+        counts[1] += throttled
+
+    def _forget_paced(self) -> None:
+        self._paced.clear()
+        self._paced_429s = [0, 0]
+
+    def _fallen_share(self) -> float:
+        """The share of 429s at the pace in force that says the limit fell, else 0."""
+        paced, (short, long) = len(self._paced), self._paced_429s
+        if paced >= FALLEN and short >= HOT_SHARE * FALLEN:
+            return short / FALLEN
+        if paced == FALLEN_LONG and long >= SLIPPED_SHARE * FALLEN_LONG:
+            return long / FALLEN_LONG
+        return 0.0
 
     def _in_flight(self, now: float, sent: float | None) -> bool:
         """Whether an answer belongs to the episode under way: its request left before the
@@ -384,22 +418,23 @@ class RateBudget:
         refilled, accepted_then, throttled_then = self._judging
         accepted_during, throttled_during = self._answers_in_episode
         self._judging = None
-        share = sum(self._paced) / FALLEN
-        if self.rate is not None and len(self._paced) == FALLEN and share >= HOT_SHARE:
-            # A quarter or more of the answers at this pace were 429s: the limit fell (a second
-            # client on the key), and what the server accepts of the pace is the new rate. The
+        share = self._fallen_share()
+        if self.rate is not None and share:
+            # A quarter or more of the last 64 answers at this pace were 429s, or a tenth of
+            # the last 512: the limit fell (a second client on the key), and what the server
+            # accepts of the pace is the new rate. The
             # estimate between episodes, read since a reference set before the fall and held at
             # 80 % of the best, never learned a halved limit: 46 % of requests were 429s. Cuts
             # in a row stop at half the pace before the first, and all at half the best
             # estimate (a server refusing at random would collapse it, cut after cut).
-            self._paced.clear()
+            self._forget_paced()
             if self._fallen_from is None:
                 self._fallen_from = self.rate
             floor = 0.5 * max(self._fallen_from, self._best)  # never below half the best
             paced = max(self.rate * (1 - share) * self.headroom, floor)
             if paced < self.rate:
                 self._episode = (refilled, accepted_then, throttled_then)
-                why = f"429s: {share:.0%} of the last {FALLEN} answers at this pace"
+                why = f"429s: {share:.0%} of the last answers at this pace"
                 self._set_rate(paced, self.clock(), why)
             return
         if self.rate is None and accepted_during > throttled_during:
