@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.utils import formatdate
 
 import pytest
@@ -31,3 +32,13 @@ def test_a_missing_or_garbled_date_teaches_nothing(date: str | None) -> None:
     clock = ServerClock()
     clock.observe(date, NOW, NOW + 0.1)
     assert clock.bounds is None
+
+
+def test_a_date_of_no_zone_is_read_as_gmt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")  # read as local time, it was 5 hours off
+    time.tzset()
+    clock = ServerClock()
+    clock.observe(formatdate(NOW, usegmt=True).replace("GMT", "-0000"), NOW, NOW)
+    monkeypatch.undo()
+    time.tzset()
+    assert clock.bounds == pytest.approx((0.0, DATE_SPAN))

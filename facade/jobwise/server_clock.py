@@ -11,8 +11,9 @@ result). An origin server with a clock sends ``Date`` on every answer (RFC 9110,
 
 from __future__ import annotations
 
-import math
 from email.utils import parsedate_to_datetime
+
+from jobwise.times import aware
 
 # Date names a whole second, and servers cache it: uvicorn refreshes it every tenth tick of a
 # 0.1 s loop (uvicorn/server.py, Server.on_tick), so a Date may be a second or more behind
@@ -21,32 +22,31 @@ DATE_SPAN = 3.0
 
 
 class ServerClock:
-    """Bounds of (server clock - client clock), in seconds, narrowed by each ``Date`` seen."""
+    """Bounds of (server clock - client clock), in seconds, narrowed by each ``Date`` seen.
+    Replaced whole on each answer, so that a thread reading them never sees half a change."""
 
-    __slots__ = ("_date", "_stamp", "high", "low")
+    __slots__ = ("_parsed", "bounds")
 
     def __init__(self) -> None:
-        self.low, self.high = -math.inf, math.inf
-        self._date, self._stamp = "", 0.0
+        self.bounds: tuple[float, float] | None = None
+        """(lowest, highest) offset the dates seen allow; None before any."""
+        self._parsed = ("", 0.0)  # the last Date and its time, one parse a second at most
 
     def observe(self, date: str | None, sent: float, answered: float) -> None:
         """An answer dated ``date`` to a request sent at ``sent`` and answered at ``answered``
         (``time.time()``): the server read its clock between the two."""
         if not date:
             return
-        if date != self._date:  # one parse a second at most
+        last, stamp = self._parsed
+        if date != last:
             try:
-                stamp = parsedate_to_datetime(date).timestamp()
+                stamp = aware(parsedate_to_datetime(date)).timestamp()  # GMT, always
             except (TypeError, ValueError, IndexError):
                 return  # not a date: it teaches nothing
-            self._date, self._stamp = date, stamp
-        low, high = self._stamp - answered, self._stamp + DATE_SPAN - sent
-        if low > self.high or high < self.low:  # a clock was set meanwhile: start again
-            self.low, self.high = low, high
+            self._parsed = (date, stamp)
+        low, high = stamp - answered, stamp + DATE_SPAN - sent
+        known = self.bounds
+        if known is None or low > known[1] or high < known[0]:  # or a clock was set: anew
+            self.bounds = (low, high)
         else:
-            self.low, self.high = max(self.low, low), min(self.high, high)
-
-    @property
-    def bounds(self) -> tuple[float, float] | None:
-        """(lowest, highest) offset the dates seen allow; None before any."""
-        return None if self.low == -math.inf else (self.low, self.high)
+            self.bounds = (max(known[0], low), min(known[1], high))
