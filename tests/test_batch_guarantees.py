@@ -18,6 +18,7 @@ import httpx
 import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, WriterJobs
+from jobwise.batch_options import BatchOptions
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
@@ -194,6 +195,37 @@ async def test_a_long_job_is_not_taken_for_a_silent_server(
     assert items[0].status == "timed_out" and items[0].job_id
     assert items[0].error == "the batch's deadline passed first"
     assert not [r for r in caplog.records if "still trying" in r.getMessage()]
+
+
+class _BusyClient:
+    """What the watchdog reads of a client: requests sent, and a clock."""
+
+    def __init__(self) -> None:
+        self.requests_sent = 0
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+
+def test_a_busy_server_that_answers_is_never_silent() -> None:
+    """Requests are always in flight when the watchdog looks (16 at once, or one create after
+    another), and answers keep coming. The silence was counted from the first such look on,
+    past every answer since: a healthy run's silence grew by a second a tick (a profiled
+    batch warned after 5 s, and would have stopped after 60)."""
+    client = _BusyClient()
+    engine = jobwise.batch.BatchEngine(client, BatchOptions("g", []))  # type: ignore[arg-type]
+    silences = []
+    for _ in range(120):  # two minutes of ticks
+        client.requests_sent += 16
+        client.now += 0.5
+        engine._heard()  # an answer to one of them
+        client.requests_sent += 1  # and the next request is out before the tick
+        client.now += 0.5
+        silences.append(engine._silence())
+    assert max(silences) <= 0.5
+    client.now += 30.0  # no answer since: silent
+    assert engine._silence() == pytest.approx(30.5)
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])

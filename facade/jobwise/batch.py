@@ -885,7 +885,10 @@ class BatchEngine:
         if self.jobs.requests_sent <= self._answered_upto:
             self._asking_since = None
             return 0.0
-        if self._asking_since is None:  # a request since the last answer, seen within a tick
+        if self._asking_since is None or self._asking_since < self._last_answer:
+            # A request since the last answer, seen within a tick. Kept past later answers
+            # (while requests were always in flight at the watchdog's ticks), it made a busy
+            # run's silence grow by a second a tick: warned of after 5 s, stopped after 60.
             self._asking_since = max(self._last_answer, now - WATCH_TICK)
         return now - self._asking_since
 
