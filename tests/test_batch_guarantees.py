@@ -4,6 +4,7 @@ answers lost or garbled, jobs stuck, servers gone, state files tampered with."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -75,6 +76,77 @@ def test_creates_go_one_at_a_time_until_the_server_honours_keys(
         items = list(jobs.run_batch("g8", products(24), concurrency=8))
     assert [item.status for item in items] == ["completed"] * 24
     assert (counter.most == 1) is alone, counter.most
+
+
+@pytest.mark.parametrize(("rtt", "rpm", "side_by_side"), [(0.05, None, True), (0, 2400, False)])
+def test_creates_go_side_by_side_where_round_trips_not_the_budget_hold_them_back(
+    rtt: float, rpm: float | None, side_by_side: bool
+) -> None:
+    # Keys ignored. One at a time, a create 0.3 s away allowed 200 a minute of Writer's 400
+    # (a 500-job batch took 161 s; its floor is 85 s). Past a calm start, creates held back by
+    # round trips go side by side; creates held back by the rate budget stay one at a time.
+    counter = _CreatesInFlight()
+    with run_emulator(latency=(0.01, 0.02), rtt=rtt) as server:
+        jobs = WriterJobs(TOKEN, server.base_url, transport=counter)
+        items = list(jobs.run_batch("g14", products(90), concurrency=8, rate_limit=rpm))
+        created = stats(server.base_url)["jobs_created"]
+    assert [item.status for item in items] == ["completed"] * 90 and created == 90
+    assert (counter.most > 1) is side_by_side, counter.most
+
+
+class _LosesTwoSideBySide(httpx.AsyncBaseTransport):
+    """Creates 61 and 62 lose their answers while both are in flight: the first is stored, the
+    second never reaches the server."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.creates = 0
+        self.both = asyncio.Event()
+        self.stored_input = self.unsent_input = ""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST":
+            return await self.inner.handle_async_request(request)
+        self.creates += 1
+        mine = self.creates
+        if mine == 61:
+            self.stored_input = request.content.decode()
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.both.wait(), 5)
+            raise httpx.ReadTimeout("lost after storing", request=request)
+        if mine == 62:
+            self.unsent_input = request.content.decode()
+            self.both.set()
+            await asyncio.sleep(0.05)
+            raise httpx.ReadTimeout("lost before storing", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_two_lost_creates_side_by_side_never_take_each_others_job() -> None:
+    # Past the calm start creates go side by side; two are lost together, and the job the
+    # first made lies in both windows: neither adopts it (the second would have taken the
+    # first's result), both end ambiguous with it as their candidate, nothing else is touched.
+    lossy = _LosesTwoSideBySide()
+    with run_emulator(latency=(0.01, 0.02), rtt=0.05) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url, transport=lossy, max_retries=0) as jobs:
+            run = jobs.run_batch("g15", products(100), concurrency=8)
+            items = [item async for item in run]
+        created = stats(server.base_url)["jobs_created"]
+    lost = [item for item in items if item.status != "completed"]
+    assert {item.status for item in lost} == {"ambiguous"}, [(i.status, i.error) for i in lost]
+    sent = {lossy.stored_input, lossy.unsent_input}
+    assert {f'"product {item.index}"' in body for item in lost for body in sent} == {True, False}
+    assert all(any(f'"product {item.index}"' in body for body in sent) for item in lost)
+    assert len(lost) == 2 and lost[0].candidates == lost[1].candidates
+    assert len(lost[0].candidates) == 1
+    done = [item for item in items if item.status == "completed"]
+    assert len(done) == 98 and created == 99
+    assert all(f"product {item.index}" in (item.suggestion or "") for item in done)
 
 
 def test_a_state_file_keeps_the_servers_key_promise_and_clock_bounds(tmp_path: Path) -> None:
@@ -226,6 +298,29 @@ def test_a_busy_server_that_answers_is_never_silent() -> None:
     assert max(silences) <= 0.5
     client.now += 30.0  # no answer since: silent
     assert engine._silence() == pytest.approx(30.5)
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_server_that_says_wait_is_not_silent(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Writer's limit is per minute: its Retry-After may ask for most of one. Counted as
+    # silence, such a pause warned of a silent server after 5 s and stopped the run after 60
+    # (here 1.5 s: the old code stops with ServerUnavailableError).
+    wait = {"status": 429, "headers": {"Retry-After": "2", "retry-after-ms": "2000"}}
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        httpx.post(f"{server.base_url}/_emulator/script", json={"answers": [wait, wait]})
+        if kind == "async":
+            async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+                run = jobs.run_batch("g16", products(3), stall_timeout=1.5)
+                items = [item async for item in run]
+        else:
+            sync_run = WriterJobs(TOKEN, server.base_url).run_batch(
+                "g16", products(3), stall_timeout=1.5
+            )
+            items = await asyncio.to_thread(list, sync_run)
+    assert [item.status for item in items] == ["completed"] * 3
+    assert "no usable answer" not in caplog.text
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])

@@ -399,6 +399,19 @@ def test_slow_rate_delays_answers() -> None:
     assert time.monotonic() - started >= 0.6
 
 
+def test_rtt_delays_every_api_answer_by_a_round_trip_not_scaled_by_speed() -> None:
+    with run_emulator(rtt=0.2, speed=60, latency=(0, 0)) as server:
+        started = time.monotonic()
+        answers = run_requests(server, 3)
+        took = time.monotonic() - started
+        started = time.monotonic()
+        httpx.get(f"{server.base_url}/_emulator/stats")
+        admin = time.monotonic() - started
+    assert all(isinstance(a, httpx.Response) and a.status_code == 202 for a in answers)
+    assert took >= 0.6
+    assert admin < 0.1
+
+
 def test_fail_rate_fails_jobs() -> None:
     with (
         run_emulator(fail_rate=1.0, latency=(0, 0)) as server,

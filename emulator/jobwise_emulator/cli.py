@@ -181,6 +181,14 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
     _rate(parser, "--garbage-get-rate", "share of job GETs answered 200 with HTML")
     _rate(parser, "--garbage-list-rate", "share of list pages answered 200 with HTML")
     parser.add_argument(
+        "--rtt",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="a network's round trip added to every API request, half each way, on the wall "
+        "clock (not divided by --speed; default 0, loopback)",
+    )
+    parser.add_argument(
         "--hold-create",
         type=float,
         default=0.0,
@@ -225,6 +233,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         speed=args.speed,
         osapi_prefix=args.osapi_prefix,
         ttl=args.ttl,
+        rtt=args.rtt,
     )
 
 

@@ -43,7 +43,9 @@ class EmulatorConfig:
     former and multiplies the latter on the wall clock (see :meth:`seconds`).
     ``latency`` is MIN-MAX, or (median, p99) when ``latency_kind`` is "lognormal"; None takes
     the profile's (else 0.2-1.0). ``writer_rpm`` limits each key's Writer requests per minute
-    (a sliding window); None takes the profile's (else no limit).
+    (a sliding window); None takes the profile's (else no limit). ``rtt`` is a network's round
+    trip on the wall clock, never divided by ``speed``: each API request waits half of it before
+    the server reads it and half before its answer leaves.
     """
 
     api_key: str | None = None
@@ -69,6 +71,7 @@ class EmulatorConfig:
     speed: float = 1.0
     osapi_prefix: str = ""
     ttl: float | None = None
+    rtt: float = 0.0
 
     def __post_init__(self) -> None:
         if self.profile is not None and self.profile not in PROFILES:
@@ -92,7 +95,7 @@ class EmulatorConfig:
             value = getattr(self, name)
             if value is not None and not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be > 0; got {value}")
-        for name in ("slow_seconds", "hold_create"):
+        for name in ("slow_seconds", "hold_create", "rtt"):
             if not 0 <= getattr(self, name) < math.inf:
                 raise ValueError(f"{name} must be >= 0 seconds; got {getattr(self, name)}")
         if self.capacity is not None and self.capacity < 1:

@@ -64,18 +64,24 @@ class FaultMiddleware:
             return
         label = self._label(scope["method"], scope["path"])
         key = _header(scope, b"idempotency-key") if self.echo_keys else None
+        api = self._api_of(scope["path"])
+        # A network's round trip, half each way: the API's answers only (not the admin routes).
+        one_way = self.config.rtt / 2 if api is not None else 0.0
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 self.stats.count(label, message["status"])
                 if key is not None:  # honour mode echoes the key on every answer, as Stripe
                     message["headers"] = [*message.get("headers", []), (b"idempotency-key", key)]
+                if one_way:
+                    await asyncio.sleep(one_way)
             await send(message)
 
-        api = self._api_of(scope["path"])
         if api is None:
             await self.app(scope, receive, counting_send)
             return
+        if one_way:
+            await asyncio.sleep(one_way)
         fault = await self._fault(api, scope)
         if fault is not None:
             await fault(scope, receive, counting_send)

@@ -35,12 +35,14 @@ class Exposure:
     the context that holds it (:data:`EXPOSURE`). Unwatched (a client of the caller's own
     making), or left running in a worker thread, it may have."""
 
-    __slots__ = ("_attempting", "_reached", "_watched", "detached")
+    __slots__ = ("_attempting", "_reached", "_watched", "detached", "paced")
 
     def __init__(self) -> None:
         self._attempting = self._reached = self._watched = False
         self.detached = False
         """Set when the call runs on after its caller stopped waiting (a worker thread)."""
+        self.paced = 0.0
+        """Seconds its attempts waited on the rate budget (the paced transports add them)."""
 
     def began(self) -> None:
         """An attempt is under way."""

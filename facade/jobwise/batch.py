@@ -12,10 +12,13 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
   job id the state file knows. Exactly one unknown job: adopted (``adopt=True``; it assumes no
   other client creates jobs in the application meanwhile). None: sent again. Otherwise the item
   ends ``ambiguous`` with its candidates. Until the server shows it honours the key, creates
-  go one at a time, so that two lost creates never share a window (sweeps and retrieves stay
-  concurrent). Where the server echoes the key back, it honours it,
-  and a lost create is simply re-sent under the same key (the state file remembers this, so a
-  killed run's creates are re-sent on resume too);
+  go one at a time, so that two lost creates rarely share a window, and side by side only as
+  far as a calm network's round trips, not the rate budget, hold them back
+  (:mod:`jobwise.create_slots`; sweeps and retrieves stay concurrent). A lost create puts them
+  back to one at a time; those in flight beside it answer before it is settled, and a job in
+  two lost creates' windows is adopted by neither. Where the server echoes the key back, it
+  honours it, and a lost create is simply re-sent under the same key (the state file
+  remembers this, so a killed run's creates are re-sent on resume too);
 * the client's rate budget paces every request (creates before sweeps) and learns the server's
   limit from its headers and 429s; requests in flight are bounded by an adaptive limit that
   halves on 503 (overload, which no rate explains) and grows back (AIMD);
@@ -51,6 +54,7 @@ from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
 from jobwise.batch_schedule import STRAGGLER_SWEEPS, Schedule
 from jobwise.batch_state import BatchState, Row, StateFileError, digest
 from jobwise.concurrency import AdaptiveLimit
+from jobwise.create_slots import CreateSlots
 from jobwise.errors import (
     APIConnectionError,
     APIError,
@@ -206,9 +210,10 @@ class BatchEngine:
         self.possible_duplicates: list[str] = []
         self._keys_noted = False
         # While the server has not shown that it honours Idempotency-Key, creates go one at a
-        # time: two lost creates in flight together share their listing window, and then
-        # neither can be told from the other (Writer's jobs do not carry their inputs).
-        self._one_create = asyncio.Lock()
+        # time but as the network needs: two lost creates in flight together share their
+        # listing window, and then neither can be told from the other (Writer's jobs do not
+        # carry their inputs).
+        self.create_slots = CreateSlots(self.concurrency)
         self._next_create = 0.0
         self._room = asyncio.Event()
         self._creates_open = asyncio.Event()
@@ -355,9 +360,13 @@ class BatchEngine:
         state.commit(force=True)
 
     def _overloaded(self, status: int) -> None:
-        """A 503 halves the requests in flight; a 429 is the rate budget's to pace away."""
+        """A 503 halves the requests in flight; a 429 is the rate budget's to pace away, and
+        no silence: a pause of Retry-After's length, counted as one, warned of a silent server
+        after 5 s and could stop the run after 60 (Writer's limit is per minute)."""
         if status == 503:
             self.limit.congested()
+        elif status == 429:
+            self._heard()
 
     def _retries_left(self, row: Row) -> bool:
         return row.retries < self.options.retry_failed
@@ -382,6 +391,10 @@ class BatchEngine:
                 return
             failure: JobwiseError | None = None
             async with self.limit, self._create_slot():
+                # The last lost create's window closes first. No pause from the last check
+                # to the send: a create lost meanwhile may have closed creates or moved it.
+                while (gap := self._next_create - time.time()) > 0 and not self._expired():
+                    await self.jobs.sleep(min(gap, self._left()))
                 if not self._creates_open.is_set():
                     continue  # a lost create is being settled meanwhile: wait for it
                 # Waited for its turn past the deadline: not sent. (Every submitter waits its
@@ -389,9 +402,6 @@ class BatchEngine:
                 # its retries, took 61 s.)
                 if self._expired():
                     continue
-                gap = self._next_create - time.time()
-                if gap > 0:  # the last lost create's window closes first
-                    await self.jobs.sleep(gap)
                 self._creating += 1
                 sent = time.time()  # the window opens when the request may leave
                 dated = None if self._offset_known else self.jobs.server_clock_offset
@@ -423,7 +433,11 @@ class BatchEngine:
                     self._creating -= 1
                     self._answered.set()
             if failure is None:
-                self._created(row, sent, created)
+                answered = time.time()
+                if not self.jobs.keys_trusted:
+                    network = answered - sent - exposure.paced
+                    self.create_slots.answered(exposure.paced, network)
+                self._created(row, sent, answered, created)
                 return
             if not await self._create_failed(row, failure, attempt):
                 return
@@ -443,11 +457,15 @@ class BatchEngine:
             now = time.time()
             self._state.unknown(row, now, str(exc))
             self._unknown.append(row)
-            if self._offset_known:
-                # Creates go one at a time here; the next leaves once its own window would
-                # open after this one's end, so no later job can fall inside this window.
+            self.create_slots.lost()
+            if self._offset_known and not self._creating:
+                # None other in flight: the next leaves once its own window would open after
+                # this one's end, so no later job can fall inside this window.
                 self._next_create = self._window(row)[1] - self._offset_low + self._margin
-            else:  # no bound on the server's clock yet: no create until this one is settled
+            else:
+                # No bound on the server's clock yet, or creates in flight beside it (their
+                # jobs are in its window): none leaves until this one is settled, and it is
+                # settled once those have answered, with any of them lost too.
                 self._creates_open.clear()
             self._lost.set()
             return False
@@ -455,19 +473,19 @@ class BatchEngine:
         await self._emit(row)
         return False
 
-    def _created(self, row: Row, sent: float, created: JobCreated) -> None:
+    def _created(self, row: Row, sent: float, answered: float, created: JobCreated) -> None:
         self._heard()
         if self.jobs.keys_trusted and not self._keys_noted:
             self._state.note_keys_honoured()
             self._keys_noted = True
         self.limit.succeeded()
-        self._learn_offset(sent, time.time(), created.created_at)
+        self._learn_offset(sent, answered, created.created_at)
         self._state.submitted(row, created.id, created.created_at.isoformat())
         self._track(row, created.created_at)
 
     def _create_slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Where a create may go: alongside others once keys are trusted, else alone."""
-        return contextlib.nullcontext() if self.jobs.keys_trusted else self._one_create
+        """Where a create may go: alongside others once keys are trusted, else in a slot."""
+        return contextlib.nullcontext() if self.jobs.keys_trusted else self.create_slots
 
     def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
         """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""

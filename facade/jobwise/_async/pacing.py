@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
 from jobwise.server_clock import ServerClock
 
@@ -41,8 +42,11 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
         self.server_clock = ServerClock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        asked = self.budget.clock()
         await acquire(self.budget, priority_of(request), self.sleep)
         sent, wall = self.budget.clock(), time.time()
+        if (exposure := EXPOSURE.get()) is not None:
+            exposure.paced += sent - asked
         response = await self.inner.handle_async_request(request)
         self.budget.observe(response, sent)
         self.server_clock.observe(response.headers.get("date"), wall, time.time())

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
+from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
 from jobwise.server_clock import ServerClock
 
@@ -40,8 +41,11 @@ class PacedTransport(httpx.BaseTransport):
         self.server_clock = ServerClock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        asked = self.budget.clock()
         acquire(self.budget, priority_of(request), self.sleep)
         sent, wall = self.budget.clock(), time.time()
+        if (exposure := EXPOSURE.get()) is not None:
+            exposure.paced += sent - asked
         response = self.inner.handle_request(request)
         self.budget.observe(response, sent)
         self.server_clock.observe(response.headers.get("date"), wall, time.time())

@@ -1,0 +1,58 @@
+"""How many creates go side by side while the server's keys are not trusted."""
+
+from __future__ import annotations
+
+import asyncio
+
+from jobwise.create_slots import CALM, CreateSlots
+
+
+def test_creates_start_one_at_a_time_and_stay_so_until_calm() -> None:
+    slots = CreateSlots(8)
+    slots.waiting = 3  # others queue for a slot
+    for _ in range(CALM - 1):
+        slots.answered(paced=0.0, network=0.3)
+    assert slots.current == 1
+    slots.answered(paced=0.0, network=0.3)
+    assert slots.current == 2
+
+
+def test_round_trips_add_slots_and_the_budget_takes_them_back() -> None:
+    slots = CreateSlots(4)
+    slots.calm, slots.waiting = CALM, 1
+    for _ in range(10):  # held back by the network: up to the ceiling
+        slots.answered(paced=0.01, network=0.3)
+    assert slots.current == 4
+    slots.answered(paced=0.2, network=0.3)  # between the two: left as it is
+    assert slots.current == 4
+    slots.answered(paced=0.4, network=0.3)  # held back by the budget: one fewer
+    assert slots.current == 3
+    slots.waiting = 0  # nobody queues: no slot added
+    slots.answered(paced=0.0, network=0.3)
+    assert slots.current == 3
+
+
+def test_a_lost_create_puts_them_back_to_one_until_calm_again() -> None:
+    slots = CreateSlots(4)
+    slots.calm, slots.waiting, slots.current = CALM, 1, 4
+    slots.lost()
+    assert slots.current == 1
+    slots.answered(paced=0.0, network=0.3)
+    assert slots.current == 1 and slots.calm == 1
+
+
+async def test_holders_never_exceed_the_slots() -> None:
+    slots = CreateSlots(3)
+    slots.current = 2
+    inside, most = 0, 0
+
+    async def hold() -> None:
+        nonlocal inside, most
+        async with slots:
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(hold() for _ in range(10)))
+    assert most == 2 and slots.active == 0 and slots.waiting == 0
