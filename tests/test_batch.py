@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -170,6 +171,23 @@ def test_corrupted_state_file_is_refused_and_left_untouched(tmp_path: Path) -> N
         db.execute("INSERT INTO items VALUES (1, 'a')")
     with pytest.raises(StateFileError):
         BatchState(str(foreign), "app", "http://127.0.0.1:1")
+
+
+def test_a_users_own_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    # It was written into: its journal set to WAL and the batch's tables added to the user's.
+    mine = tmp_path / "mydb.sqlite"
+    with contextlib.closing(sqlite3.connect(mine)) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO users VALUES ('ada')")
+        db.commit()
+    before = mine.read_bytes()
+    with pytest.raises(StateFileError, match=r"other tables \(users\)"):
+        BatchState(str(mine), "app", "http://127.0.0.1:1")
+    assert mine.read_bytes() == before
+    with contextlib.closing(sqlite3.connect(mine)) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master")]
+        journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert tables == ["users"] and journal == "delete"
 
 
 def test_second_process_on_the_same_state_file_is_refused(tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -631,6 +633,59 @@ async def test_an_empty_batch_ends_at_once() -> None:
 
 async def _collect(run: Any) -> list[Any]:
     return [item async for item in run]
+
+
+def test_a_source_that_yields_one_dict_changed_between_yields_sends_each_input() -> None:
+    # Read in chunks and copied later, inputs 1, 3 and 4 of 6 were never sent and others were
+    # sent twice, with no error.
+    def reused() -> Iterator[dict[str, str]]:
+        one: dict[str, str] = {}
+        for n in range(6):
+            one["Product"] = f"product {n}"
+            yield one
+
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        items = list(WriterJobs(TOKEN, server.base_url).run_batch("g17", reused()))
+    assert sorted(item.index for item in items) == list(range(6))
+    assert all(item.inputs["Product"] == [f"product {item.index}"] for item in items)
+    assert all(f"product {item.index}" in (item.suggestion or "") for item in items)
+
+
+async def test_a_summary_before_the_run_is_empty_for_sync_and_async_alike() -> None:
+    sync_run = WriterJobs(TOKEN, "http://127.0.0.1:9").run_batch("g19", products(2))
+    async with AsyncWriterJobs(TOKEN, "http://127.0.0.1:9") as jobs:
+        async_run = jobs.run_batch("g19", products(2))
+        before = async_run.summary()
+    assert sync_run.summary().keys() == before.keys()
+    assert sync_run.summary()["total"] == before["total"] == 0
+    assert sync_run.summary()["counts"] == before["counts"] == {}
+
+
+def test_a_source_that_fails_lets_the_creates_in_flight_land(tmp_path: Path) -> None:
+    # Cancelled with the rest, a create whose job was stored stayed "sending" in the state
+    # file, with no job id: the next run had to settle it from the listing.
+    def breaks() -> Iterator[dict[str, str]]:
+        yield from products(5)
+        raise ValueError("reader broke")
+
+    state = tmp_path / "s.sqlite"
+    with run_emulator(latency=(0.01, 0.02), hold_create=0.3) as server:
+        with pytest.raises(ValueError, match="reader broke"):
+            list(WriterJobs(TOKEN, server.base_url).run_batch("g20", breaks(), state=state))
+        created = stats(server.base_url)["jobs_created"]
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        rows = list(db.execute("SELECT status, job_id FROM items"))
+    assert created >= 1 and [s for s, _ in rows].count("sending") == 0, rows
+    assert sum(1 for _, job_id in rows if job_id) == created
+
+
+def test_a_state_file_may_be_a_path(tmp_path: Path) -> None:
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        run = WriterJobs(TOKEN, server.base_url).run_batch(
+            "g18", products(2), state=tmp_path / "s.sqlite"
+        )
+        assert run.wait()["counts"] == {"completed": 2}
+    assert (tmp_path / "s.sqlite").exists()
 
 
 def test_inputs_of_the_wrong_shape_are_refused_before_any_request() -> None:

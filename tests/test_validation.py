@@ -35,6 +35,15 @@ def osapi(recorder: Recorder) -> OsapiJobs:
     return OsapiJobs("https://osapi.example.test", "t", http_client=recorder.sync_client())
 
 
+async def _later(seen: object) -> None:
+    """A callback that only an event loop would run."""
+
+
+class _Later:
+    async def __call__(self, seen: object) -> None:
+        """Likewise, as an object."""
+
+
 WRITER_CASES: list[tuple[str, Callable[[WriterJobs], Any]]] = [
     ("application_id", lambda j: j.create("", {"P": "x"})),
     ("application_id", lambda j: j.create("..", {"P": "x"})),
@@ -68,6 +77,12 @@ WRITER_CASES: list[tuple[str, Callable[[WriterJobs], Any]]] = [
     ("page_size", lambda j: j.list("app", page_size=101)),  # Writer pages hold at most 100
     ("page_size", lambda j: j.list("app", page_size=True)),
     ("application_id", lambda j: j.list("")),
+    # An async callback's calls were never awaited: it ran not at all, with a RuntimeWarning.
+    ("on_status", lambda j: j.create_and_wait("app", {"P": "x"}, on_status=_later)),
+    ("on_status", lambda j: j.wait("job", on_status=_later)),
+    ("on_status", lambda j: j.wait("job", on_status=_Later())),
+    ("on_status", lambda j: j.wait("job", on_status="print")),
+    ("on_progress", lambda j: j.run_batch("app", [{"P": "x"}], on_progress=_later)),
 ]
 
 
@@ -94,6 +109,7 @@ OSAPI_CASES: list[tuple[str, Callable[[OsapiJobs], Any]]] = [
     ("page_size", lambda j: j.list(page_size=0)),
     ("page_size", lambda j: j.list(page_size=101)),
     ("timeout", lambda j: j.wait(UUID, timeout=0)),
+    ("on_status", lambda j: j.retry_and_wait(UUID, on_status=_later)),
 ]
 
 

@@ -125,26 +125,46 @@ def _item(row: Row) -> BatchItem:
     )
 
 
-def _take(iterator: Iterator[Any], count: int) -> list[Any]:
-    return list(itertools.islice(iterator, count))
+@dataclass(frozen=True)
+class _Read:
+    """One input as it was when the source yielded it."""
+
+    index: int
+    inputs: InputSet
+    problem: str | None
+    text_type: str | None
+    """The type's name when the input was a str or bytes (a list of strings, not mappings)."""
 
 
-async def _read_in_thread(inputs: Iterable[Any]) -> AsyncIterator[tuple[int, Any]]:
-    """Number the inputs, reading them in a worker thread so that a slow source (a network
-    share, a database cursor) never stalls the event loop. Chunks double while reading is
-    quick (up to 64 inputs a hop) and fall back to one when it is slow, so inputs read before
-    a slow one are submitted at once."""
+def _take(iterator: Iterator[Any], start: int, count: int) -> list[_Read]:
+    # Each input is copied as it is read: a source that yields one dict, changed between
+    # yields, had inputs sent twice and others never, with no error.
+    return [
+        _Read(
+            index,
+            *_normalized(raw, index),
+            type(raw).__name__ if isinstance(raw, str | bytes) else None,
+        )
+        for index, raw in enumerate(itertools.islice(iterator, count), start)
+    ]
+
+
+async def _read_in_thread(inputs: Iterable[Any]) -> AsyncIterator[_Read]:
+    """Number and copy the inputs, reading them in a worker thread so that a slow source (a
+    network share, a remote cursor) never stalls the event loop. Chunks double while reading
+    is quick (up to 64 inputs a hop) and fall back to one when it is slow, so inputs read
+    before a slow one are submitted at once."""
     iterator = iter(inputs)
     index, size = 0, 1
     while True:
         started = time.monotonic()
-        chunk = await asyncio.to_thread(_take, iterator, size)
+        chunk = await asyncio.to_thread(_take, iterator, index, size)
         if not chunk:
             return
         size = min(64, size * 2) if time.monotonic() - started < 0.01 else 1
-        for raw in chunk:
-            yield index, raw
-            index += 1
+        index += len(chunk)
+        for read in chunk:
+            yield read
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -282,7 +302,14 @@ class BatchEngine:
                 ]
                 waiter = group.create_task(self._wait_all())
                 reconciler = group.create_task(self._reconcile_loop(group))
-                await self._read(sends)
+                try:
+                    await self._read(sends)
+                except Exception:
+                    # The caller's source (or on_progress) failed. Cancelled, a create in
+                    # flight was left "sending": the next run settled it from the listing,
+                    # ambiguous where other jobs were being made meanwhile.
+                    await self._let_creates_land()
+                    raise
                 for _ in submitters:
                     await sends.put(None)
                 for task in submitters:
@@ -307,16 +334,16 @@ class BatchEngine:
         state = self._state
         stored = state.count()
         count = 0
-        async for index, raw in _read_in_thread(self.options.inputs):
+        async for read in _read_in_thread(self.options.inputs):
+            index, inputs, problem = read.index, read.inputs, read.problem
             count = index + 1
-            if index == 0 and isinstance(raw, str | bytes):
+            if index == 0 and read.text_type is not None:
                 # A list of strings, not of input mappings: refused before anything is sent.
                 raise InvalidArgumentError(
                     "inputs",
                     "must be input mappings, one per job, like {'Product': 'value'}; "
-                    f"the first is a {type(raw).__name__}",
+                    f"the first is a {read.text_type}",
                 )
-            inputs, problem = _normalized(raw, index)
             row = state.get(index) if index < stored else None
             self.progress.read += 1
             if row is not None:
@@ -525,6 +552,14 @@ class BatchEngine:
         self.outstanding[row.job_id] = _Track(row, created, since, retried=row.retries > 0)
         self.progress.in_flight = len(self.outstanding)
         self._report()
+
+    async def _let_creates_land(self) -> None:
+        """Send no more creates, and wait for those in flight to answer (each ends by its own
+        timeout and the batch's deadline)."""
+        self._creates_open.clear()
+        while self._creating:
+            self._answered.clear()
+            await self._answered.wait()
 
     # reconciling lost creates --------------------------------------------------------------
 
@@ -935,8 +970,9 @@ class BatchEngine:
                 warned = True
                 last = "" if self._last_error == NO_ANSWER else f" (last: {self._last_error})"
                 log.warning(
-                    "jobwise: no usable answer from %s for %.0f s%s; still trying (-v shows "
-                    "each retry), the batch stops after %.0f s without one",
+                    "jobwise: no usable answer from %s for %.0f s%s; still trying (the "
+                    "jobwise logger at INFO, -v on the command line, shows each retry), the "
+                    "batch stops after %.0f s without one",
                     self.jobs.base_url,
                     silent,
                     last,
@@ -974,7 +1010,8 @@ class BatchEngine:
     def summary(self) -> dict[str, Any]:
         """Counts by status (this state file, all runs; they add up to ``total``), retries,
         requests, elapsed, and the jobs re-sent ambiguous items may duplicate."""
-        counts = {status: n for status, n in self.progress.counts.items() if n}
+        # A copy first: the sync run's caller reads this from another thread.
+        counts = {status: n for status, n in dict(self.progress.counts).items() if n}
         return {
             "counts": counts,
             "total": sum(counts.values()),

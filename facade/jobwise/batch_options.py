@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from jobwise.batch_results import Progress
 from jobwise.errors import InvalidArgumentError
 from jobwise.settings import check_rate_limit
-from jobwise.validation import check_id, check_int, check_seconds
+from jobwise.validation import check_callback, check_id, check_int, check_seconds
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,11 @@ class BatchOptions:
                 "inputs",
                 f"must be an iterable of input mappings, one per job; got {type(inputs).__name__}",
             )
+        if isinstance(state, os.PathLike):
+            state = os.fspath(state)
         if state is not None and (not isinstance(state, str) or not state):
-            raise InvalidArgumentError("state", "must be a file path or None")
-        if on_progress is not None and not callable(on_progress):
-            raise InvalidArgumentError("on_progress", "must be callable or None")
+            raise InvalidArgumentError("state", f"must be a file path or None; got {state!r}")
+        check_callback(on_progress, "on_progress")
         for name, flag in (("resend_ambiguous", resend_ambiguous), ("adopt", adopt)):
             if not isinstance(flag, bool):
                 raise InvalidArgumentError(name, f"must be True or False; got {flag!r}")

@@ -135,7 +135,6 @@ class BatchRun:
         return self.summary()
 
     def summary(self) -> dict[str, Any]:
-        """Counts by status, retries, requests, elapsed (after the run)."""
-        if self._summary is None:
-            raise RuntimeError("the batch has not run yet: iterate it or call wait()")
-        return self._summary
+        """Counts by status, retries, requests, elapsed (so far, while it runs), as
+        :meth:`AsyncBatchRun.summary` (before a run it raised RuntimeError)."""
+        return self._summary if self._summary is not None else self._engine.summary()

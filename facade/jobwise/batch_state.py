@@ -90,6 +90,8 @@ CREATE TABLE IF NOT EXISTS items (
 DROP INDEX IF EXISTS items_status;
 CREATE INDEX IF NOT EXISTS items_job ON items (job_id);
 """
+# What a state file holds (items_status: files made before it was dropped).
+_OURS = frozenset({"meta", "items", "items_job", "items_status", "sqlite_autoindex_meta_1"})
 _COLUMNS = (
     "idx, inputs, key, status, job_id, created_at, suggestion, error, retries, retry_key, "
     "digest, sent_at, answered_at, candidates"
@@ -118,6 +120,7 @@ class BatchState:
                 self._lock(path)
             self.db = sqlite3.connect(self.path, isolation_level=None)
             if path is not None:
+                self._refuse_foreign(path)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
@@ -126,7 +129,7 @@ class BatchState:
             self.close()
             raise StateFileError(
                 f"state file {path} is not a jobwise batch state ({exc}); "
-                "it was left untouched: pass another --state path"
+                "it was left untouched: pass another state file"
             ) from exc
         except StateFileError:
             self.close()
@@ -138,6 +141,16 @@ class BatchState:
         self._dirty = 0
         self.db.execute("BEGIN")
 
+    def _refuse_foreign(self, path: str) -> None:
+        """Refuse a SQLite database of other tables (a user's own): it was written into."""
+        names = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master")}
+        if names - _OURS or (names and "items" not in names):
+            raise StateFileError(
+                f"state file {path} is a SQLite database of other tables "
+                f"({', '.join(sorted(names - _OURS)) or 'no batch items'}), not a jobwise "
+                "batch state; it was left untouched: pass another state file"
+            )
+
     def _lock(self, path: str) -> None:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -148,7 +161,7 @@ class BatchState:
         except BlockingIOError:
             os.close(fd)
             raise StateFileError(
-                f"state file {path} is in use by another jobwise process; "
+                f"state file {path} is in use by another batch (in this process or another); "
                 "wait for it to finish or pass another state file"
             ) from None
         self._lock_fd = fd

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -85,6 +86,21 @@ def check_seconds(value: object, argument: str) -> float:
     if not 0 < value < float("inf"):
         raise InvalidArgumentError(argument, f"must be > 0 and finite; got {value}")
     return float(value)
+
+
+def check_callback(value: object, argument: str) -> None:
+    """None, or a plain callable: an ``async def``'s calls would never be awaited (it ran not
+    at all, with a RuntimeWarning)."""
+    if value is None:
+        return
+    if not callable(value):
+        raise InvalidArgumentError(argument, f"must be callable or None; got {value!r}")
+    if inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(
+        getattr(value, "__call__", None)  # noqa: B004 (an object whose __call__ is async)
+    ):
+        raise InvalidArgumentError(
+            argument, "must be a plain function: an async one would never be awaited"
+        )
 
 
 def check_optional_key(value: object, argument: str = "idempotency_key") -> str | None:

@@ -94,8 +94,8 @@ class AsyncConnection:
         instead."""
         if self.http.is_closed:  # the transports are closed below it, or the caller's
             raise ClientClosedError(
-                f"the client is closed: {request['method']} {request['url']} was not sent; "
-                "make a new client (or call it inside its `with` block)"
+                f"the client is closed: {request['method'].upper()} {request['url']} was not "
+                "sent; make a new client (a closed one sends nothing)"
             )
         built = self.builder.build(**request, **call_options(timeout, within))
         try:

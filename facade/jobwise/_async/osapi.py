@@ -30,7 +30,13 @@ from jobwise.pagination import Page
 from jobwise.polling import PollPolicy
 from jobwise.retries import RetryPolicy
 from jobwise.settings import DEFAULT_TIMEOUT, check_rate_limit, osapi_settings
-from jobwise.validation import check_enum, check_int, check_seconds, check_uuid
+from jobwise.validation import (
+    check_callback,
+    check_enum,
+    check_int,
+    check_seconds,
+    check_uuid,
+)
 
 log = logging.getLogger("jobwise")
 
@@ -204,6 +210,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
         >>> (await jobs.retry_and_wait(job.id, timeout=60)).status
         """
         check_seconds(timeout, "timeout")
+        check_callback(on_status, "on_status")
         new_id = await self.retry(job_id, target_hostname)
         return await self.wait(new_id, timeout=timeout, on_status=on_status)
 

@@ -10,6 +10,7 @@ import httpx
 from jobwise.errors import JobwiseError
 from jobwise.polling import Waiter
 from jobwise.retries import parse_retry_after
+from jobwise.validation import check_callback
 
 T = TypeVar("T")
 
@@ -37,6 +38,7 @@ async def watch(
 
 async def last_of(watching: AsyncIterator[T], on_status: Callable[[T], object] | None) -> T:
     """The final job of a watch, telling ``on_status`` of each change on the way."""
+    check_callback(on_status, "on_status")  # before the watch sends anything
     last: T | None = None
     async for last in watching:
         if on_status is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
@@ -24,6 +25,7 @@ from jobwise.retries import RetryPolicy
 from jobwise.settings import DEFAULT_TIMEOUT, writer_rate_limit, writer_settings
 from jobwise.validation import (
     Inputs,
+    check_callback,
     check_enum,
     check_id,
     check_int,
@@ -140,8 +142,13 @@ class AsyncWriterJobs(AsyncAPIClient):
     ) -> AsyncPager[Job]:
         """Every job of an application, newest first, lazily and page after page.
 
-        >>> async for job in jobs.list("app-id", status="failed"):
-        ...     await jobs.retry(job.id)
+        Pages are read by offset: a job that leaves the ``status`` filter while you page (one
+        you retry) moves the later ones a place back, and one a page goes unseen (retried
+        while listed, 100 of 150 failed jobs were). Take the ids first:
+
+        >>> failed = [job.id async for job in jobs.list("app-id", status="failed")]
+        >>> for job_id in failed:
+        ...     await jobs.retry(job_id)
         """
         app = check_id(application_id, "application_id")
         wanted = None if status is None else check_enum(status, JobStatus, "status")
@@ -195,6 +202,7 @@ class AsyncWriterJobs(AsyncAPIClient):
         >>> (await jobs.create_and_wait("app-id", {"Product": "Flex yoga mat"})).data
         """
         check_seconds(timeout, "timeout")
+        check_callback(on_status, "on_status")
         created = await self.create(application_id, inputs, idempotency_key=idempotency_key)
         return await self.wait(created.id, timeout=timeout, on_status=on_status)
 
@@ -204,7 +212,7 @@ class AsyncWriterJobs(AsyncAPIClient):
         inputs: Iterable[Inputs],
         *,
         concurrency: int = 16,
-        state: str | None = None,
+        state: str | os.PathLike[str] | None = None,
         retry_failed: int = 0,
         on_progress: Callable[[Progress], object] | None = None,
         deadline: float | None = None,
@@ -216,7 +224,9 @@ class AsyncWriterJobs(AsyncAPIClient):
         """Submit every input, wait for every job, and yield each input's outcome once.
 
         ``state`` is a SQLite file: run the same call again after a crash and it resumes,
-        sending nothing twice (None: a temporary file, removed at the end; no resume). Items end
+        sending nothing twice (None: SQLite's private temporary database; no resume). Each
+        input is copied as it is read, in a worker thread: a source bound to its thread (a
+        sqlite3 cursor) must be read into a list first. Items end
         completed, failed, invalid, ambiguous (a lost create that could be one of several jobs;
         ``resend_ambiguous=True`` on a later run sends them again, which may duplicate) or
         timed_out (after ``deadline`` seconds; a later run resumes them). ``adopt=False`` never

@@ -11,6 +11,7 @@ import httpx
 from jobwise.errors import JobwiseError
 from jobwise.polling import Waiter
 from jobwise.retries import parse_retry_after
+from jobwise.validation import check_callback
 
 T = TypeVar("T")
 
@@ -38,6 +39,7 @@ def watch(
 
 def last_of(watching: Iterator[T], on_status: Callable[[T], object] | None) -> T:
     """The final job of a watch, telling ``on_status`` of each change on the way."""
+    check_callback(on_status, "on_status")  # before the watch sends anything
     last: T | None = None
     for last in watching:
         if on_status is not None:

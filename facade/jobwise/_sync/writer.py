@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 
@@ -25,6 +26,7 @@ from jobwise.retries import RetryPolicy
 from jobwise.settings import DEFAULT_TIMEOUT, writer_rate_limit, writer_settings
 from jobwise.validation import (
     Inputs,
+    check_callback,
     check_enum,
     check_id,
     check_int,
@@ -141,8 +143,13 @@ class WriterJobs(SyncAPIClient):
     ) -> SyncPager[Job]:
         """Every job of an application, newest first, lazily and page after page.
 
-        >>> for job in jobs.list("app-id", status="failed"):
-        ...     jobs.retry(job.id)
+        Pages are read by offset: a job that leaves the ``status`` filter while you page (one
+        you retry) moves the later ones a place back, and one a page goes unseen (retried
+        while listed, 100 of 150 failed jobs were). Take the ids first:
+
+        >>> failed = [job.id for job in jobs.list("app-id", status="failed")]
+        >>> for job_id in failed:
+        ...     jobs.retry(job_id)
         """
         app = check_id(application_id, "application_id")
         wanted = None if status is None else check_enum(status, JobStatus, "status")
@@ -196,6 +203,7 @@ class WriterJobs(SyncAPIClient):
         >>> (jobs.create_and_wait("app-id", {"Product": "Flex yoga mat"})).data
         """
         check_seconds(timeout, "timeout")
+        check_callback(on_status, "on_status")
         created = self.create(application_id, inputs, idempotency_key=idempotency_key)
         return self.wait(created.id, timeout=timeout, on_status=on_status)
 
@@ -205,7 +213,7 @@ class WriterJobs(SyncAPIClient):
         inputs: Iterable[Inputs],
         *,
         concurrency: int = 16,
-        state: str | None = None,
+        state: str | os.PathLike[str] | None = None,
         retry_failed: int = 0,
         on_progress: Callable[[Progress], object] | None = None,
         deadline: float | None = None,
@@ -217,7 +225,9 @@ class WriterJobs(SyncAPIClient):
         """Submit every input, wait for every job, and yield each input's outcome once.
 
         ``state`` is a SQLite file: run the same call again after a crash and it resumes,
-        sending nothing twice (None: a temporary file, removed at the end; no resume). Items end
+        sending nothing twice (None: SQLite's private temporary database; no resume). Each
+        input is copied as it is read, in a worker thread: a source bound to its thread (a
+        sqlite3 cursor) must be read into a list first. Items end
         completed, failed, invalid, ambiguous (a lost create that could be one of several jobs;
         ``resend_ambiguous=True`` on a later run sends them again, which may duplicate) or
         timed_out (after ``deadline`` seconds; a later run resumes them). ``adopt=False`` never
