@@ -617,6 +617,20 @@ def test_the_first_result_comes_back_while_creates_are_still_being_sent() -> Non
     assert len(rest) == 299
 
 
+async def test_creates_queued_for_their_turn_hold_no_place_among_requests_in_flight() -> None:
+    # Queued for their turn while holding a place among the requests in flight, creates (and
+    # the re-sends of lost ones) left none to the retrieves of the few jobs due: a 5,000-job
+    # soak ran for over ten minutes, 3,000 jobs submitted and none collected.
+    with run_emulator(latency=(0.01, 0.02), hold_create=0.1) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+            run = jobs.run_batch("g21", products(40), concurrency=8)
+            held: list[int] = []
+            async for _ in run:
+                held.append(run._engine.limit.active)
+    assert len(held) == 40
+    assert max(held[:20]) <= 2, held  # the create under way, and a retrieve at most
+
+
 async def test_an_empty_batch_ends_at_once() -> None:
     naps: list[float] = []
 

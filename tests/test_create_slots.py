@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from jobwise.create_slots import CALM, CreateSlots
+import pytest
+from jobwise.create_slots import CALM, NETWORK_FLOOR, CreateSlots
 
 
 def test_creates_start_one_at_a_time_and_stay_so_until_calm() -> None:
@@ -32,6 +33,16 @@ def test_round_trips_add_slots_and_the_budget_takes_them_back() -> None:
     assert slots.current == 3
 
 
+def test_a_close_server_keeps_one_whatever_the_budget() -> None:
+    # Loopback: one at a time already makes hundreds a second; side by side, two creates lost
+    # together made two items ambiguous in a 5,000-job soak.
+    slots = CreateSlots(8)
+    slots.waiting = 3
+    for n in range(CALM + 20):  # now and then a slow answer
+        slots.answered(paced=0.0, network=3.0 if n % 10 == 0 else NETWORK_FLOOR / 10)
+    assert slots.current == 1
+
+
 def test_a_lost_create_puts_them_back_to_one_until_calm_again() -> None:
     slots = CreateSlots(4)
     slots.calm, slots.waiting, slots.current = CALM, 1, 4
@@ -56,3 +67,25 @@ async def test_holders_never_exceed_the_slots() -> None:
 
     await asyncio.gather(*(hold() for _ in range(10)))
     assert most == 2 and slots.active == 0 and slots.waiting == 0
+
+
+async def test_a_waiter_cancelled_as_the_slot_frees_leaves_them_usable() -> None:
+    # A release passed over the cancelled waiter before it ran: removing it again raised
+    # "<Future cancelled> is not in deque" in place of the batch's own error.
+    slots = CreateSlots(2)
+    await slots.__aenter__()
+
+    async def wait_for_one() -> None:
+        async with slots:
+            pass
+
+    waiting = asyncio.create_task(wait_for_one())
+    await asyncio.sleep(0)
+    assert slots.waiting == 1
+    waiting.cancel()
+    await slots.__aexit__(None, None, None)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert slots.active == 0 and slots.waiting == 0
+    async with slots:
+        assert slots.active == 1

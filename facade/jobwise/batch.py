@@ -417,7 +417,9 @@ class BatchEngine:
                 await self._emit(row)
                 return
             failure: JobwiseError | None = None
-            async with self.limit, self._create_slot():
+            # The create slot first: queued for it while holding a place among the requests in
+            # flight, the creates left none to the retrieves, and results stopped coming in.
+            async with self._create_slot(), self.limit:
                 # The last lost create's window closes first. No pause from the last check
                 # to the send: a create lost meanwhile may have closed creates or moved it.
                 while (gap := self._next_create - time.time()) > 0 and not self._expired():

@@ -12,7 +12,11 @@ windows. So creates start one at a time, and go side by side only:
   waited on the network at least four times as long as on the budget while others queued for a
   slot, one fewer when it waited longer on the budget than on the network. One at a time, a
   create a round trip of 0.3 s long allows 200 a minute of Writer's 400; three at a time reach
-  the limit, and a loopback server with a budget in force keeps one.
+  the limit;
+* and only over round trips of :data:`NETWORK_FLOOR` or more (the median of the last
+  :data:`ROUND_TRIPS_KEPT`): one at a time, a closer server takes 50 creates a second, over seven
+  times Writer's documented limit, and nothing is worth the risk below. Loopback keeps one (on
+  it, with 6.5 % of creates lost, side by side made two items ambiguous in 5,000).
 
 The cost, stated: a lost create in flight beside others is settled with theirs, and where two
 windows share an unknown job, both items end ``ambiguous`` (never another input's result).
@@ -21,12 +25,18 @@ windows share an unknown job, both items end ``ambiguous`` (never another input'
 from __future__ import annotations
 
 import asyncio
+import statistics
+from collections import deque
 from types import TracebackType
 
 CALM = 50
 """Creates answered in a row, none lost, before any go side by side."""
 NETWORK_BOUND = 4.0
 """A create waited this many times longer on the network than on the budget: add a slot."""
+NETWORK_FLOOR = 0.02
+"""Seconds: the median round trip below which creates stay one at a time."""
+ROUND_TRIPS_KEPT = 16
+"""Creates whose network time the median is of (one slow answer in a hundred moves it not)."""
 
 
 class CreateSlots:
@@ -37,16 +47,24 @@ class CreateSlots:
         self.current = 1
         self.active = 0
         self.waiting = 0
+        """Creates queued for a slot."""
         self.calm = 0
-        self._changed = asyncio.Event()
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS_KEPT)
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     def answered(self, paced: float, network: float) -> None:
         """A create was answered after ``paced`` seconds waiting on the rate budget and
         ``network`` seconds on the network (its attempts, retries included)."""
         self.calm += 1
+        self._round_trips.append(network)
         if self.calm < CALM:
             return
-        if network >= NETWORK_BOUND * paced and self.waiting and self.current < self.ceiling:
+        if (
+            network >= NETWORK_BOUND * paced
+            and self.waiting
+            and self.current < self.ceiling
+            and statistics.median(self._round_trips) >= NETWORK_FLOOR
+        ):
             self._resize(self.current + 1)
         elif paced > network and self.current > 1:
             self._resize(self.current - 1)
@@ -58,17 +76,35 @@ class CreateSlots:
 
     def _resize(self, slots: int) -> None:
         self.current = slots
-        self._changed.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.active < self.current:
+            waiter = self._waiters.popleft()
+            self.waiting -= 1
+            if not waiter.done():
+                self.active += 1
+                waiter.set_result(None)
 
     async def __aenter__(self) -> CreateSlots:
+        # First come, first served: a create that just ended and takes the slot back at once
+        # (no pause between) kept the others out, and with them every moment free of creates
+        # for the rate budget to grant a sweep: results stopped coming in while creates went.
+        if self.active < self.current and not self._waiters:
+            self.active += 1
+            return self
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
         self.waiting += 1
         try:
-            while self.active >= self.current:
-                self._changed.clear()
-                await self._changed.wait()
-        finally:
-            self.waiting -= 1
-        self.active += 1
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # granted as it was cancelled: hand the slot on
+            elif waiter in self._waiters:  # else a release has passed over it already
+                self._waiters.remove(waiter)
+                self.waiting -= 1
+            raise
         return self
 
     async def __aexit__(
@@ -77,5 +113,8 @@ class CreateSlots:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._release()
+
+    def _release(self) -> None:
         self.active -= 1
-        self._changed.set()
+        self._wake()
