@@ -8,9 +8,15 @@ import pytest
 from jobwise.create_slots import CALM, NETWORK_FLOOR, CreateSlots
 
 
-def test_creates_start_one_at_a_time_and_stay_so_until_calm() -> None:
+def queue(slots: CreateSlots, creates: int) -> None:
+    """Creates waiting for a slot (as a queued ``async with`` leaves them)."""
+    loop = asyncio.get_running_loop()
+    slots._waiters.extend(loop.create_future() for _ in range(creates))
+
+
+async def test_creates_start_one_at_a_time_and_stay_so_until_calm() -> None:
     slots = CreateSlots(8)
-    slots.waiting = 3  # others queue for a slot
+    queue(slots, 3)  # others queue for a slot
     for _ in range(CALM - 1):
         slots.answered(paced=0.0, network=0.3)
     assert slots.current == 1
@@ -18,9 +24,10 @@ def test_creates_start_one_at_a_time_and_stay_so_until_calm() -> None:
     assert slots.current == 2
 
 
-def test_round_trips_add_slots_and_the_budget_takes_them_back() -> None:
+async def test_round_trips_add_slots_and_the_budget_takes_them_back() -> None:
     slots = CreateSlots(4)
-    slots.calm, slots.waiting = CALM, 1
+    slots.calm = CALM
+    queue(slots, 10)  # each slot added lets one or two of them in
     for _ in range(10):  # held back by the network: up to the ceiling
         slots.answered(paced=0.01, network=0.3)
     assert slots.current == 4
@@ -28,24 +35,25 @@ def test_round_trips_add_slots_and_the_budget_takes_them_back() -> None:
     assert slots.current == 4
     slots.answered(paced=0.4, network=0.3)  # held back by the budget: one fewer
     assert slots.current == 3
-    slots.waiting = 0  # nobody queues: no slot added
+    slots._waiters.clear()  # nobody queues: no slot added
     slots.answered(paced=0.0, network=0.3)
     assert slots.current == 3
 
 
-def test_a_close_server_keeps_one_whatever_the_budget() -> None:
+async def test_a_close_server_keeps_one_whatever_the_budget() -> None:
     # Loopback: one at a time already makes hundreds a second; side by side, two creates lost
     # together made two items ambiguous in a 5,000-job soak.
     slots = CreateSlots(8)
-    slots.waiting = 3
+    queue(slots, 3)
     for n in range(CALM + 20):  # now and then a slow answer
         slots.answered(paced=0.0, network=3.0 if n % 10 == 0 else NETWORK_FLOOR / 10)
     assert slots.current == 1
 
 
-def test_a_lost_create_puts_them_back_to_one_until_calm_again() -> None:
+async def test_a_lost_create_puts_them_back_to_one_until_calm_again() -> None:
     slots = CreateSlots(4)
-    slots.calm, slots.waiting, slots.current = CALM, 1, 4
+    slots.calm, slots.current = CALM, 4
+    queue(slots, 1)
     slots.lost()
     assert slots.current == 1
     slots.answered(paced=0.0, network=0.3)

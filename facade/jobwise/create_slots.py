@@ -46,8 +46,6 @@ class CreateSlots:
         self.ceiling = max(1, ceiling)
         self.current = 1
         self.active = 0
-        self.waiting = 0
-        """Creates queued for a slot."""
         self.calm = 0
         self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS_KEPT)
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -74,6 +72,11 @@ class CreateSlots:
         self.calm = 0
         self._resize(1)
 
+    @property
+    def waiting(self) -> int:
+        """Creates queued for a slot."""
+        return len(self._waiters)
+
     def _resize(self, slots: int) -> None:
         self.current = slots
         self._wake()
@@ -81,7 +84,6 @@ class CreateSlots:
     def _wake(self) -> None:
         while self._waiters and self.active < self.current:
             waiter = self._waiters.popleft()
-            self.waiting -= 1
             if not waiter.done():
                 self.active += 1
                 waiter.set_result(None)
@@ -95,7 +97,6 @@ class CreateSlots:
             return self
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
-        self.waiting += 1
         try:
             await waiter
         except asyncio.CancelledError:
@@ -103,7 +104,6 @@ class CreateSlots:
                 self._release()  # granted as it was cancelled: hand the slot on
             elif waiter in self._waiters:  # else a release has passed over it already
                 self._waiters.remove(waiter)
-                self.waiting -= 1
             raise
         return self
 
