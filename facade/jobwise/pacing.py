@@ -31,13 +31,17 @@ up for instead of lost). Where the rate comes from:
   limit, a request the network held back arrives with the next ones now and then, and reading
   each such 429 as a lower limit took 3 % off the pace every time (a 10,000-job Writer-profile
   batch ran at 110 a second of its 400). A re-estimate without a storm lowers the pace to no
-  less than 80 % of the best estimate. But when a quarter of the last 64 answers at the pace in
-  force are 429s, or a tenth of the last 512, the limit fell (a second client on the key): the
-  pace becomes what the server accepted of it, down to half the pace before the fall and half
-  the best estimate. The costs, stated: a limit that rejects under a quarter of the requests is
-  not learned before a first rate is; each of its 429s is waited out instead. A limit that
-  falls by less than a tenth is learned slowly, by the re-estimates. A server that refuses a
-  tenth of the requests at random, whatever the pace, is paced down to half the best estimate.
+  less than 80 % of the best estimate. A storm read over a shorter span than the estimate in
+  force cuts the pace until that span goes by without a 429, then the pace before comes back:
+  after a pause, a server counting a sliding window gives back what was sent a window before,
+  and a slow start (creates one at a time) read that way held 4,000 a minute at 1,166. But
+  when a quarter of the last 64 answers at the pace in force are 429s, or a tenth of the last
+  512, the limit fell (a second client on the key): the pace becomes what the server accepted of
+  it, down to half the pace before the fall and half the best estimate. The costs, stated: a
+  limit that rejects under a quarter of the requests is not learned before a first rate is; each
+  of its 429s is waited out instead. A limit that falls by less than a tenth is learned slowly,
+  by the re-estimates. A server that refuses a tenth of the requests at random, whatever the
+  pace, is paced down to half the best estimate.
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -220,6 +224,9 @@ class RateBudget:
         self._best = 0.0
         self._span = 0.0
         """How long the evidence of the estimate in force spanned (seconds)."""
+        self._restore: tuple[float, float] | None = None
+        """After a storm read over a shorter span than the estimate in force: the pace before
+        it, and how long without a 429 brings it back."""
         self._last_throttle = -math.inf
         self._started: float | None = None
         self._last_change = -math.inf
@@ -313,6 +320,7 @@ class RateBudget:
             per_minute = min(per_minute, self.ceiling)
         log.info("pacing at %.0f requests per minute (%s)", per_minute, why)
         self.rate = per_minute
+        self._restore = None
         self._before_probe = None
         self._last_change = now
         self._forget_paced()
@@ -320,8 +328,14 @@ class RateBudget:
 
     def _probe(self, now: float) -> None:
         """After a quiet spell (a window, doubled by each probe taken back) while requests
-        queued, try 5 % more (learned rates only)."""
+        queued, try 5 % more (learned rates only); after a storm's cut, the pace before it once
+        the estimate before it spanned without a 429."""
         if self.rate is None or self._episode is None or self.server_limit is not None:
+            return
+        if self._restore is not None:
+            before, quiet = self._restore
+            if now - self._last_change >= quiet and now - self._last_throttle >= quiet:
+                self._set_rate(before, now, f"no 429 for {quiet:.1f} s: back to the pace before")
             return
         if now - self._last_change < self._quiet or now - self._last_throttle < self._quiet:
             return
@@ -481,14 +495,22 @@ class RateBudget:
                 # reference stays, so the share is read over an ever longer span.
                 return
         self._episode = (refilled, accepted_then, throttled_then)
-        self._span = span
         # 429s without a storm may be timing (nothing tells them from a limit just under the
         # pace): they move the pace at most 20 % below the best estimate; a storm, to half of it.
         paced = max(estimate * self.headroom, self._best * (CALM_FLOOR if not storm else 0.5))
-        if self.rate is None or paced < self.rate:
-            self._set_rate(
-                paced, self.clock(), f"429s: the server accepted about {estimate:.0f} a minute"
-            )
+        before, shorter = self.rate, span < self._span
+        if not shorter:
+            self._span = span
+        if before is None or paced < before:
+            why = f"429s: the server accepted about {estimate:.0f} a minute"
+            self._set_rate(paced, self.clock(), why)
+            if before is not None and shorter:
+                # A storm over a shorter span than the estimate in force: a server counting a
+                # sliding window gives back, after a pause, what was sent a window before, and
+                # a batch's slow start (creates one at a time) read as 1,166 a minute of 4,000
+                # for good. The cut holds until as long as that estimate spanned goes by
+                # without a 429; a limit that truly fell storms again and is read anew.
+                self._restore = (before, self._span)
 
     def _headers(self, now: float, headers: httpx.Headers, prefix: str) -> None:
         policy = headers.get("ratelimit-policy") if prefix == "ratelimit-" else None
