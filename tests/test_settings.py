@@ -49,6 +49,15 @@ def test_bad_base_url_is_refused(url: str) -> None:
         WriterJobs(SECRET, url)
 
 
+@pytest.mark.parametrize("url", ["https://api.writer.com/v1", "https://gw.example.test/w/V1/"])
+def test_a_writer_base_url_ending_in_v1_is_refused_with_the_fix(url: str) -> None:
+    """Every route carries /v1: such a base asked for /v1/v1/... and a 404 said "no such
+    application"."""
+    with pytest.raises(jobwise.InvalidArgumentError, match=r"must not end in /v1.*pass 'https"):
+        WriterJobs(SECRET, url)
+    assert WriterJobs(SECRET, "https://gw.example.test/v1x").base_url.endswith("/v1x")
+
+
 def test_plain_http_to_a_remote_host_needs_opt_in() -> None:
     with pytest.raises(jobwise.InvalidArgumentError, match="allow_insecure"):
         WriterJobs(SECRET, "http://api.example.test")

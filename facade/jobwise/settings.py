@@ -89,10 +89,16 @@ def writer_settings(api_key: str | None, base_url: str | None, allow_insecure: b
     url = base_url
     if url is None:
         url = os.environ.get("WRITER_BASE_URL") or WRITER_DEFAULT_BASE_URL
-    return Settings(
-        base_url=check_base_url(url, "base_url", allow_insecure=allow_insecure),
-        token=_token(api_key, "api_key", "WRITER_API_KEY"),
-    )
+    checked = check_base_url(url, "base_url", allow_insecure=allow_insecure)
+    if urlsplit(checked).path.lower().endswith("/v1"):
+        # Writer's routes carry /v1 themselves: a base ending in it asked for /v1/v1/... and got
+        # a 404 that read "no such job or application" (every SDK but Writer's takes /v1 in it).
+        raise InvalidArgumentError(
+            "base_url",
+            f"must not end in /v1 (each path adds it); got {checked!r}: "
+            f"pass {checked[: -len('/v1')]!r}",
+        )
+    return Settings(base_url=checked, token=_token(api_key, "api_key", "WRITER_API_KEY"))
 
 
 def osapi_settings(base_url: str | None, token: str | None, allow_insecure: bool) -> Settings:
