@@ -24,10 +24,10 @@ windows share an unknown job, both items end ``ambiguous`` (never another input'
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 from collections import deque
-from types import TracebackType
+
+from jobwise.concurrency import FifoLimit
 
 CALM = 50
 """Creates answered in a row, none lost, before any go side by side."""
@@ -39,16 +39,17 @@ ROUND_TRIPS_KEPT = 16
 """Creates whose network time the median is of (one slow answer in a hundred moves it not)."""
 
 
-class CreateSlots:
+class CreateSlots(FifoLimit):
     """An async limit on creates in flight: 1 up to ``ceiling``, set by what creates show."""
 
+    current = 1
+    """Creates that may be in flight now."""
+
     def __init__(self, ceiling: int) -> None:
+        super().__init__()
         self.ceiling = max(1, ceiling)
-        self.current = 1
-        self.active = 0
         self.calm = 0
         self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS_KEPT)
-        self._waiters: deque[asyncio.Future[None]] = deque()
 
     def answered(self, paced: float, network: float) -> None:
         """A create was answered after ``paced`` seconds waiting on the rate budget and
@@ -72,49 +73,6 @@ class CreateSlots:
         self.calm = 0
         self._resize(1)
 
-    @property
-    def waiting(self) -> int:
-        """Creates queued for a slot."""
-        return len(self._waiters)
-
     def _resize(self, slots: int) -> None:
         self.current = slots
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters and self.active < self.current:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self.active += 1
-                waiter.set_result(None)
-
-    async def __aenter__(self) -> CreateSlots:
-        # First come, first served: a create that just ended and takes the slot back at once
-        # (no pause between) kept the others out, and with them every moment free of creates
-        # for the rate budget to grant a sweep: results stopped coming in while creates went.
-        if self.active < self.current and not self._waiters:
-            self.active += 1
-            return self
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self._release()  # granted as it was cancelled: hand the slot on
-            elif waiter in self._waiters:  # else a release has passed over it already
-                self._waiters.remove(waiter)
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        self.active -= 1
         self._wake()
