@@ -527,6 +527,27 @@ def test_a_create_refused_for_its_key_is_sent_again_not_settled(tmp_path: Path) 
     assert created == 2
 
 
+def test_no_such_application_stops_the_batch_at_its_first_create(tmp_path: Path) -> None:
+    """A 404 on create names the application or the base URL, not one input: every input
+    ended "failed" for it (100 creates, 100 404s) and the batch exited 1, as if jobs had."""
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"item {n}\n" for n in range(20)))
+    out, state = tmp_path / "out.jsonl", tmp_path / "s.sqlite"
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        wrong = server.base_url + "/elsewhere"
+        with pytest.raises(jobwise.NotFoundError):
+            list(WriterJobs(TOKEN, wrong).run_batch("g22", products(20), state=state))
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": wrong}
+        done = cli("batch", "g22", str(names), "--input-name", "P", "--out", str(out), env=env)
+        by_route = stats(server.base_url)["requests"]
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        statuses = {status for (status,) in db.execute("SELECT status FROM items")}
+    assert statuses == {"pending"}
+    assert done.returncode == 4, done.stderr
+    assert "answered 404" in done.stderr
+    assert by_route == {"POST (unrouted)": {"404": 2}}  # one create each, not 20
+
+
 def test_a_garbled_job_answer_fails_that_item_only() -> None:
     inputs = [{"Product": "garbage in"}, {"Product": "fine"}]
     with run_emulator(latency=(0.01, 0.03)) as server:
@@ -691,6 +712,44 @@ def test_a_source_that_fails_lets_the_creates_in_flight_land(tmp_path: Path) -> 
         rows = list(db.execute("SELECT status, job_id FROM items"))
     assert created >= 1 and [s for s, _ in rows].count("sending") == 0, rows
     assert sum(1 for _, job_id in rows if job_id) == created
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_on_progress_that_fails_lets_the_creates_in_flight_land(
+    tmp_path: Path, kind: str
+) -> None:
+    # Raised in the task that collects results while a create was held in flight, the
+    # callback's error cancelled that create after its job was stored: "sending", no job id.
+    def on_progress(progress: jobwise.Progress) -> None:
+        if progress.completed:
+            raise ValueError("progress broke")
+
+    state = tmp_path / "s.sqlite"
+    with run_emulator(latency=(0.01, 0.02), hold_create=0.3) as server:
+        with pytest.raises(ValueError, match="progress broke"):
+            if kind == "sync":
+                jobs = WriterJobs(TOKEN, server.base_url)
+                list(jobs.run_batch("g21", products(8), state=state, on_progress=on_progress))
+            else:
+
+                async def run() -> None:
+                    async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+                        batch = jobs.run_batch(
+                            "g21", products(8), state=state, on_progress=on_progress
+                        )
+                        async for _ in batch:
+                            pass
+
+                asyncio.run(run())
+        created = stats(server.base_url)["jobs_created"]
+        with contextlib.closing(sqlite3.connect(state)) as db:
+            rows = list(db.execute("SELECT status, job_id FROM items"))
+        assert created >= 2 and [s for s, _ in rows].count("sending") == 0, rows
+        assert sum(1 for _, job_id in rows if job_id) == created
+        # Resumed without the callback: every item, none ambiguous.
+        items = list(WriterJobs(TOKEN, server.base_url).run_batch("g21", products(8), state=state))
+        assert sorted(item.status for item in items) == ["completed"] * 8
+        assert stats(server.base_url)["jobs_created"] == 8
 
 
 def test_a_state_file_may_be_a_path(tmp_path: Path) -> None:

@@ -371,7 +371,9 @@ def test_emulator_port_out_of_range_is_one_line() -> None:
 # Ctrl-C ---------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path, signum: int) -> None:
+    # SIGTERM (timeout, docker stop) killed the batch silently, with no results file.
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item {n}\n" for n in range(40)))
     out = tmp_path / "r.jsonl"
@@ -399,7 +401,7 @@ def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while api_requests(slow.base_url) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "partial results" in err and str(out) in err

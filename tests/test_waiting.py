@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -85,10 +86,18 @@ def test_server_retry_after_on_a_poll_is_honoured() -> None:
     assert clock.sleeps == [5]
 
 
-def test_404_just_after_create_is_tolerated() -> None:
+def test_404_just_after_create_is_tolerated_and_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A mistyped id waited out the grace (10 s) without a word.
     clock = FakeClock()
     recorder = scripted(httpx.Response(404, json={}), httpx.Response(404, json={}), ok("completed"))
-    assert writer(recorder, clock).wait("job-1").status == jobwise.JobStatus.COMPLETED
+    with caplog.at_level(logging.INFO, logger="jobwise"):
+        assert writer(recorder, clock).wait("job-1").status == jobwise.JobStatus.COMPLETED
+    said = [r.getMessage() for r in caplog.records if "not found" in r.getMessage()]
+    assert said == [
+        "job job-1 not found; a job just created may not show yet: looking again for up to 10 s"
+    ]
 
 
 def test_404_that_lasts_past_the_grace_raises() -> None:
@@ -98,6 +107,15 @@ def test_404_that_lasts_past_the_grace_raises() -> None:
     with pytest.raises(jobwise.NotFoundError):
         writer(recorder, clock, poll_policy=policy).wait("job-1", timeout=60)
     assert clock.now - 1000 < 60
+
+
+def test_a_job_never_found_before_the_deadline_is_not_found_not_late() -> None:
+    # A timeout under the grace said "did not finish within 5 s" of a job that never existed.
+    clock = FakeClock()
+    recorder = scripted(httpx.Response(404, json={}))
+    with pytest.raises(jobwise.NotFoundError):
+        writer(recorder, clock).wait("job-1", timeout=5)
+    assert clock.now - 1000 <= 5 + 1
 
 
 def test_a_burst_of_server_errors_does_not_end_the_wait() -> None:

@@ -238,9 +238,15 @@ class BatchEngine:
         self._room = asyncio.Event()
         self._creates_open = asyncio.Event()
         self._creates_open.set()
+        self._landing = False
+        """Stopping: creates stay closed (a settled lost create reopened them)."""
         self._answered = asyncio.Event()
         self._all_sent = asyncio.Event()
         self._lost = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._fatal: Exception | None = None
+        """What stops the run (on_progress's error, a create refused for the whole batch):
+        raised once the creates in flight have landed."""
         self._unknown: list[Row] = []
         self._creating = 0
         self._resending = 0
@@ -302,12 +308,13 @@ class BatchEngine:
                 ]
                 waiter = group.create_task(self._wait_all())
                 reconciler = group.create_task(self._reconcile_loop(group))
+                stopper = group.create_task(self._stop_when_asked())
                 try:
                     await self._read(sends)
                 except Exception:
-                    # The caller's source (or on_progress) failed. Cancelled, a create in
-                    # flight was left "sending": the next run settled it from the listing,
-                    # ambiguous where other jobs were being made meanwhile.
+                    # The caller's source failed. Cancelled, a create in flight was left
+                    # "sending": the next run settled it from the listing, ambiguous where
+                    # other jobs were being made meanwhile.
                     await self._let_creates_land()
                     raise
                 for _ in submitters:
@@ -319,6 +326,7 @@ class BatchEngine:
                 await waiter
                 reconciler.cancel()
                 watchdog.cancel()
+                stopper.cancel()
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
@@ -327,6 +335,8 @@ class BatchEngine:
             self.progress.requests = self.jobs.requests_sent - self._sent_before
             self.state.commit(force=True)
             self._report(force=True)
+        if self._fatal is not None:  # the last report's
+            raise self._fatal
 
     # reading -------------------------------------------------------------------------------
 
@@ -443,11 +453,20 @@ class BatchEngine:
                     created = await self.jobs.create(
                         self.application_id, row.inputs, idempotency_key=row.key
                     )
-                except (AuthenticationError, PermissionDeniedError, ClientClosedError):
+                except (
+                    AuthenticationError,
+                    PermissionDeniedError,
+                    ClientClosedError,
+                    NotFoundError,
+                ) as exc:
                     # Refused (or never sent), so not stored. Left "sending", the next run
-                    # settled it from the listing and adopted an earlier batch's job.
+                    # settled it from the listing and adopted an earlier batch's job. Each
+                    # create would be refused alike: a 404 names no such application (or
+                    # base URL), and each input ended "failed" for it, the batch exiting as
+                    # if jobs had.
                     self._state.refused(row)
-                    raise
+                    self._stop(exc)
+                    return
                 except JobwiseError as exc:
                     failure = exc
                 except asyncio.CancelledError:
@@ -555,9 +574,27 @@ class BatchEngine:
         self.progress.in_flight = len(self.outstanding)
         self._report()
 
+    def _stop(self, exc: Exception) -> None:
+        """Stop the run for ``exc``: no create leaves from now on (a submitter already woken
+        for its turn included), and ``exc`` is raised once those in flight have answered.
+        (Raised in the task that met it, the error cancelled the others, and a create whose
+        job was stored was left "sending" with no job id.)"""
+        if self._fatal is None:
+            self._fatal = exc
+        self._landing = True
+        self._creates_open.clear()
+        self._stopping.set()
+
+    async def _stop_when_asked(self) -> None:
+        await self._stopping.wait()
+        await self._let_creates_land()
+        assert self._fatal is not None
+        raise self._fatal
+
     async def _let_creates_land(self) -> None:
         """Send no more creates, and wait for those in flight to answer (each ends by its own
         timeout and the batch's deadline)."""
+        self._landing = True
         self._creates_open.clear()
         while self._creating:
             self._answered.clear()
@@ -582,7 +619,7 @@ class BatchEngine:
             self._settling = 0
             self._resending += len(resend)
             if not self._unknown:
-                self._creates_open.set()
+                self._reopen_creates()
             for row in resend:  # not awaited here: a re-send may itself be lost and settled
                 group.create_task(self._resend(row))
 
@@ -905,7 +942,11 @@ class BatchEngine:
             self._state.finished(row, "timed_out", None, self._late())
             await self._emit(row)
         self._unknown = []
-        self._creates_open.set()
+        self._reopen_creates()
+
+    def _reopen_creates(self) -> None:
+        if not self._landing:
+            self._creates_open.set()
 
     async def _drop(self, track: _Track) -> None:
         assert track.row.job_id is not None
@@ -1001,13 +1042,16 @@ class BatchEngine:
             await result
 
     def _report(self, force: bool = False) -> None:
-        if self.options.on_progress is None:
+        if self.options.on_progress is None or self._fatal is not None:
             return
         now = time.monotonic()
         if force or now - self._last_report >= 0.1:
             self._last_report = now
             self.progress.requests = self.jobs.requests_sent - self._sent_before
-            self.options.on_progress(self.progress)
+            try:
+                self.options.on_progress(self.progress)
+            except Exception as exc:  # raised by _stop_when_asked, not in a caller's task
+                self._stop(exc)
 
     def summary(self) -> dict[str, Any]:
         """Counts by status (this state file, all runs; they add up to ``total``), retries,

@@ -23,6 +23,8 @@ class BatchOptions:
     state: str | None = None
     retry_failed: int = 0
     on_progress: Callable[[Progress], object] | None = None
+    """Called with the progress, at most ten times a second. Should it raise, no more creates
+    are sent, and its error is raised once those in flight have answered."""
     deadline: float | None = None
     """Seconds the batch may run; then unfinished items end ``timed_out`` (None: no limit)."""
     resend_ambiguous: bool = False

@@ -8,10 +8,13 @@ JSON object) on stderr; exit codes are in :mod:`jobwise.cli_errors` and ``jobwis
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from jobwise.cli_errors import JOB_FAILED, OK, USAGE, Interrupted, report
@@ -173,6 +176,20 @@ def _dispatch(args: argparse.Namespace) -> int:
     return handlers.get(args.command, _writer)(args)
 
 
+@contextlib.contextmanager
+def _terminate_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (``timeout``, ``docker stop``, a CI's cancel) stops a command as Ctrl-C does: a
+    batch writes its partial results and says so (it was killed silently, no results file)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``jobwise`` command; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -192,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from jobwise.cli_logging import configure_logging
 
         configure_logging(args.verbose, os.environ)
-        return _dispatch(args)
+        with _terminate_as_ctrl_c():
+            return _dispatch(args)
     except BrokenPipeError:  # `jobwise list APP | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK

@@ -48,7 +48,7 @@ EXIT_CODES = (
     ),
     (REFUSED, "the server refused the request (400/409/422/429) or answered off the spec"),
     (LOCAL_FILE, "a local file failed: state file in use or of another batch, disk full"),
-    (INTERRUPTED, "interrupted (Ctrl-C)"),
+    (INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"),
 )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from jobwise.errors import (
     ServerError,
     WaitTimeoutError,
 )
+
+log = logging.getLogger("jobwise")
 
 LAST_POLL_SECONDS = 1.0
 """The least time a poll is given: the poll made at the deadline may still see a job that
@@ -76,6 +79,8 @@ class Waiter:
         self.failures = 0
         self.last: Any = None
         self.last_status: str | None = None
+        self.not_found: NotFoundError | None = None
+        """The last poll's 404, while no poll has found the job."""
 
     def seen(self, job: Any) -> bool:
         """Record a polled job; True when its status changed (or it is the first)."""
@@ -98,6 +103,8 @@ class Waiter:
         """Seconds to sleep before the next poll, never past the deadline; raises at it."""
         now = self.clock()
         if now >= self.deadline:
+            if self.last is None and self.not_found is not None:
+                raise self.not_found  # never found: not "did not finish within 5 s"
             raise WaitTimeoutError(self.job_id, self.timeout, self.last)
         delay = self.policy.interval(self.polls, self.rng)
         self.polls += 1
@@ -110,6 +117,14 @@ class Waiter:
         if isinstance(exc, NotFoundError):
             if self.last is not None or self.clock() - self.started > self.policy.not_found_grace:
                 raise exc
+            self.not_found = exc
+            if not self.polls:  # else a mistyped id waited out the grace without a word
+                log.info(
+                    "job %s not found; a job just created may not show yet: looking again "
+                    "for up to %.0f s",
+                    self.job_id,
+                    self.policy.not_found_grace,
+                )
         elif isinstance(exc, APIConnectionError | ServerError):
             self.failures += 1
             if self.failures >= self.policy.max_failed_polls:

@@ -261,7 +261,8 @@ class AsyncOsapiJobs(AsyncAPIClient):
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[OsapiJob], object] | None = None,
     ) -> OsapiJob:
-        """Poll until completed, failed, partial_failure or skipped.
+        """Poll until completed, failed, partial_failure or skipped. A job that answers 404 is
+        looked for again for 10 s (a job just created may not show yet), then NotFoundError.
 
         >>> (await jobs.wait(job.id, timeout=60)).status
         """

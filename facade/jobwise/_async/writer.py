@@ -183,6 +183,8 @@ class AsyncWriterJobs(AsyncAPIClient):
         on_status: Callable[[Job], object] | None = None,
     ) -> Job:
         """Poll until the job is completed or failed; WaitTimeoutError after ``timeout`` s.
+        A job that answers 404 is looked for again for 10 s (a job just created may not show
+        yet), then NotFoundError: check an id from elsewhere with ``retrieve`` first.
 
         >>> (await jobs.wait("job-id", timeout=600)).status
         """
@@ -234,7 +236,8 @@ class AsyncWriterJobs(AsyncAPIClient):
         gives no usable answer for ``stall_timeout`` seconds stops the run with
         ServerUnavailableError. The batch runs on this client as it is (its http_client or
         transport, sleep and clock); ``rate_limit`` (requests per minute) sets the client's
-        pace from then on, creates going before sweeps.
+        pace from then on, creates going before sweeps. ``on_progress`` is called at most ten
+        times a second; its error stops the run once the creates in flight have answered.
 
         >>> run = jobs.run_batch("app-id", ({"Product": name} for name in names),
         ...                      state="run.sqlite", retry_failed=1)
