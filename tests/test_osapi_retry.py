@@ -283,3 +283,30 @@ def test_cli_retry_failed_retries_each_failed_job_once_and_waits(
     assert len(finals) == 2 and {job["status"] for job in finals} == {"failed"}
     assert not {job["id"] for job in finals} & set(failed)
     assert len(listed) == 5  # two failed, one fine, two new: each failed job retried once
+
+
+def test_cli_retry_failed_skips_jobs_already_retried_and_names_each_original(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # osapi keeps a retried job failed (only a retried event marks it): a second run must not
+    # run the originals' operations again, only the new jobs that failed too.
+    with run_emulator(latency=(0.02, 0.05), seed=9) as server:
+        monkeypatch.setenv("OSAPI_URL", server.base_url)
+        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
+        failed = make_jobs(server, count=2, **FAILING)
+        assert all(main(["osapi", "wait", job_id]) == 1 for job_id in failed)
+        capsys.readouterr()
+        assert main(["osapi", "retry-failed", "--json"]) == 1  # fail-01 fails again
+        first = json.loads(capsys.readouterr().out)
+        assert main(["osapi", "retry-failed"]) == 1
+        second = capsys.readouterr()
+        with OsapiJobs(server.base_url, TOKEN) as jobs:
+            listed = [job.id for job in jobs.list()]
+            assert {job.status for job in jobs.list() if job.id in failed} == {"failed"}
+    assert len(listed) == 6  # 2 failed, their 2 retries, and those 2 retried once: none twice
+    assert "skipped 2 failed jobs already retried" in second.err
+    assert sorted(job["retried"] for job in first) == sorted(failed)
+    new_ids = {job["id"] for job in first}
+    lines = second.out.splitlines()  # NEW_ID  failed  retry of ORIGINAL  error: ...
+    assert len(lines) == 2 and {line.split()[4] for line in lines} == new_ids
+    assert all(line.split()[2:4] == ["retry", "of"] for line in lines)

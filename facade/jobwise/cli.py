@@ -139,15 +139,31 @@ def _osapi(args: argparse.Namespace) -> int:
 
 
 def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
-    """Retry each failed job once (the listing read first: retries add jobs to it), then wait
-    for every new job; exit 1 when one did not complete."""
+    """Retry each failed job not retried before (the listing read first: retries add jobs to
+    it), then wait for every new job and print it with the original it replaced; exit 1 when
+    one did not complete."""
     from jobwise.cli_output import show_each
 
     failed = [job.id for job in jobs.list(status="failed")]
-    new_ids = [jobs.retry(job_id) for job_id in failed]
-    finals = [jobs.wait(new_id, timeout=args.timeout) for new_id in new_ids]
-    show_each(finals, args.json)
-    return max((_final(job) for job in finals), default=OK)
+    originals = _not_yet_retried(jobs, failed)
+    if skipped := len(failed) - len(originals):
+        sys.stderr.write(
+            f"jobwise: skipped {skipped} failed job{'s' if skipped != 1 else ''} already "
+            "retried (to run one again: jobwise osapi retry JOB_ID)\n"
+        )
+    retries = [(jobs.retry(job_id), job_id) for job_id in originals]
+    finals = [(jobs.wait(new_id, timeout=args.timeout), job_id) for new_id, job_id in retries]
+    show_each(({**job.to_dict(), "retried": job_id} for job, job_id in finals), args.json)
+    return max((_final(job) for job, _ in finals), default=OK)
+
+
+def _not_yet_retried(jobs: Any, job_ids: list[str]) -> list[str]:
+    """The jobs of ``job_ids`` osapi has made no new job from. A retried job stays failed and
+    listed as such, so without this every run would run its operation again; the mark is in
+    its timeline, read from the job retrieved (list items are not relied on to carry it)."""
+    from jobwise._api.osapi import was_retried
+
+    return [job_id for job_id in job_ids if not was_retried(jobs.retrieve(job_id))]
 
 
 def _batch(args: argparse.Namespace) -> int:

@@ -131,6 +131,8 @@ def _print_job(value: Any) -> None:
         out.print(str(data))
         return
     line = f"{data.get('id') or data.get('job_id')}  {data.get('status')}"
+    if data.get("retried"):  # an osapi retry's new job: the original it replaced
+        line += f"  retry of {data['retried']}"
     if data.get("error"):
         line += f"  error: {data['error']}"
     out.print(line)

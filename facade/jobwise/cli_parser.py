@@ -442,7 +442,10 @@ class Parsers:
             (*path, "retry-failed"),
             "retry every failed job once and wait for the new jobs",
             "Retry each failed job of the listing once and wait for the new jobs; prints each "
-            "new job's final state (exit 1 when one of them did not complete).",
+            "new job's final state and the job it retried (exit 1 when one of them did not "
+            "complete). osapi keeps a retried job failed and marks it with a retried event: "
+            "such a job is skipped (the count goes to stderr), so a second run retries only the "
+            "failed jobs not retried yet, the new jobs that failed among them.",
         )
         o_failed.add_argument(
             "--timeout", type=_seconds, default=600.0, help="seconds to wait for each new job"

@@ -71,6 +71,14 @@ def parse_page(data: Any) -> Page[OsapiJob]:
     return Page(items, total, None)
 
 
+def was_retried(job: OsapiJob) -> bool:
+    """Whether osapi already made a new job from ``job``: a retry leaves the original's status
+    as it was and only adds a ``retried`` event to its timeline (jobs.go RetryJob). Pass a
+    retrieved job: list items are not relied on to carry the timeline."""
+    timeline = [] if isinstance(job.timeline, Unset) else job.timeline
+    return any(event.event == "retried" for event in timeline)
+
+
 def job_id(job: OsapiJob) -> str:
     """A job's id (the pager's dedup key)."""
     return job.id
