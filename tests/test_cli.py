@@ -245,6 +245,42 @@ def test_list_streams_every_job_and_a_limit_says_there_are_more(
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("command", [("list", "app"), ("osapi", "list")])
+def test_list_json_prints_nothing_when_the_first_page_is_refused(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stdout held a lone `[`: a script piping it into jq got a parse error, not the 401."""
+    with run_emulator(api_key="right", latency=(0, 0)) as server:
+        for name in ("WRITER_BASE_URL", "OSAPI_URL"):
+            monkeypatch.setenv(name, server.base_url)
+        for name in ("WRITER_API_KEY", "OSAPI_TOKEN"):
+            monkeypatch.setenv(name, "wrong")
+        assert main([*command, "--json"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert json.loads(captured.err)["error"]["exit_code"] == 3
+
+
+@pytest.mark.parametrize("api", ["writer", "osapi"])
+def test_list_json_cut_short_by_an_error_is_still_one_json_array(api: str) -> None:
+    """A page that fails after the first has been printed ends the array, exits non-zero."""
+    with run_emulator(latency=(0, 0)) as server:
+        if api == "writer":  # newest first: the unreadable page is the second
+            with jobwise.WriterJobs(TOKEN, server.base_url) as jobs:
+                jobs.create("cut", {"P": "garbage-page"})
+                for n in range(100):
+                    jobs.create("cut", {"P": f"item {n}"})
+            command: tuple[str, ...] = ("list", "cut")
+        else:
+            httpx.post(f"{server.base_url}/_emulator/osapi/jobs", json={"garbage": "page"})
+            httpx.post(f"{server.base_url}/_emulator/osapi/jobs", json={"count": 100})
+            command = ("osapi", "list")
+        done = run_jobwise(*command, "--json", base_url=server.base_url)
+    assert done.returncode == 8, done.stderr
+    assert len(json.loads(done.stdout)) == 100
+    assert json.loads(done.stderr)["error"]["type"] == "InvalidResponseError"
+
+
 def test_plain_output_is_readable_and_quiet_off_a_terminal(
     capsys: pytest.CaptureFixture[str], env: str
 ) -> None:

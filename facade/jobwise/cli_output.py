@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -151,21 +152,42 @@ def show(value: Any, as_json: bool) -> None:
 
 
 def show_each(values: Iterable[Any], as_json: bool) -> int:
-    """Print jobs as they come (JSON: one array, streamed); returns how many."""
-    count = 0
-    if as_json:
-        sys.stdout.write("[")
-    for value in values:
-        if as_json:
-            text = json.dumps(jsonable(value), default=str)
-            sys.stdout.write(("," if count else "") + "\n" + text)
-            sys.stdout.flush()
-        else:
+    """Print jobs as they come; returns how many. JSON is one array, streamed from the first
+    job on: nothing is printed before it, and a failure after it still closes the array (the
+    error goes to stderr and the exit status says the list is cut short)."""
+    if not as_json:
+        count = 0
+        for value in values:
             _print_job(value)
-        count += 1
-    if as_json:
-        sys.stdout.write("\n]\n" if count else "]\n")
+            count += 1
+        return count
+    return _stream_array(values)
+
+
+def _stream_array(values: Iterable[Any]) -> int:
+    """Write ``values`` to stdout as one JSON array, each flushed as it comes."""
+    count = 0
+    try:
+        for value in values:
+            text = json.dumps(jsonable(value), default=str)
+            sys.stdout.write(("," if count else "[") + "\n" + text)
+            sys.stdout.flush()
+            count += 1
+    except BrokenPipeError:  # the reader left: there is no one to close the array for
+        raise
+    except BaseException:
+        if count:
+            _close_array()
+        raise
+    sys.stdout.write("\n]\n" if count else "[]\n")
     return count
+
+
+def _close_array() -> None:
+    """End an array cut short by an error, so that stdout stays one JSON document."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.write("\n]\n")
+        sys.stdout.flush()
 
 
 class StatusLine:
