@@ -239,6 +239,44 @@ def test_read_only_folder_is_refused_before_any_request(
     assert list(locked.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["", "  "])
+def test_a_blank_input_name_is_refused_before_anything_is_read(
+    server: EmulatorServer, tmp_path: Path, name: str
+) -> None:
+    """It was taken: every input was sent under no name and ended invalid, exit 1."""
+    names = tmp_path / "in.txt"
+    names.write_text("alpha\n")
+    out = tmp_path / "r.jsonl"
+    refused(server, names, out, "--input-name", name, words=("--input-name", "field name"))
+    assert not out.exists() and not Path(f"{out}.state.sqlite").exists()
+
+
+def test_a_state_file_of_other_inputs_says_which_line_and_how_to_start_over(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    """It said "input 0 differs; pass another state file": zero-based, and no hint of what
+    changed or how to start over."""
+    names = tmp_path / "in.txt"
+    names.write_text("alpha\nbeta\n")
+    out = tmp_path / "r.jsonl"
+    assert batch(server, names, out, "--quiet").returncode == 0
+    kept = out.read_text()
+    state = f"{out}.state.sqlite"
+    names.write_text("alpha\n\ngamma\n")
+    done = batch(server, names, out, "--quiet")
+    assert done.returncode == 9, done.stderr
+    words = ("input 2 (line 3 of", "--input-name", f"--state with a new path or delete {state}")
+    one_error_line(done, *words)
+    assert out.read_text() == kept  # the earlier run's results are not replaced by a refusal
+    done = batch(server, names, out, "--quiet", "--input-name", "Q")
+    assert done.returncode == 9, done.stderr
+    one_error_line(done, "input 1 (line 1 of", "--input-name", "--state")
+    names.write_text("alpha\n")
+    done = batch(server, names, out, "--quiet")
+    assert done.returncode == 9, done.stderr
+    one_error_line(done, "holds 2 inputs", "has 1", "--input-name", "--state")
+
+
 def test_non_utf8_input_directory_and_bad_json_are_one_line(
     server: EmulatorServer, tmp_path: Path
 ) -> None:

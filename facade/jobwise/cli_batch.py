@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import sqlite3
 import sys
 import time
@@ -77,6 +78,38 @@ async def _consume(
                 spool.add(item)
 
 
+_DIFFERS = re.compile(r"another input list: input (\d+) differs")
+_COUNTS = re.compile(r"holds (\d+) inputs but this input list has (\d+)")
+
+
+def _other_inputs(
+    exc: BaseException, name: str, state_path: str, spool: ResultSpool
+) -> BaseException:
+    """A state file refused for another input list, in the command line's words: the input
+    numbered from 1 with its line, what probably changed, and how to start over or resume;
+    any other error as it is."""
+    from jobwise import StateFileError
+
+    text = str(exc)
+    differs, counts = _DIFFERS.search(text), _COUNTS.search(text)
+    if not isinstance(exc, StateFileError) or not (differs or counts):
+        return exc
+    if differs:
+        index = int(differs.group(1))
+        line = spool.line_of(index)
+        where = f" (line {line} of {name})" if line is not None else ""
+        found = f"input {index + 1}{where} is not the one it recorded"
+    else:
+        assert counts is not None
+        found = f"it holds {counts.group(1)} inputs and {name} has {counts.group(2)}"
+    return StateFileError(
+        f"state file {state_path} was made for another input list: {found}; the input file "
+        "or --input-name probably changed since. To run these inputs afresh (each is sent "
+        f"again), pass --state with a new path or delete {state_path}; to resume that run, "
+        "give it its own file and --input-name again"
+    )
+
+
 def run_batch_command(args: argparse.Namespace) -> int:
     """Run ``jobwise batch``; returns the exit status."""
     from jobwise.cli_output import err, show, summary_table
@@ -106,7 +139,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
             except sqlite3.Error as exc:
                 problem = "disk full" if "full" in str(exc) else str(exc)
                 raise LocalFileError(f"state file {state_path}: {problem}") from None
-            except BaseException:
+            except BaseException as exc:
+                explained = _other_inputs(exc, source.name, state_path, spool)
+                if explained is not exc:  # the earlier run's results file is left as it was
+                    raise explained from None
                 if spool.finished:  # what did finish is not lost with the run
                     with contextlib.suppress(CliError):
                         write_results(args.out, source.columns, spool.results(True, state_path))

@@ -134,6 +134,15 @@ def _pair(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _field_name(text: str) -> str:
+    """An input field's name: refused when blank (every input was sent under it, and failed)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected the agent's input field name (e.g. Product name); got {text!r}"
+        )
+    return text
+
+
 def _common(parser: argparse.ArgumentParser, api: str) -> None:
     if api == "writer":
         parser.add_argument(
@@ -270,6 +279,7 @@ class Parsers:
         )
         batch.add_argument(
             "--input-name",
+            type=_field_name,
             required=True,
             help="the agent's input field name (and, for CSV, the column to read)",
         )

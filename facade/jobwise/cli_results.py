@@ -90,6 +90,12 @@ class ResultSpool:
                 self.read = index + 1
             yield found.inputs
 
+    def line_of(self, index: int) -> int | None:
+        """The line of FILE input ``index`` (zero-based) was read from; None if not read."""
+        with self._lock:
+            found = self._db.execute("SELECT line FROM inputs WHERE idx = ?", (index,)).fetchone()
+        return None if found is None else int(found[0])
+
     def add(self, item: Any) -> None:
         """Record a finished :class:`jobwise.batch.BatchItem`."""
         with self._lock:
