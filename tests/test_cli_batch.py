@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from jobwise import cli_inputs, cli_results
+from jobwise.batch_state import BatchState
 from jobwise.cli import main
 from jobwise.cli_inputs import InputFile
 from jobwise_emulator import EmulatorServer, run_emulator
@@ -463,6 +464,28 @@ def test_a_stuck_job_ends_timed_out_under_timeout_and_exits_7(
     assert done.returncode == 7, done.stderr
     statuses = [(r["status"], bool(r["job_id"])) for r in results(out)]
     assert statuses == [("timed_out", True), ("completed", True)]
+    assert "(run the same command to keep waiting for the 1 item that timed out)" in done.stderr
+    assert "--resend-ambiguous" not in done.stderr
+
+
+def test_ambiguous_items_left_say_to_pass_resend_ambiguous(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    """The state line said "run the same command to resume", which only repeated exit 7."""
+    names = tmp_path / "in.txt"
+    names.write_text("alpha\n")
+    out = tmp_path / "out.jsonl"
+    saved = BatchState(f"{out}.state.sqlite", "app", server.base_url)
+    saved.ambiguous(saved.add(0, {"P": ["alpha"]}, "pending", None), ["job-a", "job-b"], True)
+    saved.close()
+    before = api_requests(server.base_url)
+    done = batch(server, names, out, "--quiet")
+    assert done.returncode == 7, done.stderr
+    assert [r["status"] for r in results(out)] == ["ambiguous"]
+    assert api_requests(server.base_url) == before  # nothing was sent: still ambiguous
+    advice = " ".join(done.stderr.split())
+    assert "1 item ambiguous" in advice and "--resend-ambiguous" in advice, advice
+    assert "may duplicate a job" in advice and "run the same command to resume" not in advice
 
 
 def test_an_unknown_idempotency_mode_is_refused_before_any_request(

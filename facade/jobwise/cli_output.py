@@ -112,10 +112,30 @@ def summary_table(
     table.add_row("elapsed", clock(elapsed) if elapsed >= 60 else f"{elapsed:.1f} s")
     err.print(table)
     what = "partial results" if partial else "results"
-    err.print(
-        f"{what}: {out_path}\nstate:   {state_path} (run the same command to resume)",
-        soft_wrap=True,
-    )
+    err.print(f"{what}: {out_path}\nstate:   {state_path} ({next_step(summary)})", soft_wrap=True)
+
+
+def next_step(summary: dict[str, Any]) -> str:
+    """What to run next: the same command resumes and keeps waiting for timed-out items, but
+    sends ambiguous ones again only with ``--resend-ambiguous``."""
+    counts: dict[str, int] = summary["counts"]
+    timed_out, ambiguous = counts.get("timed_out", 0), counts.get("ambiguous", 0)
+    steps = []
+    if timed_out:
+        steps.append(
+            f"run the same command to keep waiting for the {_items(timed_out)} that timed out"
+        )
+    if ambiguous:
+        steps.append(
+            f"{_items(ambiguous)} ambiguous, which a plain rerun leaves so: check their "
+            "candidates in the results, then run the same command with --resend-ambiguous to "
+            "send them again; each may duplicate a job, as the README's Reliability section tells"
+        )
+    return "; ".join(steps) or "run the same command to resume"
+
+
+def _items(count: int) -> str:
+    return f"{count:,} item" + ("" if count == 1 else "s")
 
 
 def jsonable(value: Any) -> Any:
