@@ -154,6 +154,38 @@ def test_stdin_csv_header_is_checked_before_any_request(
     refused(server, "-", tmp_path / "r.jsonl", "--format", "csv", words=words, stdin="A,B\n1,2\n")
 
 
+@pytest.mark.parametrize(
+    ("data", "where", "fmt"),
+    [
+        ("P,Colour\nshoe,red\n", "stdin:1", "csv"),
+        ('"Colour", "P"\nred,shoe\n', "stdin:1", "csv"),
+        ('\n  {"P": "shoe"}\n{"P": "hat"}\n', "stdin:2", "jsonl"),
+        ('["shoe", "hat"]\n', "stdin:1", "jsonl"),
+    ],
+)
+def test_stdin_of_csv_or_json_lines_without_format_is_refused(
+    server: EmulatorServer, tmp_path: Path, data: str, where: str, fmt: str
+) -> None:
+    """Read as text, each line went out whole as a job's input (the CSV header too), exit 0."""
+    words = (where, f"--format {fmt}", "--format txt")
+    refused(server, "-", tmp_path / "r.jsonl", words=words, stdin=data)
+
+
+def test_stdin_text_is_peeked_without_losing_a_line(server: EmulatorServer, tmp_path: Path) -> None:
+    """The first line read to check it is sent too; --format txt sends a header as it is."""
+    out = tmp_path / "r.jsonl"
+    done = batch(server, "-", out, "--quiet", stdin="\nName,Colour\nshoe, red\n")
+    assert done.returncode == 0, done.stderr
+    assert [(r["line"], r["inputs"]["P"]) for r in results(out)] == [
+        (2, ["Name,Colour"]),
+        (3, ["shoe, red"]),
+    ]
+    out = tmp_path / "as-is.jsonl"
+    done = batch(server, "-", out, "--quiet", "--format", "txt", stdin="P,Colour\nshoe,red\n")
+    assert done.returncode == 0, done.stderr
+    assert [r["inputs"]["P"] for r in results(out)] == [["P,Colour"], ["shoe,red"]]
+
+
 # files and paths ------------------------------------------------------------------------------
 
 
@@ -308,6 +340,9 @@ def test_a_file_that_is_not_what_it_claims_is_one_line(
     array.write_text('[{"P": "a"}, {"P": "b"}]\n')
     refused(server, array, out, words=(str(array), "'.json'", ".jsonl", "--format"))
     refused(server, tmp_path / "sheet.tsv", out, words=("'.tsv'", "--format txt or csv or jsonl"))
+    sheet = tmp_path / "sheet"  # no extension: read as text, and this is no text list
+    sheet.write_text("P,Colour\nshoe,red\n")
+    refused(server, sheet, out, words=(f"{sheet}:1", "CSV header", "--format csv"))
     plain = tmp_path / "products"
     plain.write_text("alpha\n")
     done = batch(server, plain, out, "--quiet")

@@ -22,7 +22,7 @@ from jobwise.cli_errors import (
     UsageError,
     report,
 )
-from jobwise.cli_inputs import InputFile, count_inputs, file_format, is_stream
+from jobwise.cli_inputs import InputFile, count_inputs, file_format, format_guessed, is_stream
 from jobwise.cli_paths import check_batch_paths
 from jobwise.cli_results import ResultSpool, write_results
 
@@ -119,9 +119,13 @@ def run_batch_command(args: argparse.Namespace) -> int:
         raise UsageError("--column and --no-header are for CSV input (FILE is not .csv)")
     state_path = args.state or f"{args.out}.state.sqlite"
     check_batch_paths(args.file, args.out, state_path)
-    csv_options = {"header": not args.no_header, "column": args.column}
+    options = {
+        "header": not args.no_header,
+        "column": args.column,
+        "guessed": format_guessed(args.file, args.format),
+    }
     stream = is_stream(args.file)
-    total = None if stream else count_inputs(args.file, fmt, args.input_name, **csv_options)
+    total = None if stream else count_inputs(args.file, fmt, args.input_name, **options)
     if args.file == "-" and sys.stdin.isatty() and not args.quiet:
         err.print("jobwise: reading inputs from the terminal, one per line; end with Ctrl-D")
     started = time.monotonic()
@@ -129,7 +133,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     spool = ResultSpool()
     try:
         # The first pass (count_inputs) has warned of what it found already.
-        reading = InputFile(args.file, fmt, args.input_name, warn=stream, **csv_options)
+        reading = InputFile(args.file, fmt, args.input_name, warn=stream, **options)
         with reading as source:
             runs: list[AsyncBatchRun] = []
             try:

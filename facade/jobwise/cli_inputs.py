@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import logging
 import os
@@ -57,6 +58,39 @@ def file_format(path: str, given: str | None) -> str:
     return EXTENSIONS[extension]
 
 
+def format_guessed(path: str, given: str | None) -> bool:
+    """Whether FILE is read as text only for want of a format: no --format, no extension
+    (stdin, /dev/stdin, a file named "products")."""
+    return given is None and not os.path.splitext(os.path.basename(path))[1]
+
+
+def _lookalike(text: str, input_name: str) -> str | None:
+    """The format a first line of text betrays: ``jsonl`` (it opens a JSON object or array),
+    ``csv`` (a header with an --input-name column), else None."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        return "jsonl"
+    try:
+        fields = next(csv.reader([stripped], skipinitialspace=True), [])
+    except csv.Error:
+        return None
+    return "csv" if input_name.strip() in (field.strip() for field in fields) else None
+
+
+def _refuse_lookalike(text: str, where: str, input_name: str) -> None:
+    """Refuse a guessed text input whose first line looks like JSON or a CSV header: read as
+    text, each whole line would go out as one job's input, the header too."""
+    found = _lookalike(text, input_name)
+    if found is None:
+        return
+    header = f"a CSV header (it has a column {input_name.strip()!r}, the --input-name)"
+    what = "JSON" if found == "jsonl" else header
+    raise UsageError(
+        f"FILE {where}: looks like {what}, but without --format it is read as text, each whole "
+        f"line one job's input; pass --format {found}, or --format txt to send each line as it is"
+    )
+
+
 def is_stream(path: str) -> bool:
     """Whether ``path`` can be read only once (stdin, a pipe, a device)."""
     if path == "-":
@@ -96,6 +130,7 @@ class InputFile:
         header: bool = True,
         column: str | None = None,
         warn: bool = True,
+        guessed: bool = False,
     ) -> None:
         if fmt not in FORMATS:
             raise UsageError(f"--format: must be one of {', '.join(FORMATS)}; got {fmt!r}")
@@ -107,12 +142,14 @@ class InputFile:
         self._warned = not warn  # a JSONL object without the --input-name key, said once
         self._column = 0
         self.columns: list[str] = [input_name] if fmt == "txt" else ["inputs"]
-        if fmt == "csv":
-            try:
+        try:
+            if fmt == "csv":
                 self._open_csv(header, column)
-            except BaseException:
-                self.close()
-                raise
+            elif fmt == "txt" and guessed:
+                self._check_first_line()
+        except BaseException:
+            self.close()
+            raise
 
     def _decoded(self) -> Iterator[str]:
         for number, raw in enumerate(self._handle, 1):
@@ -125,6 +162,17 @@ class InputFile:
                     f"{exc.start + 1}); convert it first, e.g. iconv -f latin1 -t utf-8"
                 ) from None
             yield text
+
+    def _check_first_line(self) -> None:
+        """Peek at the first non-blank line (put back: stdin is read once) and refuse it when
+        it looks like JSON or a CSV header."""
+        seen: list[str] = []
+        for text in self._lines:
+            seen.append(text)
+            if text.strip():
+                _refuse_lookalike(text, f"{self.name}:{len(seen)}", self.input_name)
+                break
+        self._lines = itertools.chain(seen, self._lines)
 
     def _open_csv(self, header: bool, column: str | None) -> None:
         csv.field_size_limit(CSV_FIELD_LIMIT)
@@ -233,9 +281,9 @@ def _column_number(text: str, flag: str) -> int:
     return int(text)
 
 
-def count_inputs(path: str, fmt: str, input_name: str, **csv_options: Any) -> int:
+def count_inputs(path: str, fmt: str, input_name: str, **options: Any) -> int:
     """How many inputs a regular file holds: a first pass that also checks every line."""
-    with InputFile(path, fmt, input_name, **csv_options) as found:
+    with InputFile(path, fmt, input_name, **options) as found:
         return sum(1 for _ in found)
 
 

@@ -296,7 +296,8 @@ class Parsers:
             "--format",
             choices=("txt", "csv", "jsonl"),
             help="input format (default: by extension: .txt or none, .csv, .jsonl/.ndjson; "
-            "any other is refused)",
+            "any other is refused, as is stdin or no extension with JSON or a CSV header on "
+            "its first line)",
         )
         batch.add_argument(
             "--out",
