@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from jobwise import cli_inputs, cli_results
+from jobwise import AsyncWriterJobs, cli_inputs, cli_results
 from jobwise.batch_state import BatchState
 from jobwise.cli import main
 from jobwise.cli_inputs import InputFile
@@ -487,6 +487,32 @@ def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path, signum: int) 
     assert all(r["status"] == "pending" and not r["job_id"] for r in found if r not in running)
     assert all(r["error"].startswith("interrupted") for r in found)
     assert f"{len(running)} more are submitted" in err
+
+
+def test_a_batch_stopped_by_a_silent_server_says_it_wrote_partial_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 6 wrote the results of the items that finished but did not say so."""
+    names = tmp_path / "in.txt"
+    names.write_text("alpha\n")
+    out = tmp_path / "r.jsonl"
+    with run_emulator(latency=(0.01, 0.02)) as gone:
+        assert batch(gone, names, out, "--quiet").returncode == 0
+    names.write_text("alpha\nbeta\n")  # the server is gone: beta gets no answer
+    run_batch = AsyncWriterJobs.run_batch
+
+    def impatient(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return run_batch(self, *args, **kwargs, stall_timeout=1)
+
+    monkeypatch.setattr(AsyncWriterJobs, "run_batch", impatient)
+    monkeypatch.setenv("WRITER_API_KEY", TOKEN)
+    monkeypatch.setenv("WRITER_BASE_URL", gone.base_url)
+    args = ["batch", "app", str(names), "--input-name", "P", "--out", str(out), "--quiet"]
+    assert main(args) == 6
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no usable answer" in err, err
+    assert f"wrote partial results to {out} (1 of the 2 inputs read have one" in err, err
+    assert [r["status"] for r in results(out)] == ["completed", "pending"]
 
 
 def test_a_stuck_job_ends_timed_out_under_timeout_and_exits_7(

@@ -78,6 +78,14 @@ async def _consume(
                 spool.add(item)
 
 
+def _partial(out: str, spool: ResultSpool) -> str:
+    """What a run that stopped wrote, once its results are written."""
+    return (
+        f"wrote partial results to {out} ({spool.finished:,} of the {spool.read:,} inputs read "
+        f"have one, {spool.running:,} more are submitted and their jobs run on)"
+    )
+
+
 _DIFFERS = re.compile(r"another input list: input (\d+) differs")
 _COUNTS = re.compile(r"holds (\d+) inputs but this input list has (\d+)")
 
@@ -150,6 +158,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 if spool.finished:  # what did finish is not lost with the run
                     with contextlib.suppress(CliError):
                         write_results(args.out, source.columns, spool.results(True, state_path))
+                        exc.add_note(_partial(args.out, spool))  # printed after the error
                 raise
             if not runs:  # interrupted before the run began: nothing was sent
                 raise Interrupted("interrupted before the batch began; nothing was sent")
@@ -176,10 +185,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     if interrupted:
         return report(
             Interrupted(
-                f"interrupted; wrote partial results to {args.out} ({spool.finished:,} of the "
-                f"{spool.read:,} inputs read have one, {spool.running:,} more are submitted and "
-                "their jobs run on); run the same command again to resume (nothing is sent "
-                "twice)"
+                f"interrupted; {_partial(args.out, spool)}; run the same command again to resume "
+                "(nothing is sent twice)"
             ),
             args.json,
         )

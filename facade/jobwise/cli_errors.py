@@ -144,9 +144,10 @@ def classify(exc: BaseException) -> tuple[int, str]:
 
 
 def report(exc: BaseException, as_json: bool) -> int:
-    """Print ``exc`` on stderr as one line (or one JSON object); returns its exit code."""
+    """Print ``exc`` on stderr as one line (or one JSON object), its notes after the message
+    (what the command line did about it); returns its exit code."""
     code, message = classify(exc)
-    message = one_line(message)
+    message = one_line("; ".join([message, *getattr(exc, "__notes__", ())]))
     if as_json:
         error = {"type": type(exc).__name__, "message": message, "exit_code": code}
         sys.stderr.write(json.dumps({"error": error}) + "\n")
