@@ -151,10 +151,11 @@ def test_state_file_of_another_app_or_input_list_is_refused(tmp_path: Path) -> N
         list(jobs.run_batch("app-one", products(5), state=state))
         with pytest.raises(StateFileError, match="application_id"):
             list(jobs.run_batch("app-two", products(5), state=state))
-        with pytest.raises(StateFileError, match="input 2 differs"):
+        with pytest.raises(StateFileError, match=r"input 3 \(numbered from 1\)") as differs:
             list(jobs.run_batch("app-one", [*products(2), {"Product": "other"}], state=state))
-        with pytest.raises(StateFileError, match="holds 5 inputs"):
+        with pytest.raises(StateFileError, match="holds 5 inputs") as fewer:
             list(jobs.run_batch("app-one", products(3), state=state))
+    assert (differs.value.index, fewer.value.index, fewer.value.given) == (2, None, 3)  # type: ignore[attr-defined]
     assert isinstance(StateFileError("x"), jobwise.JobwiseError)
 
 

@@ -76,6 +76,8 @@ def test_the_osapi_example_runs_as_written(
     exec(compile(code, "README.md", "exec"), {})
     old, arrow, new_id, status = capsys.readouterr().out.split("\n")[0].split()
     assert arrow == "->" and old == job_id and new_id != job_id and status == "completed"
+    exec(compile(code, "README.md", "exec"), {})  # run again: that job is not retried twice
+    assert job_id not in capsys.readouterr().out
 
 
 def test_the_batch_commands_run_as_written(user_env: Path) -> None:

@@ -52,7 +52,7 @@ from jobwise.attempts import CALLS_END, EXPOSURE, Exposure
 from jobwise.batch_options import BatchOptions
 from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
 from jobwise.batch_schedule import STRAGGLER_SWEEPS, Schedule
-from jobwise.batch_state import BatchState, Row, StateFileError, digest
+from jobwise.batch_state import BatchState, OtherInputsError, Row, digest
 from jobwise.concurrency import AdaptiveLimit
 from jobwise.create_slots import CreateSlots
 from jobwise.errors import (
@@ -358,9 +358,12 @@ class BatchEngine:
             self.progress.read += 1
             if row is not None:
                 if row.digest != digest(inputs):
-                    raise StateFileError(
+                    raise OtherInputsError(
                         f"state file {self.options.state} was made for another input list: "
-                        f"input {index} differs; pass another state file"
+                        f"input {index + 1} (numbered from 1) is not the one it recorded; the "
+                        "inputs probably changed since. To run these afresh (each is sent "
+                        "again), pass another state file or delete this one",
+                        index=index,
                     )
                 row.inputs = inputs  # the same input, in the one shape it is sent in
                 if row.status == "timed_out":
@@ -390,9 +393,12 @@ class BatchEngine:
                 state.commit()
                 await asyncio.sleep(0)
         if count < stored:
-            raise StateFileError(
+            raise OtherInputsError(
                 f"state file {self.options.state} holds {stored} inputs but this input list has "
-                f"{count}: it was made for another input list; pass another state file"
+                f"{count}: it was made for another input list. To run these afresh (each is "
+                "sent again), pass another state file or delete this one",
+                stored=stored,
+                given=count,
             )
         state.commit(force=True)
 

@@ -40,6 +40,18 @@ class StateFileError(JobwiseError):
     """The state file cannot be used: corrupted, locked, replaced, or made for another batch."""
 
 
+class OtherInputsError(StateFileError):
+    """The state file was made for another input list: ``index`` (from 0) is the first input
+    that differs, or None when only the number of inputs does (``stored`` kept, ``given``
+    read)."""
+
+    def __init__(
+        self, message: str, *, index: int | None = None, stored: int = 0, given: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.index, self.stored, self.given = index, stored, given
+
+
 @dataclass
 class Row:
     """One input's record."""

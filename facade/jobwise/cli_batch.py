@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import sqlite3
 import sys
 import time
@@ -86,30 +85,22 @@ def _partial(out: str, spool: ResultSpool) -> str:
     )
 
 
-_DIFFERS = re.compile(r"another input list: input (\d+) differs")
-_COUNTS = re.compile(r"holds (\d+) inputs but this input list has (\d+)")
-
-
 def _other_inputs(
     exc: BaseException, name: str, state_path: str, spool: ResultSpool
 ) -> BaseException:
     """A state file refused for another input list, in the command line's words: the input
     numbered from 1 with its line, what probably changed, and how to start over or resume;
     any other error as it is."""
-    from jobwise import StateFileError
+    from jobwise.batch_state import OtherInputsError, StateFileError
 
-    text = str(exc)
-    differs, counts = _DIFFERS.search(text), _COUNTS.search(text)
-    if not isinstance(exc, StateFileError) or not (differs or counts):
+    if not isinstance(exc, OtherInputsError):
         return exc
-    if differs:
-        index = int(differs.group(1))
-        line = spool.line_of(index)
+    if exc.index is not None:
+        line = spool.line_of(exc.index)
         where = f" (line {line} of {name})" if line is not None else ""
-        found = f"input {index + 1}{where} is not the one it recorded"
+        found = f"input {exc.index + 1}{where} is not the one it recorded"
     else:
-        assert counts is not None
-        found = f"it holds {counts.group(1)} inputs and {name} has {counts.group(2)}"
+        found = f"it holds {exc.stored} inputs and {name} has {exc.given}"
     return StateFileError(
         f"state file {state_path} was made for another input list: {found}; the input file "
         "or --input-name probably changed since. To run these inputs afresh (each is sent "

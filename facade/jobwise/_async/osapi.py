@@ -56,8 +56,8 @@ class AsyncOsapiJobs(AsyncAPIClient):
     """osapi's job API.
 
     >>> async with AsyncOsapiJobs("http://localhost:8080", token="...") as jobs:
-    ...     async for job in jobs.list(status="failed"):  # or OSAPI_URL, OSAPI_TOKEN
-    ...         await jobs.retry(job.id)
+    ...     job = await jobs.retrieve("job-id")  # or OSAPI_URL, OSAPI_TOKEN
+    ...     new = await jobs.retry_and_wait(job.id)  # a new job; the old one stays failed
 
     Servers since April 2026 serve the API under ``/api``, older ones at the root: a base URL
     ending in ``/api`` is used as it is; otherwise the first call finds which of ``/api/job``

@@ -57,8 +57,8 @@ class OsapiJobs(SyncAPIClient):
     """osapi's job API.
 
     >>> with OsapiJobs("http://localhost:8080", token="...") as jobs:
-    ...     for job in jobs.list(status="failed"):  # or OSAPI_URL, OSAPI_TOKEN
-    ...         jobs.retry(job.id)
+    ...     job = jobs.retrieve("job-id")  # or OSAPI_URL, OSAPI_TOKEN
+    ...     new = jobs.retry_and_wait(job.id)  # a new job; the old one stays failed
 
     Servers since April 2026 serve the API under ``/api``, older ones at the root: a base URL
     ending in ``/api`` is used as it is; otherwise the first call finds which of ``/api/job``
