@@ -107,6 +107,14 @@ def test_a_misspelt_required_option_gets_a_did_you_mean(
     assert "'--input-nme' is not an option; did you mean '--input-name'?" in err
 
 
+def test_a_python_argument_name_points_at_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    # run_batch(deadline=...) is --timeout here; difflib found nothing close to suggest.
+    err = usage_error(capsys, "batch", "app", "in.txt", "--input-name", "P", "--deadline", "5")
+    assert "unknown option '--deadline'; did you mean '--timeout'?" in err
+    err = usage_error(capsys, "batch", "app", "in.txt", "--input-name", "P", "--rate_limit", "5")
+    assert "did you mean '--rpm'?" in err
+
+
 def test_bad_flag_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     err = usage_error(capsys, "batch", "app", "f.txt", "--input-name", "P", "--concurrency", "0")
     assert "--concurrency" in err and "jobwise batch --help" in err

@@ -79,9 +79,11 @@ async def _consume(
 
 def _partial(out: str, spool: ResultSpool) -> str:
     """What a run that stopped wrote, once its results are written."""
+    pending = spool.read - spool.finished - spool.running
+    waiting = f", {pending:,} wait to be sent" if pending > 0 else ""
     return (
         f"wrote partial results to {out} ({spool.finished:,} of the {spool.read:,} inputs read "
-        f"have one, {spool.running:,} more are submitted and their jobs run on)"
+        f"have one, {spool.running:,} more are submitted and their jobs run on{waiting})"
     )
 
 

@@ -51,7 +51,14 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+_PYTHON_NAMES = {"--deadline": "--timeout", "--rate-limit": "--rpm"}
+"""run_batch's and the clients' argument names that the command line spells otherwise."""
+
+
 def _suggestion(word: str, choices: Sequence[str]) -> str:
+    meant = _PYTHON_NAMES.get(word.replace("_", "-"))
+    if meant in choices:
+        return f"; did you mean {meant!r}?"
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
