@@ -587,8 +587,7 @@ class BatchEngine:
         job was stored was left "sending" with no job id.)"""
         if self._fatal is None:
             self._fatal = exc
-        self._landing = True
-        self._creates_open.clear()
+        self._close_creates()
         self._stopping.set()
 
     async def _stop_when_asked(self) -> None:
@@ -597,11 +596,15 @@ class BatchEngine:
         assert self._fatal is not None
         raise self._fatal
 
+    def _close_creates(self) -> None:
+        """No create leaves from now on: a settled lost create no longer reopens them."""
+        self._landing = True
+        self._creates_open.clear()
+
     async def _let_creates_land(self) -> None:
         """Send no more creates, and wait for those in flight to answer (each ends by its own
         timeout and the batch's deadline)."""
-        self._landing = True
-        self._creates_open.clear()
+        self._close_creates()
         while self._creating:
             self._answered.clear()
             await self._answered.wait()

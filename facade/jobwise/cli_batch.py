@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from jobwise.batch_state import OtherInputsError, StateFileError
 from jobwise.cli_errors import (
     JOB_FAILED,
     NEEDS_DECISION,
@@ -88,15 +89,10 @@ def _partial(out: str, spool: ResultSpool) -> str:
 
 
 def _other_inputs(
-    exc: BaseException, name: str, state_path: str, spool: ResultSpool
-) -> BaseException:
+    exc: OtherInputsError, name: str, state_path: str, spool: ResultSpool
+) -> StateFileError:
     """A state file refused for another input list, in the command line's words: the input
-    numbered from 1 with its line, what probably changed, and how to start over or resume;
-    any other error as it is."""
-    from jobwise.batch_state import OtherInputsError, StateFileError
-
-    if not isinstance(exc, OtherInputsError):
-        return exc
+    numbered from 1 with its line, what probably changed, and how to start over or resume."""
     if exc.index is not None:
         line = spool.line_of(exc.index)
         where = f" (line {line} of {name})" if line is not None else ""
@@ -144,10 +140,9 @@ def run_batch_command(args: argparse.Namespace) -> int:
             except sqlite3.Error as exc:
                 problem = "disk full" if "full" in str(exc) else str(exc)
                 raise LocalFileError(f"state file {state_path}: {problem}") from None
+            except OtherInputsError as exc:  # the earlier run's results file is left as it was
+                raise _other_inputs(exc, source.name, state_path, spool) from None
             except BaseException as exc:
-                explained = _other_inputs(exc, source.name, state_path, spool)
-                if explained is not exc:  # the earlier run's results file is left as it was
-                    raise explained from None
                 if spool.finished:  # what did finish is not lost with the run
                     with contextlib.suppress(CliError):
                         write_results(args.out, source.columns, spool.results(True, state_path))
