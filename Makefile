@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: help demo test regen unasync lint typecheck spec check-generated pytest record bench soak clean
+.PHONY: help demo test regen unasync lint typecheck spec check-generated pytest record bench soak sim clean
 
 help:
 	@echo "make demo     start the emulator and run a real batch of ~200 jobs"
@@ -16,6 +16,7 @@ help:
 	@echo "make record   re-record the cassettes (emulator, or live API with its env vars)"
 	@echo "make bench    benchmarks against writer-sdk and bare httpx (BENCH_ARGS=--quick)"
 	@echo "make soak     5,000 jobs under faults and SIGKILLs, on servers that honour and ignore keys"
+	@echo "make sim      SEEDS=N SEED=S schedules of the real engine in virtual time (SIM_MUTANT=name)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,12 @@ bench: $(VENV)/.installed-bench
 # that honours Idempotency-Key and one that ignores it (tests run a short one).
 soak: $(STAMP)
 	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
+
+# The real engine against the emulator app in virtual time, one seed a schedule (tests/sim).
+SEEDS ?= 1000
+SEED ?= 0
+sim: $(STAMP)
+	$(BIN)/python -m tests.sim --seeds $(SEEDS) --seed $(SEED) $(if $(SIM_MUTANT),--mutant $(SIM_MUTANT))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ import itertools
 import logging
 import math
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -447,7 +448,7 @@ async def test_paced_transport_acquires_and_observes() -> None:
         return answer(200, RateLimit_Limit="120")
 
     rb = RateBudget()
-    transport = AsyncPacedTransport(httpx.MockTransport(handler), rb, asyncio.sleep)
+    transport = AsyncPacedTransport(httpx.MockTransport(handler), rb, asyncio.sleep, time.time)
     async with httpx.AsyncClient(transport=transport) as client:
         await client.post("http://127.0.0.1/v1/applications/a/jobs", json={})
     assert seen == ["POST"] and rb.granted == 1 and rb.server_limit == 120
@@ -456,7 +457,7 @@ async def test_paced_transport_acquires_and_observes() -> None:
 def test_sync_paced_transport_waits_in_threads() -> None:
     slept: list[float] = []
     rb = RateBudget(600)  # one every 0.1 s
-    transport = PacedTransport(httpx.MockTransport(lambda _: answer()), rb, slept.append)
+    transport = PacedTransport(httpx.MockTransport(lambda _: answer()), rb, slept.append, time.time)
     with httpx.Client(transport=transport) as client:
         for _ in range(3):
             client.get("http://127.0.0.1/v1/applications/jobs/j")

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jobwise_emulator.admin import AdminApi
+from jobwise_emulator.clock import Clock
 from jobwise_emulator.config import EmulatorConfig
 from jobwise_emulator.errors import OSAPI, WRITER, api_error, framework_error
 from jobwise_emulator.faults import FaultMiddleware
@@ -39,9 +40,10 @@ def _routes(state: EmulatorState) -> list[Route]:
     ]
 
 
-def create_app(config: EmulatorConfig | None = None) -> Starlette:
-    """The emulator as an ASGI app; ``app.state.emulator`` holds its state."""
-    state = EmulatorState(config or EmulatorConfig())
+def create_app(config: EmulatorConfig | None = None, clock: Clock | None = None) -> Starlette:
+    """The emulator as an ASGI app; ``app.state.emulator`` holds its state. ``clock`` is the
+    machine's unless given (a simulation shares its virtual one)."""
+    state = EmulatorState(config or EmulatorConfig(), clock)
     routes = _routes(state)
 
     async def bad_request(request: Request, exc: Exception) -> Response:

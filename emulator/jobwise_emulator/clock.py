@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
 class Clock:
-    """Maps monotonic instants to wall-clock timestamps fixed at start."""
+    """Maps monotonic instants to wall-clock timestamps fixed at start.
 
-    def __init__(self) -> None:
-        self._mono0 = time.monotonic()
-        self._wall0 = datetime.now(UTC)
+    ``monotonic`` and ``wallclock`` default to the machine's; a simulation passes its virtual
+    clock and a wall clock of its own (skewed from the client's on purpose)."""
+
+    def __init__(
+        self,
+        monotonic: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], float] = time.time,
+    ) -> None:
+        self._monotonic = monotonic
+        self._mono0 = monotonic()
+        self._wall0 = datetime.fromtimestamp(wallclock(), UTC)
 
     def now(self) -> float:
         """Monotonic seconds."""
-        return time.monotonic()
+        return self._monotonic()
 
     def _wall(self, instant: float) -> datetime:
         return self._wall0 + timedelta(seconds=instant - self._mono0)

@@ -37,10 +37,12 @@ class FaultMiddleware:
         names = ("error", "reset", "slow", "throttle")
         self.rngs = {name: random.Random(rng.random()) for name in names}
         self.bucket = (
-            TokenBucket(config.per_second(config.rate_limit)) if config.rate_limit else None
+            TokenBucket(config.per_second(config.rate_limit), state.clock.now)
+            if config.rate_limit
+            else None
         )
         self.window = (
-            SlidingWindow(int(config.writer_rpm), config.seconds(60.0))
+            SlidingWindow(int(config.writer_rpm), config.seconds(60.0), state.clock.now)
             if config.writer_rpm
             else None
         )

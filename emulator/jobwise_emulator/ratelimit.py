@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 
 class TokenBucket:
     """Allows ``rate`` requests per second with a burst of the same size."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.capacity = max(1.0, rate)
         self.tokens = self.capacity
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.stamp = clock()
 
     def take(self) -> float:
         """0 when allowed, else the seconds until a token is free."""
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1:
@@ -29,14 +31,17 @@ class TokenBucket:
 class SlidingWindow:
     """At most ``limit`` requests in any ``window`` seconds, per key."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window
+        self.clock = clock
         self._seen: dict[str, deque[float]] = {}
 
     def take(self, key: str) -> float:
         """0 when allowed (and counted), else the seconds until the oldest one leaves."""
-        now = time.monotonic()
+        now = self.clock()
         stamps = self._seen.setdefault(key, deque())
         while stamps and stamps[0] <= now - self.window:
             stamps.popleft()

@@ -14,9 +14,9 @@ from jobwise_emulator.writer_store import WriterStore
 class EmulatorState:
     """What the handlers share."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Clock | None = None) -> None:
         self.config = config
-        clock = Clock()
+        self.clock = clock = clock or Clock()
         self.writer = WriterStore(config, clock)
         self.osapi = OsapiStore(config, clock)
         self.idempotency = IdempotencyCache(honour=config.idempotency == "honour")

@@ -9,7 +9,6 @@ cancelled, so each read's timeout is cut to the time left and the time is checke
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
@@ -101,11 +100,12 @@ class CallLimits:
         """The bounds of the next attempt: the attempt's timeout, cut to the call's time left."""
         left = self.ends - self.clock()
         seconds = left if self.attempt_seconds is None else min(self.attempt_seconds, left)
-        return Attempt(self.request, max(0.0, seconds), self.phases, self.max_bytes)
+        return Attempt(self.request, max(0.0, seconds), self.phases, self.max_bytes, self.clock)
 
 
 class Attempt:
-    """One attempt's end (``time.monotonic``, since its I/O runs in real time) and size cap."""
+    """One attempt's end (on the client's clock: ``time.monotonic`` unless a test or a
+    simulation injects another) and size cap."""
 
     def __init__(
         self,
@@ -113,17 +113,19 @@ class Attempt:
         seconds: float,
         timeouts: dict[str, float | None],
         max_bytes: int,
+        clock: Callable[[], float],
     ) -> None:
         self.request = request
         self.seconds = seconds
-        self.ends = time.monotonic() + seconds
+        self.clock = clock
+        self.ends = clock() + seconds
         self.timeouts = timeouts
         self.max_bytes = max_bytes
         self.cut_reads()
 
     def left(self) -> float:
         """Seconds until the attempt's end."""
-        return max(0.0, self.ends - time.monotonic())
+        return max(0.0, self.ends - self.clock())
 
     def cut_reads(self) -> None:
         """Let no phase of the request (a read, a write, a connect) wait past the end."""
@@ -141,7 +143,7 @@ class Attempt:
                 f"{self.request.method} {self.request.url.copy_with(query=None)} answered with "
                 f"more than {self.max_bytes:,} bytes (max_response_bytes); it was not read whole"
             )
-        if time.monotonic() > self.ends:
+        if self.clock() > self.ends:
             raise self.timed_out()
 
     def timed_out(self) -> httpx.ReadTimeout:

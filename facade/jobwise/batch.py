@@ -40,7 +40,6 @@ import contextlib
 import itertools
 import logging
 import math
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -88,6 +87,10 @@ UNANSWERED_WINDOW = 60.0
 # The offset bounds already hold the uncertainty of each answered create; the margin covers
 # the resolution of the server's timestamps (whole seconds where they carry no fraction).
 FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
+# How far the machine's wall clock may wander from the steady one (jobwise.times.SteadyWall)
+# before it counts as a step: NTP slews by at most 0.5 ms a second, so a second in a run is a
+# step (or a suspend, in which the monotonic clock stood still and the server's did not).
+STEP = 1.0
 # Seconds without a usable answer after which a timed-out item says so: a server that answers
 # at all answers a batch's requests well within this (its sweeps go every second at most).
 SILENT = 5.0
@@ -149,7 +152,9 @@ def _take(iterator: Iterator[Any], start: int, count: int) -> list[_Read]:
     ]
 
 
-async def _read_in_thread(inputs: Iterable[Any]) -> AsyncIterator[_Read]:
+async def _read_in_thread(
+    inputs: Iterable[Any], clock: Callable[[], float]
+) -> AsyncIterator[_Read]:
     """Number and copy the inputs, reading them in a worker thread so that a slow source (a
     network share, a remote cursor) never stalls the event loop. Chunks double while reading
     is quick (up to 64 inputs a hop) and fall back to one when it is slow, so inputs read
@@ -157,11 +162,11 @@ async def _read_in_thread(inputs: Iterable[Any]) -> AsyncIterator[_Read]:
     iterator = iter(inputs)
     index, size = 0, 1
     while True:
-        started = time.monotonic()
+        started = clock()
         chunk = await asyncio.to_thread(_take, iterator, index, size)
         if not chunk:
             return
-        size = min(64, size * 2) if time.monotonic() - started < 0.01 else 1
+        size = min(64, size * 2) if clock() - started < 0.01 else 1
         index += len(chunk)
         for read in chunk:
             yield read
@@ -221,7 +226,7 @@ class BatchEngine:
         self.options = options
         self.application_id = options.application_id
         self.concurrency = options.concurrency
-        self.progress = Progress()
+        self.progress = Progress(clock=jobs.clock)
         self.outstanding: dict[str, _Track] = {}
         self.resumed = 0
         self.limit = AdaptiveLimit(self.concurrency)
@@ -269,17 +274,19 @@ class BatchEngine:
         self._margin: float
         self._forget_clock()
         self._saved_bounds: tuple[float, float, float] | None = None
+        self._wall_step = 0.0
 
     async def run(self, emit: Callable[[BatchItem], Any]) -> None:
         """Read, submit and wait until every input has an outcome (or stop with an error)."""
         self._emit_to = emit
         self.state = BatchState(self.options.state, self.application_id, self.jobs.base_url)
-        self.progress = Progress(self.state.counts)
+        self.progress = Progress(self.state.counts, clock=self.jobs.clock)
         if self.options.rate_limit is not None:
             self.jobs.rate_limit = self.options.rate_limit
         stop_hearing = self.jobs.on_congestion(self._overloaded)
         self._sent_before = self.jobs.requests_sent
         self._started = self._last_answer = self.jobs.clock()
+        self._wall_step = self.jobs.wall_step()
         self._answered_upto = self.jobs.requests_sent
         # Every call of this run ends by the deadline: a create riding out its retries against
         # a dead server took a `--timeout 1` batch to 4.8 s.
@@ -344,7 +351,7 @@ class BatchEngine:
         state = self._state
         stored = state.count()
         count = 0
-        async for read in _read_in_thread(self.options.inputs):
+        async for read in _read_in_thread(self.options.inputs, self.jobs.clock):
             index, inputs, problem = read.index, read.inputs, read.problem
             count = index + 1
             if index == 0 and read.text_type is not None:
@@ -438,7 +445,7 @@ class BatchEngine:
             async with self._create_slot(), self.limit:
                 # The last lost create's window closes first. No pause from the last check
                 # to the send: a create lost meanwhile may have closed creates or moved it.
-                while (gap := self._next_create - time.time()) > 0 and not self._expired():
+                while (gap := self._next_create - self.jobs.wall()) > 0 and not self._expired():
                     await self.jobs.sleep(min(gap, self._left()))
                 if not self._creates_open.is_set():
                     continue  # a lost create is being settled meanwhile: wait for it
@@ -448,7 +455,7 @@ class BatchEngine:
                 if self._expired():
                     continue
                 self._creating += 1
-                sent = time.time()  # the window opens when the request may leave
+                sent = self.jobs.wall()  # the window opens when the request may leave
                 dated = None if self._offset_known else self.jobs.server_clock_offset
                 if dated is not None:  # a killed run's resume settles it in these
                     self._save_bounds((*dated, COARSE_MARGIN))
@@ -487,7 +494,7 @@ class BatchEngine:
                     self._creating -= 1
                     self._answered.set()
             if failure is None:
-                answered = time.time()
+                answered = self.jobs.wall()
                 if not self.jobs.keys_trusted:
                     network = answered - sent - exposure.paced
                     self.create_slots.answered(exposure.paced, network)
@@ -508,7 +515,7 @@ class BatchEngine:
             await self.jobs.sleep(max(0.0, min(30.0, 0.5 * 2**attempt, self._left())))
             return True
         if _maybe_stored(exc):
-            now = time.time()
+            now = self.jobs.wall()
             self._state.unknown(row, now, str(exc))
             self._unknown.append(row)
             self.create_slots.lost()
@@ -543,6 +550,7 @@ class BatchEngine:
 
     def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
         """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""
+        self._widen_for_steps()
         stamp = created.timestamp()
         if created.microsecond == 0:  # a whole second: maybe a coarse clock
             self._margin = COARSE_MARGIN
@@ -561,9 +569,24 @@ class BatchEngine:
             self._state.save_clock_bounds(bounds)
             self._saved_bounds = bounds
 
+    def _widen_for_steps(self) -> None:
+        """Widen the offset bounds by any step of the wall clock since the last look. The
+        windows rest on the steady clock, which no step moves; but a suspended machine's
+        monotonic clock stood still while the server's went on, and a step cannot be told
+        from that, so both readings stay in the window."""
+        step = self.jobs.wall_step()
+        moved, self._wall_step = step - self._wall_step, step
+        if abs(moved) >= STEP and self._offset_known:
+            log.warning("jobwise: the wall clock moved %+.1f s; lost creates' windows widen", moved)
+            self._offset_low += min(0.0, moved)
+            self._offset_high += max(0.0, moved)
+            self._save_bounds((self._offset_low, self._offset_high, self._margin))
+
     def _clock_bounds(self) -> tuple[float, float, float]:
-        """(lowest, highest) offset of the server's clock from ``time.time()``, and the margin
-        of its timestamps: from answered creates, else from the answers' Date headers."""
+        """(lowest, highest) offset of the server's clock from the client's steady wall clock,
+        and the margin of its timestamps: from answered creates, else from the answers' Date
+        headers."""
+        self._widen_for_steps()
         if self._offset_known:
             return self._offset_low, self._offset_high, self._margin
         dated = self.jobs.server_clock_offset
@@ -657,8 +680,10 @@ class BatchEngine:
 
         A killed run's rows are settled before anything new is sent and go back to the reader
         (which checks their inputs) rather than being sent from here."""
-        wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + self.options.settle
-        await self.jobs.sleep(max(0.0, min(wait - time.time(), self._left())))
+        # A killed run's times are on its own wall clock: the pause is capped at ``settle``.
+        settle = self.options.settle
+        wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + settle
+        await self.jobs.sleep(max(0.0, min(wait - self.jobs.wall(), settle, self._left())))
         while not self._expired():
             try:
                 # The windows open once the listing's first answer has dated the server's
@@ -1053,7 +1078,7 @@ class BatchEngine:
     def _report(self, force: bool = False) -> None:
         if self.options.on_progress is None or self._fatal is not None:
             return
-        now = time.monotonic()
+        now = self.jobs.clock()
         if force or now - self._last_report >= 0.1:
             self._last_report = now
             self.progress.requests = self.jobs.requests_sent - self._sent_before

@@ -114,6 +114,14 @@ class ThreadedClient:
         """The client's clock."""
         return self._client.clock()
 
+    def wall(self) -> float:
+        """The client's steady wall clock."""
+        return self._client.wall()
+
+    def wall_step(self) -> float:
+        """How far the machine's wall clock has moved from the client's steady one."""
+        return self._client.wall_step()
+
     def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """Hear the client's 429/503 answers (called from worker threads: the engine's
         limit is only ever read by the event loop, and a float store is atomic)."""

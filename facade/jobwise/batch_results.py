@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 FINAL_ITEM_STATUSES = ("completed", "failed", "invalid")
@@ -40,7 +41,13 @@ class Progress:
     in_flight: int = 0
     retries: int = 0
     requests: int = 0
-    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    """The batch client's clock, which ``started`` and :attr:`elapsed` are read on."""
+    started: float = field(default=math.nan)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.clock()
 
     @property
     def completed(self) -> int:
@@ -65,7 +72,7 @@ class Progress:
     @property
     def elapsed(self) -> float:
         """Seconds since the run started."""
-        return time.monotonic() - self.started
+        return self.clock() - self.started
 
     @property
     def rate(self) -> float:

@@ -41,12 +41,13 @@ class Window:
     end: datetime
 
     @classmethod
-    def back_from(cls, server_date: str | None, elapsed: float) -> Window:
-        """``elapsed`` seconds back from the server's Date header (our clock without one)."""
+    def back_from(cls, server_date: str | None, elapsed: float, wall: float) -> Window:
+        """``elapsed`` seconds back from the server's Date header (from ``wall``, the client's
+        wall clock in Unix seconds, without one)."""
         try:
-            now = parse_time(server_date) or datetime.now(UTC)
+            now = parse_time(server_date) or datetime.fromtimestamp(wall, UTC)
         except ValueError:
-            now = datetime.now(UTC)
+            now = datetime.fromtimestamp(wall, UTC)
         return cls(now - timedelta(seconds=elapsed + SKEW), now + timedelta(seconds=SKEW))
 
     def scan(

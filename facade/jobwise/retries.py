@@ -68,7 +68,8 @@ def retryable_status(status: int) -> bool:
 
 
 def parse_retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """Seconds the server asked to wait: ``retry-after-ms``, else ``Retry-After`` (secs or date)."""
+    """Seconds the server asked to wait: ``retry-after-ms``, else ``Retry-After`` (seconds, or
+    an HTTP date read against the answer's own ``Date``)."""
     millis = headers.get("retry-after-ms")
     if millis:
         try:
@@ -88,7 +89,12 @@ def parse_retry_after(headers: httpx.Headers, now: datetime | None = None) -> fl
         return None
     if when is None:
         return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    if now is None:  # the server's own clock, where it dated its answer, not this machine's
+        try:
+            now = parse_time(headers.get("date")) or datetime.now(UTC)
+        except ValueError:
+            now = datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 class Attempts:

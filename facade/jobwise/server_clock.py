@@ -1,6 +1,6 @@
 """What the answers' ``Date`` headers teach of the server's clock: bounds of its offset from
-this machine's (server time - ``time.time()``), before any create has answered with its
-``created_at``.
+the client's steady wall clock (server time - :class:`jobwise.times.SteadyWall`), before any
+create has answered with its ``created_at``.
 
 A batch whose first create is lost settles it from the listing, in the window when the job may
 have been made on the server's clock. Knowing nothing of that clock, the window spans
@@ -34,7 +34,7 @@ class ServerClock:
 
     def observe(self, date: str | None, sent: float, answered: float) -> None:
         """An answer dated ``date`` to a request sent at ``sent`` and answered at ``answered``
-        (``time.time()``): the server read its clock between the two."""
+        (the client's steady wall clock): the server read its clock between the two."""
         if not date:
             return
         last, stamp = self._parsed

@@ -33,7 +33,7 @@ class AsyncBatchClient(Protocol):
 
     @property
     def server_clock_offset(self) -> tuple[float, float] | None:
-        """Bounds of the server's clock minus ``time.time()`` its answers' Date headers taught
+        """Bounds of the server's clock minus :meth:`wall` its answers' Date headers taught
         (None: none yet); they narrow a lost create's window before any create has answered."""
 
     async def create(
@@ -51,5 +51,11 @@ class AsyncBatchClient(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
     def clock(self) -> float: ...
+
+    def wall(self) -> float:
+        """Unix seconds on a wall clock that never steps (:class:`jobwise.times.SteadyWall`)."""
+
+    def wall_step(self) -> float:
+        """Seconds the machine's wall clock has moved from :meth:`wall`."""
 
     def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]: ...

@@ -34,6 +34,7 @@ from jobwise.pacing import RateBudget
 from jobwise.polling import PollPolicy, Waiter
 from jobwise.retries import RetryPolicy
 from jobwise.settings import Settings, check_rate_limit
+from jobwise.times import SteadyWall
 from jobwise.transports import default_async_transport
 from jobwise.validation import check_int, check_seconds
 
@@ -58,14 +59,16 @@ class AsyncConnection:
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float] | None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        wallclock: Callable[[], float] | None = None,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise InvalidArgumentError("http_client", "must be an httpx.AsyncClient")
         self.sleep = sleep or asyncio.sleep
         self.clock = clock or time.monotonic
+        self.wall = SteadyWall(self.clock, wallclock or time.time)
         inner = inner_transport(http_client, transport, AsyncViaClient, default_async_transport)
         self.budget = RateBudget(rate_limit, clock=self.clock)
-        paced = AsyncPacedTransport(inner, self.budget, self.sleep)
+        paced = AsyncPacedTransport(inner, self.budget, self.sleep, self.wall)
         self.server_clock = paced.server_clock
         self.transport = AsyncRetryTransport(
             paced,
@@ -141,6 +144,7 @@ class AsyncAPIClient:
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float] | None,
         max_response_bytes: int,
+        wallclock: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = settings.base_url
         self.poll_policy = poll_policy or PollPolicy()
@@ -155,6 +159,7 @@ class AsyncAPIClient:
             sleep=sleep,
             clock=clock,
             max_response_bytes=max_response_bytes,
+            wallclock=wallclock,
         )
         self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"
 
@@ -203,8 +208,8 @@ class AsyncAPIClient:
 
     @property
     def server_clock_offset(self) -> tuple[float, float] | None:
-        """Bounds (lowest, highest) of the server's clock minus this machine's ``time.time()``,
-        in seconds, from the Date headers of its answers so far; None before any."""
+        """Bounds (lowest, highest) of the server's clock minus :meth:`wall`, in seconds, from
+        the Date headers of its answers so far; None before any."""
         return self._connection.server_clock.bounds
 
     @property
@@ -224,6 +229,15 @@ class AsyncAPIClient:
     def clock(self) -> float:
         """Seconds from the client's ``clock`` (monotonic)."""
         return self._connection.clock()
+
+    def wall(self) -> float:
+        """Unix seconds on a wall clock that never steps (see :class:`jobwise.times.SteadyWall`):
+        what the server's clock offset and a lost POST's window are reckoned on."""
+        return self._connection.wall()
+
+    def wall_step(self) -> float:
+        """Seconds the machine's wall clock (``wallclock``) has moved from :meth:`wall`."""
+        return self._connection.wall.step()
 
     def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """Call ``callback(status)`` on every 429 or 503 answer; returns what removes it."""

@@ -3,7 +3,6 @@ before it is sent, and the budget sees each answer (and the server's clock, its 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -35,21 +34,23 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport,
         budget: RateBudget,
         sleep: Callable[[float], Awaitable[None]],
+        wall: Callable[[], float],
     ) -> None:
         self.inner = inner
         self.budget = budget
         self.sleep = sleep
+        self.wall = wall
         self.server_clock = ServerClock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         asked = self.budget.clock()
         await acquire(self.budget, priority_of(request), self.sleep)
-        sent, wall = self.budget.clock(), time.time()
+        sent, wall = self.budget.clock(), self.wall()
         if (exposure := EXPOSURE.get()) is not None:
             exposure.paced += sent - asked
         response = await self.inner.handle_async_request(request)
         self.budget.observe(response, sent)
-        self.server_clock.observe(response.headers.get("date"), wall, time.time())
+        self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response
 
     async def aclose(self) -> None:

@@ -83,6 +83,7 @@ class OsapiJobs(SyncAPIClient):
         rate_limit: float | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        wallclock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
@@ -99,6 +100,7 @@ class OsapiJobs(SyncAPIClient):
             sleep,
             clock,
             max_response_bytes,
+            wallclock,
         )
         self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
 
@@ -190,7 +192,9 @@ class OsapiJobs(SyncAPIClient):
         for page_number in range(SETTLE_PAGES):
             request = api.list_request(None, page_number * api.MAX_PAGE_SIZE, api.MAX_PAGE_SIZE)
             response = self._send(request)
-            window = window or Window.back_from(response.headers.get("date"), self.clock() - sent)
+            window = window or Window.back_from(
+                response.headers.get("date"), self.clock() - sent, self.wall()
+            )
             page = parse(response, api.parse_page)
             ids, older = window.scan(page.items, operation, str(job_id))
             found.update(dict.fromkeys(ids))

@@ -4,7 +4,6 @@ before it is sent, and the budget sees each answer (and the server's clock, its 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import httpx
@@ -34,21 +33,23 @@ class PacedTransport(httpx.BaseTransport):
         inner: httpx.BaseTransport,
         budget: RateBudget,
         sleep: Callable[[float], None],
+        wall: Callable[[], float],
     ) -> None:
         self.inner = inner
         self.budget = budget
         self.sleep = sleep
+        self.wall = wall
         self.server_clock = ServerClock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         asked = self.budget.clock()
         acquire(self.budget, priority_of(request), self.sleep)
-        sent, wall = self.budget.clock(), time.time()
+        sent, wall = self.budget.clock(), self.wall()
         if (exposure := EXPOSURE.get()) is not None:
             exposure.paced += sent - asked
         response = self.inner.handle_request(request)
         self.budget.observe(response, sent)
-        self.server_clock.observe(response.headers.get("date"), wall, time.time())
+        self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response
 
     def close(self) -> None:

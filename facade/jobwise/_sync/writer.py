@@ -52,8 +52,8 @@ class WriterJobs(SyncAPIClient):
     ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
     Idempotency-Key only once the server echoes it (Writer is not known to honour keys), so a
     create that may have been stored is never re-sent blindly; ``"server"`` says it honours
-    them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic`` (tests
-    replay instantly).
+    them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic``, and
+    ``wallclock`` its ``time.time`` (tests replay instantly; a simulation runs in virtual time).
     """
 
     def __init__(
@@ -72,6 +72,7 @@ class WriterJobs(SyncAPIClient):
         rate_limit: float | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        wallclock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         settings = writer_settings(api_key, base_url, allow_insecure)
@@ -88,6 +89,7 @@ class WriterJobs(SyncAPIClient):
             sleep,
             clock,
             max_response_bytes,
+            wallclock,
         )
 
     def create(

@@ -1,0 +1,99 @@
+"""The promise, checked after every schedule: every input back once, never duplicated
+silently, never another input's result."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from jobwise.batch_results import BatchItem
+from jobwise_emulator.writer_store import WriterStore, _suggestion
+
+from tests.sim.world import World
+
+FINAL = {"completed", "failed", "invalid", "ambiguous"}
+
+
+def _key(inputs: Any) -> str:
+    return json.dumps(inputs, sort_keys=True)
+
+
+class Ledger:
+    """Every job any server instance ever created, with its inputs (restarts included)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, str]] = []
+
+    def watch(self, store: WriterStore) -> None:
+        create = store.create
+
+        def recording(app_id: str, inputs: list[dict[str, Any]]) -> Any:
+            job = create(app_id, inputs)
+            self.jobs.append((job.id, _key(inputs)))
+            return job
+
+        store.create = recording  # type: ignore[method-assign]
+
+
+def check(
+    world: World,
+    inputs: list[dict[str, str]],
+    rows: list[dict[str, Any]],
+    items: list[BatchItem],
+    summary: dict[str, Any],
+    ledger: Ledger,
+) -> list[str]:
+    """The violations of a schedule that ran to its end (none: the promise held)."""
+    wire = [[{"id": k, "value": [v]} for k, v in one.items()] for one in inputs]
+    found: list[str] = []
+    if [r["idx"] for r in rows] != list(range(len(inputs))):
+        found.append(f"rows {[r['idx'] for r in rows]} for {len(inputs)} inputs")
+    made = Counter(key for _, key in ledger.jobs)
+    jobs_of = {(job_id, key) for job_id, key in ledger.jobs}
+    holders: Counter[str] = Counter()
+    for row in rows:
+        index, status = row["idx"], row["status"]
+        if status not in FINAL:
+            found.append(f"input {index} left {status!r}")
+        if index >= len(inputs):
+            continue
+        key = _key(wire[index])
+        if row["job_id"] is not None and status in ("completed", "failed"):
+            holders[row["job_id"]] += 1
+        if status == "completed":
+            if row["suggestion"] != _suggestion(wire[index]):
+                found.append(f"input {index} holds another input's result: {row['suggestion']!r}")
+            if (row["job_id"], key) not in jobs_of:
+                found.append(
+                    f"input {index} completed with job {row['job_id']}, not one of its own"
+                )
+    found += [f"job {job} held by {n} items" for job, n in holders.items() if n > 1]
+    ours = [_key(w) for w in wire]
+    extra = sum(max(0, made[key] - 1) for key in ours)
+    ambiguous = sum(1 for row in rows if row["status"] == "ambiguous")
+    if extra > ambiguous:
+        found.append(
+            f"{extra} duplicate jobs for {len(inputs)} inputs, only {ambiguous} reported ambiguous"
+        )
+    counts = Counter(row["status"] for row in rows)
+    if summary["counts"] != dict(counts) or summary["total"] != len(inputs):
+        found.append(f"summary {summary['counts']} disagrees with the state file {dict(counts)}")
+    emitted = sorted(item.index for item in items)
+    if emitted != list(range(len(inputs))):
+        found.append(f"the run emitted items {emitted} for {len(inputs)} inputs")
+    by_index = {row["idx"]: row for row in rows}
+    for item in items:
+        row = by_index.get(item.index)
+        if row is None:
+            continue
+        if (item.status, item.job_id, item.suggestion) != (
+            row["status"],
+            row["job_id"],
+            row["suggestion"],
+        ):
+            found.append(
+                f"input {item.index} emitted {item.status} {item.job_id}, the state file says "
+                f"{row['status']} {row['job_id']}"
+            )
+    return found

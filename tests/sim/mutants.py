@@ -1,0 +1,58 @@
+"""Planted bugs: each one a way the engine could break its promise. The simulator must catch
+every one within the seeds ``make test`` runs (``make sim-mutants``)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+
+import jobwise.batch
+
+MUTANTS: dict[str, tuple[str, str, str]] = {
+    # name: (module, the line as it is, the line as the bug has it)
+    "resend-lost-blindly": (
+        "jobwise.batch",
+        "if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):",
+        "if _refused(exc) or _maybe_stored(exc):",
+    ),
+    "commit-send-after-it-leaves": (
+        "jobwise.batch_state",
+        '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))\n'
+        "        self.commit(force=True)",
+        '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))',
+    ),
+    "adopt-one-of-two": (
+        "jobwise.batch",
+        "elif self.options.adopt and len(mine) == 1 and owners[mine[0][0]] == 1:",
+        "elif self.options.adopt and mine:",
+    ),
+    "window-on-client-clock": (
+        "jobwise.batch",
+        "        low, high, margin = self._clock_bounds()\n        return (row.sent_at",
+        "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return (row.sent_at",
+    ),
+    "reset-after-send-as-never-sent": (
+        "jobwise.batch",
+        "    if isinstance(exc, APIConnectionError):\n        return exc.may_have_arrived",
+        "    if isinstance(exc, APIConnectionError):\n        return False",
+    ),
+    "known-jobs-not-excluded": (
+        "jobwise.batch",
+        "if stamp >= since and not self._state.knows(job.id)",
+        "if stamp >= since",
+    ),
+}
+
+
+def apply(name: str) -> None:
+    """Plant mutant ``name`` in this process (the engine module re-executed around it)."""
+    module_name, original, mutated = MUTANTS[name]
+    module = importlib.import_module(module_name)
+    source = inspect.getsource(module)
+    if source.count(original) != 1:
+        raise SystemExit(f"mutant {name}: {module_name} no longer holds its line: {original!r}")
+    exec(compile(source.replace(original, mutated), module.__file__ or "", "exec"), module.__dict__)
+    if module is not jobwise.batch:  # the engine binds what it imported from the module anew
+        engine = sys.modules["jobwise.batch"]
+        exec(compile(inspect.getsource(engine), engine.__file__ or "", "exec"), engine.__dict__)
