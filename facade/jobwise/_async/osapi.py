@@ -17,7 +17,7 @@ from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,
-    APIError,
+    APIStatusError,
     BasePathNotFoundError,
     InvalidArgumentError,
     NotFoundError,
@@ -130,7 +130,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
             await self._connection.send(api.under(prefix, api.list_request(None, 0, 1)))
         except NotFoundError:
             raise
-        except APIError:
+        except APIStatusError:
             pass  # 401, 403, 5xx: the route is there, and the call itself will report it
 
     async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:
