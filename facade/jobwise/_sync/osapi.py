@@ -84,6 +84,7 @@ class OsapiJobs(SyncAPIClient):
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        on_response: Callable[[httpx.Response], object] | None = None,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
         self._connect(
@@ -99,6 +100,7 @@ class OsapiJobs(SyncAPIClient):
             sleep,
             clock,
             max_response_bytes,
+            on_response,
         )
         self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
 
