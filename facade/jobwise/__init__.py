@@ -43,6 +43,7 @@ from jobwise.errors import (
     WaitTimeoutError,
     WriterError,
 )
+from jobwise.logs import setup_logging as _setup_logging
 from jobwise.models import (
     UNSET,
     Job,
@@ -71,6 +72,8 @@ from jobwise.polling import PollPolicy
 from jobwise.retries import RetryPolicy
 from jobwise.times import parse_time
 from jobwise.validation import Inputs, InputSet
+
+_setup_logging()  # JOBWISE_LOG / WRITER_LOG, as writer-sdk does
 
 __all__ = [
     "UNSET",
