@@ -20,15 +20,16 @@ help:
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'  # 25.1 reads [dependency-groups]
 
-# What the demo needs (the library, its CLI and the emulator); the checks need the dev extra.
+# What the demo needs (the library, its CLI and the emulator); the checks need the dev group's
+# tools too (pyproject.toml [dependency-groups]: never published with the package).
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[cli,emulator]'
 	@touch $@
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[cli,emulator]' --group dev
 	@touch $@ $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
@@ -68,7 +69,7 @@ record: $(STAMP)
 test: lint spec check-generated pytest
 
 $(VENV)/.installed-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet --group bench
 	@touch $@
 
 # Every contender on emulators started alike, in one run; BENCH_ARGS=--quick for under a minute.

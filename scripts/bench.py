@@ -281,7 +281,7 @@ def main() -> None:
     drew = chart(figures, out / "bench.png")
     print(
         f"\nwrote {out / 'bench.json'}"
-        + (f" and {out / 'bench.png'}" if drew else " (no chart: pip install -e '.[bench]')")
+        + (f" and {out / 'bench.png'}" if drew else " (no chart: pip install --group bench)")
     )
     print(f"took {time.monotonic() - started:.0f} s on {machine()}")
 

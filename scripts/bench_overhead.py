@@ -2,7 +2,7 @@
 
 Contenders, measured interleaved in one run: bare httpx get+json, the generated client,
 the jobwise facade (through ``transport=``, and through a caller's ``http_client=``), and
-writer-sdk 3.0 (when installed: pip install -e '.[bench]').
+writer-sdk 3.0 (when installed: pip install --group bench).
 Prints microseconds per call and ratios to bare httpx.
 
     .venv/bin/python scripts/bench_overhead.py [--calls 2000] [--rounds 7] [--json out.json]

@@ -109,11 +109,11 @@ def test_unprocessable_entity_error_on_a_reused_key(api: Target) -> None:
         (401, jobwise.AuthenticationError),
         (403, jobwise.PermissionDeniedError),
         (429, jobwise.RateLimitError),
-        (500, jobwise.ServerError),
-        (520, jobwise.ServerError),
+        (500, jobwise.InternalServerError),
+        (520, jobwise.InternalServerError),
     ],
 )
-def test_error_classes(api: Target, status: int, error: type[jobwise.APIError]) -> None:
+def test_error_classes(api: Target, status: int, error: type[jobwise.APIStatusError]) -> None:
     api.script({"status": status})
     with pytest.raises(error) as caught:
         writer(api, max_retries=0).list(api.app_id).pages().__next__()

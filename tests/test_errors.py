@@ -37,10 +37,10 @@ def client(recorder: object, **options: object) -> WriterJobs:
         (500, jobwise.ServerError),
         (503, jobwise.ServerError),
         (520, jobwise.ServerError),
-        (418, jobwise.APIError),
+        (418, jobwise.APIStatusError),
     ],
 )
-def test_status_maps_to_error_class(status: int, error: type[jobwise.APIError]) -> None:
+def test_status_maps_to_error_class(status: int, error: type[jobwise.APIStatusError]) -> None:
     recorder = scripted(httpx.Response(status, json=WRITER_BODY))
     with pytest.raises(error) as caught, client(recorder, max_retries=0) as jobs:
         jobs.retrieve("job-1")
@@ -125,3 +125,59 @@ def test_every_error_is_a_jobwise_error() -> None:
         value = getattr(jobwise.errors, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, jobwise.JobwiseError)
+
+
+def test_every_exported_name_ending_in_error_is_an_exception() -> None:
+    named = [name for name in jobwise.__all__ if name.endswith("Error")]
+    assert "WriterError" in named and "APIStatusError" in named
+    for name in named:
+        value = getattr(jobwise, name)
+        assert isinstance(value, type) and issubclass(value, Exception), name
+
+
+def test_error_tree_is_writer_sdks() -> None:
+    assert jobwise.WriterError is jobwise.JobwiseError
+    assert jobwise.ServerError is jobwise.InternalServerError
+    for status_error in (
+        jobwise.BadRequestError,
+        jobwise.AuthenticationError,
+        jobwise.PermissionDeniedError,
+        jobwise.NotFoundError,
+        jobwise.ConflictError,
+        jobwise.UnprocessableEntityError,
+        jobwise.RateLimitError,
+        jobwise.InternalServerError,
+    ):
+        assert issubclass(status_error, jobwise.APIStatusError)
+    assert issubclass(jobwise.APIStatusError, jobwise.APIError)
+    assert issubclass(jobwise.APITimeoutError, jobwise.APIConnectionError)
+    assert issubclass(jobwise.APIConnectionError, jobwise.APIError)
+
+
+def test_api_error_catches_a_refused_connection_with_its_request() -> None:
+    recorder = scripted(httpx.ConnectError("refused"))
+    with pytest.raises(jobwise.APIError) as caught, client(recorder, max_retries=0) as jobs:
+        jobs.retrieve("job-1")
+    error = caught.value
+    assert isinstance(error, jobwise.APIConnectionError)
+    assert error.response is None and error.body is None
+    assert error.request is not None and error.request.url.path == "/v1/applications/jobs/job-1"
+    assert error.message == str(error) and "refused" in error.message
+
+
+def test_api_error_catches_a_500_with_its_response() -> None:
+    recorder = scripted(httpx.Response(500, json=WRITER_BODY, headers={"X-Request-Id": "r-1"}))
+    with pytest.raises(jobwise.APIError) as caught, client(recorder, max_retries=0) as jobs:
+        jobs.retrieve("job-1")
+    error = caught.value
+    assert isinstance(error, jobwise.InternalServerError)
+    assert error.response.status_code == 500 and error.response.headers["x-request-id"] == "r-1"
+    assert error.request is error.response.request and error.request.method == "GET"
+    assert error.message == str(error) and "Nope" in error.message
+
+
+def test_error_bodies_are_models_not_errors() -> None:
+    item = {"description": "Nope", "key": "fail.x", "extras": {}}
+    body = jobwise.WriterErrorBody.from_dict({"tpe": "BadRequest", "errors": [item], "extras": {}})
+    assert body.errors[0].description == "Nope"
+    assert not issubclass(jobwise.OsapiErrorBody, BaseException)

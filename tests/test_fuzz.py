@@ -89,7 +89,7 @@ def test_any_response_is_parsed_or_a_jobwise_error(
         result = operation(writer, osapi)
     except jobwise.JobwiseError as exc:  # anything else fails the test
         assert str(exc)
-        if isinstance(exc, jobwise.APIError):
+        if isinstance(exc, jobwise.APIStatusError):
             assert exc.status_code == status >= 400
     else:
         assert status < 400

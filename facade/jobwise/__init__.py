@@ -22,12 +22,14 @@ from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,
     APIError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
     BasePathNotFoundError,
     ClientClosedError,
     ConflictError,
+    InternalServerError,
     InvalidArgumentError,
     InvalidResponseError,
     JobwiseError,
@@ -39,7 +41,9 @@ from jobwise.errors import (
     ServerUnavailableError,
     UnprocessableEntityError,
     WaitTimeoutError,
+    WriterError,
 )
+from jobwise.logs import setup_logging as _setup_logging
 from jobwise.models import (
     UNSET,
     Job,
@@ -51,7 +55,7 @@ from jobwise.models import (
     JobStatus,
     OsapiAgentResponse,
     OsapiAgentState,
-    OsapiError,
+    OsapiErrorBody,
     OsapiJob,
     OsapiJobList,
     OsapiJobStatus,
@@ -61,7 +65,7 @@ from jobwise.models import (
     OsapiTimelineEvent,
     Pagination,
     Unset,
-    WriterError,
+    WriterErrorBody,
     WriterErrorItem,
 )
 from jobwise.polling import PollPolicy
@@ -69,10 +73,13 @@ from jobwise.retries import RetryPolicy
 from jobwise.times import parse_time
 from jobwise.validation import Inputs, InputSet
 
+_setup_logging()  # JOBWISE_LOG / WRITER_LOG, as writer-sdk does
+
 __all__ = [
     "UNSET",
     "APIConnectionError",
     "APIError",
+    "APIStatusError",
     "APITimeoutError",
     "AmbiguousRetryError",
     "AsyncBatchClient",
@@ -90,6 +97,7 @@ __all__ = [
     "ConflictError",
     "InputSet",
     "Inputs",
+    "InternalServerError",
     "InvalidArgumentError",
     "InvalidResponseError",
     "Job",
@@ -103,7 +111,7 @@ __all__ = [
     "NotFoundError",
     "OsapiAgentResponse",
     "OsapiAgentState",
-    "OsapiError",
+    "OsapiErrorBody",
     "OsapiJob",
     "OsapiJobList",
     "OsapiJobStatus",
@@ -127,6 +135,7 @@ __all__ = [
     "Unset",
     "WaitTimeoutError",
     "WriterError",
+    "WriterErrorBody",
     "WriterErrorItem",
     "WriterJobs",
     "__version__",

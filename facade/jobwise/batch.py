@@ -57,6 +57,7 @@ from jobwise.create_slots import CreateSlots
 from jobwise.errors import (
     APIConnectionError,
     APIError,
+    APIStatusError,
     AuthenticationError,
     ClientClosedError,
     ConflictError,
@@ -206,7 +207,7 @@ def _maybe_stored(exc: JobwiseError) -> bool:
     """Whether a failed POST may still have been acted on by the server."""
     if isinstance(exc, APIConnectionError):
         return exc.may_have_arrived
-    if isinstance(exc, APIError):
+    if isinstance(exc, APIStatusError):
         return exc.status_code >= 500 and exc.status_code not in REFUSED
     return isinstance(exc, InvalidResponseError)  # a 2xx with a garbled body: it was stored
 
@@ -215,7 +216,7 @@ def _refused(exc: JobwiseError) -> bool:
     """Whether a failed POST certainly was not acted on (never arrived, or refused)."""
     if isinstance(exc, APIConnectionError):
         return not exc.may_have_arrived
-    return isinstance(exc, APIError) and exc.status_code in REFUSED
+    return isinstance(exc, APIStatusError) and exc.status_code in REFUSED
 
 
 class BatchEngine:
@@ -955,7 +956,7 @@ class BatchEngine:
         except (APIConnectionError, InvalidResponseError) as exc:
             self._last_error = str(exc)
             return  # unknown: the next retrieve tells, and the retry is sent again if needed
-        except APIError as exc:
+        except APIStatusError as exc:
             if exc.status_code >= 500 or exc.status_code in REFUSED:
                 self._last_error = str(exc)
                 return

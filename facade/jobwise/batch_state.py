@@ -20,7 +20,6 @@ the data), not against a power cut.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -164,6 +163,13 @@ class BatchState:
             )
 
     def _lock(self, path: str) -> None:
+        try:
+            import fcntl  # here, not at the top: jobwise imports where there is none (Windows)
+        except ModuleNotFoundError:
+            raise StateFileError(
+                f"state file {path}: a state file needs the file locks of Linux or macOS "
+                "(fcntl), which this system lacks; run there, or without a state file"
+            ) from None
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -389,6 +395,8 @@ class BatchState:
             db.close()
             self.db = None  # type: ignore[assignment]
         if self._lock_fd is not None:
+            import fcntl  # there is one: the lock was taken
+
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None

@@ -172,7 +172,7 @@ def _batch(args: argparse.Namespace) -> int:
     return run_batch_command(args)
 
 
-def _emulator(argv: list[str]) -> int:
+def _emulator(argv: list[str], prog: str = "jobwise emulator") -> int:
     try:
         from jobwise_emulator.cli import main as emulator_main
     except ImportError:
@@ -181,7 +181,13 @@ def _emulator(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return USAGE
-    return emulator_main(argv, prog="jobwise emulator")
+    return emulator_main(argv, prog=prog)
+
+
+def emulator_main() -> int:
+    """Run the ``jobwise-emulator`` command (``jobwise emulator``; without the emulator's extra
+    installed, a one-line hint)."""
+    return _emulator(sys.argv[1:], "jobwise-emulator")
 
 
 def _dispatch(args: argparse.Namespace) -> int:

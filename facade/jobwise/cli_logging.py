@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Mapping
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+from jobwise.logs import LEVELS, VARIABLES, env_level, remove_env_handler
 
 
 def log_level(verbose: int, environ: Mapping[str, str]) -> int:
@@ -19,21 +19,21 @@ def log_level(verbose: int, environ: Mapping[str, str]) -> int:
     levels = [logging.WARNING, logging.INFO if verbose == 1 else logging.WARNING]
     if verbose >= 2:
         levels.append(logging.DEBUG)
-    for variable in ("JOBWISE_LOG", "WRITER_LOG"):
+    for variable in VARIABLES:
         value = environ.get(variable, "").strip().lower()
-        if value:
-            if value not in _LEVELS:
-                sys.stderr.write(
-                    f"jobwise: warning: {variable}={value!r} ignored; use {', '.join(_LEVELS)}\n"
-                )
-                continue
-            levels.append(_LEVELS[value])
+        if value and value not in LEVELS:
+            sys.stderr.write(
+                f"jobwise: warning: {variable}={value!r} ignored; use {', '.join(LEVELS)}\n"
+            )
+    levels.append(env_level(environ) or logging.WARNING)
     return min(levels)
 
 
 def configure_logging(verbose: int, environ: Mapping[str, str]) -> None:
     """Send the ``jobwise`` logger to stderr at the level asked for (httpx's request lines
-    too at debug level); with nothing asked, logging is left as it is (warnings only)."""
+    too at debug level), in place of what the library set up from the environment; with
+    nothing asked, logging is left as it is (warnings only)."""
+    remove_env_handler()
     level = log_level(verbose, environ)
     logger = logging.getLogger("jobwise")
     httpx_logger = logging.getLogger("httpx")

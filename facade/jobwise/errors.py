@@ -1,20 +1,23 @@
-"""One exception hierarchy for both APIs.
+"""One exception hierarchy for both APIs, shaped as writer-sdk's (``WriterError`` is
+``JobwiseError``, ``ServerError`` is ``InternalServerError``).
 
 JobwiseError
 ├── InvalidArgumentError (also ValueError and TypeError): bad input, nothing was sent
 ├── ClientClosedError (also RuntimeError): a call on a closed client, nothing was sent
-├── APIError: the server answered with an error status
-│   ├── BadRequestError 400, UnprocessableEntityError 422
-│   ├── AuthenticationError 401, PermissionDeniedError 403
-│   ├── NotFoundError 404 (BasePathNotFoundError: osapi on none of its base paths),
-│   │   ConflictError 409
-│   ├── RateLimitError 429 (``retry_after``)
-│   └── ServerError >= 500 (any other unexpected status is an APIError)
+├── APIError: the call failed at the server or on the way (``message``, ``request``,
+│   │   ``response``, ``body``)
+│   ├── APIStatusError: the server answered with an error status (``status_code``)
+│   │   ├── BadRequestError 400, UnprocessableEntityError 422
+│   │   ├── AuthenticationError 401, PermissionDeniedError 403
+│   │   ├── NotFoundError 404 (BasePathNotFoundError: osapi on none of its base paths),
+│   │   │   ConflictError 409
+│   │   ├── RateLimitError 429 (``retry_after``)
+│   │   └── InternalServerError >= 500 (any other unexpected status is an APIStatusError)
+│   └── APIConnectionError: no answer (connection refused, reset, ...)
+│       ├── APITimeoutError
+│       └── ServerUnavailableError: a batch stopped after no usable answer for too long
 ├── InvalidResponseError: a success answer that cannot be used (off the spec, another job)
 │   └── ResponseTooLargeError: an answer bigger than ``max_response_bytes``
-├── APIConnectionError: no answer (connection refused, reset, ...)
-│   ├── APITimeoutError
-│   └── ServerUnavailableError: a batch stopped after no usable answer for too long
 ├── WaitTimeoutError: a wait ran out of time (``job`` is the last one seen)
 └── AmbiguousRetryError: an unanswered osapi retry, and several jobs it may have made
 """
@@ -60,38 +63,63 @@ def _describe_body(body: Any) -> str:
     return text[:200] + ("..." if len(text) > 200 else "") if text else "(empty body)"
 
 
+WriterError = JobwiseError
+"""writer-sdk's name for the base of every error."""
+
+
 class APIError(JobwiseError):
+    """A call failed at the server (:class:`APIStatusError`) or on the way to it
+    (:class:`APIConnectionError`). ``message`` says what happened, ``request`` is the request
+    sent (None if none was), ``response`` the error answer and ``body`` its parsed JSON, else
+    its text (both None without an answer)."""
+
+    def __init__(
+        self,
+        message: str,
+        request: httpx.Request | None,
+        response: httpx.Response | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.response = response
+        self.body = body
+
+
+class APIStatusError(APIError):
     """The server answered with an error status.
 
-    ``status_code``, ``body`` (parsed JSON, else text), ``method`` and ``url`` say what
-    happened; ``headers`` are the answer's (they never hold the caller's credentials).
+    ``status_code``, ``body``, ``method`` and ``url`` say what happened; ``headers`` are the
+    answer's (they never hold the caller's credentials).
     """
 
-    def __init__(self, response: httpx.Response, body: Any) -> None:
+    response: httpx.Response
+    request: httpx.Request
+
+    def __init__(self, response: httpx.Response, body: Any, message: str | None = None) -> None:
         request = response.request
         self.status_code = response.status_code
-        self.body = body
         self.headers = response.headers
         self.method = request.method
         self.url = str(request.url.copy_with(query=None))
-        super().__init__(
-            f"{self.method} {self.url} answered {self.status_code}: {_describe_body(body)}"
-        )
+        described = f"{self.method} {self.url} answered {self.status_code}: {_describe_body(body)}"
+        super().__init__(message or described, request, response, body)
 
 
-class BadRequestError(APIError):
+class BadRequestError(APIStatusError):
     """400: the server refused the request's shape."""
 
 
-class AuthenticationError(APIError):
+class AuthenticationError(APIStatusError):
     """401: the API key or token is missing or wrong."""
 
 
-class PermissionDeniedError(APIError):
+class PermissionDeniedError(APIStatusError):
     """403: the key is valid but may not do this."""
 
 
-class NotFoundError(APIError):
+class NotFoundError(APIStatusError):
     """404: no such job or application."""
 
 
@@ -100,25 +128,24 @@ class BasePathNotFoundError(NotFoundError):
     ``tried`` lists the URLs."""
 
     def __init__(self, last: NotFoundError, tried: list[str]) -> None:
-        JobwiseError.__init__(
-            self,
+        super().__init__(
+            last.response,
+            last.body,
             f"no osapi job API found: {' and '.join(tried)} answered 404; set the base URL "
             "to the server's (http://HOST:8080, or http://HOST:8080/api)",
         )
-        self.status_code, self.body, self.headers = last.status_code, last.body, last.headers
-        self.method, self.url = last.method, last.url
         self.tried = tried
 
 
-class ConflictError(APIError):
+class ConflictError(APIStatusError):
     """409: the request conflicts with the job's state (e.g. retrying a job that did not fail)."""
 
 
-class UnprocessableEntityError(APIError):
+class UnprocessableEntityError(APIStatusError):
     """422: well-formed but refused (e.g. an Idempotency-Key reused with another body)."""
 
 
-class RateLimitError(APIError):
+class RateLimitError(APIStatusError):
     """429: too many requests; ``retry_after`` is the server's wait in seconds, if it said."""
 
     def __init__(self, response: httpx.Response, body: Any, retry_after: float | None) -> None:
@@ -126,8 +153,12 @@ class RateLimitError(APIError):
         self.retry_after = retry_after
 
 
-class ServerError(APIError):
+class InternalServerError(APIStatusError):
     """>= 500: the server failed (after jobwise's retries)."""
+
+
+ServerError = InternalServerError
+"""jobwise's first name for :class:`InternalServerError`."""
 
 
 class InvalidResponseError(JobwiseError):
@@ -140,12 +171,14 @@ class ResponseTooLargeError(InvalidResponseError):
     whole."""
 
 
-class APIConnectionError(JobwiseError):
+class APIConnectionError(APIError):
     """No answer from the server (after jobwise's retries). ``may_have_arrived`` is False only
     when the request certainly never reached the server (the connection was never made)."""
 
-    def __init__(self, message: str, may_have_arrived: bool = True) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, may_have_arrived: bool = True, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request)
         self.may_have_arrived = may_have_arrived
 
 
@@ -171,7 +204,7 @@ class WaitTimeoutError(JobwiseError):
         self.job = job
 
 
-_BY_STATUS: dict[int, type[APIError]] = {
+_BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     403: PermissionDeniedError,
@@ -181,8 +214,8 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
-def error_for(response: httpx.Response, retry_after: float | None) -> APIError:
-    """The APIError for an error answer, whatever its body (JSON, HTML or empty)."""
+def error_for(response: httpx.Response, retry_after: float | None) -> APIStatusError:
+    """The APIStatusError for an error answer, whatever its body (JSON, HTML or empty)."""
     try:
         body: Any = response.json()
     except ValueError:
@@ -191,8 +224,8 @@ def error_for(response: httpx.Response, retry_after: float | None) -> APIError:
     if status == 429:
         return RateLimitError(response, body, retry_after)
     if status >= 500:
-        return ServerError(response, body)
-    return _BY_STATUS.get(status, APIError)(response, body)
+        return InternalServerError(response, body)
+    return _BY_STATUS.get(status, APIStatusError)(response, body)
 
 
 class AmbiguousRetryError(JobwiseError):

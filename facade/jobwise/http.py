@@ -155,8 +155,8 @@ def connection_error(exc: httpx.TransportError) -> Exception:
     arrived = not isinstance(exc, NEVER_SENT)
     if isinstance(exc, httpx.TimeoutException):
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return APITimeoutError(f"{where} timed out ({detail})", arrived)
-    return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", arrived)
+        return APITimeoutError(f"{where} timed out ({detail})", arrived, request)
+    return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", arrived, request)
 
 
 def inner_transport(http_client: Any, transport: Any, via: Any, default: Any) -> Any:

@@ -1,6 +1,7 @@
 """The API's models, re-exported from the generated client under readable names.
 
-jobwise has no second model hierarchy: every result is one of these attrs classes.
+jobwise has no second model hierarchy: every result is one of these attrs classes. The error
+bodies are ``WriterErrorBody`` and ``OsapiErrorBody``: a name ending in ``Error`` is an exception.
 """
 
 from jobwise_api.models import (
@@ -13,7 +14,7 @@ from jobwise_api.models import (
     JobStatus,
     OsapiAgentResponse,
     OsapiAgentState,
-    OsapiError,
+    OsapiErrorBody,
     OsapiJob,
     OsapiJobList,
     OsapiJobStatus,
@@ -22,7 +23,7 @@ from jobwise_api.models import (
     OsapiRetryResult,
     OsapiTimelineEvent,
     Pagination,
-    WriterError,
+    WriterErrorBody,
     WriterErrorItem,
 )
 from jobwise_api.types import UNSET, Unset
@@ -38,7 +39,7 @@ __all__ = [
     "JobStatus",
     "OsapiAgentResponse",
     "OsapiAgentState",
-    "OsapiError",
+    "OsapiErrorBody",
     "OsapiJob",
     "OsapiJobList",
     "OsapiJobStatus",
@@ -48,6 +49,6 @@ __all__ = [
     "OsapiTimelineEvent",
     "Pagination",
     "Unset",
-    "WriterError",
+    "WriterErrorBody",
     "WriterErrorItem",
 ]

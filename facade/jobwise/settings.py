@@ -6,7 +6,10 @@ import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+import httpx
 
 from jobwise.errors import InvalidArgumentError
 
@@ -99,6 +102,37 @@ def writer_settings(api_key: str | None, base_url: str | None, allow_insecure: b
             f"pass {checked[: -len('/v1')]!r}",
         )
     return Settings(base_url=checked, token=_token(api_key, "api_key", "WRITER_API_KEY"))
+
+
+class WriterSdkClient(Protocol):
+    """What jobwise reads of a configured ``writerai.Writer`` or ``writerai.AsyncWriter``."""
+
+    @property
+    def api_key(self) -> str: ...
+    @property
+    def base_url(self) -> httpx.URL: ...
+    @property
+    def timeout(self) -> float | httpx.Timeout | None: ...
+    @property
+    def max_retries(self) -> int: ...
+
+
+def writerai_options(client: WriterSdkClient) -> dict[str, Any]:
+    """A writerai client's key, base URL, timeout (None: unbounded) and max_retries, as
+    jobwise's options: nothing of its transport or its retries."""
+    try:
+        key, url, timeout, retries = (
+            client.api_key,
+            client.base_url,
+            client.timeout,
+            client.max_retries,
+        )
+    except AttributeError:
+        raise InvalidArgumentError(
+            "client", f"must be a writerai.Writer or AsyncWriter; got {client!r}"
+        ) from None
+    timeout = httpx.Timeout(None) if timeout is None else timeout
+    return {"api_key": key, "base_url": str(url), "timeout": timeout, "max_retries": retries}
 
 
 def osapi_settings(base_url: str | None, token: str | None, allow_insecure: bool) -> Settings:

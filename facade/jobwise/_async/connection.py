@@ -36,7 +36,7 @@ from jobwise.retries import RetryPolicy
 from jobwise.settings import Settings, check_rate_limit
 from jobwise.times import SteadyWall
 from jobwise.transports import default_async_transport
-from jobwise.validation import check_int, check_seconds
+from jobwise.validation import check_callback, check_int, check_seconds
 
 T = TypeVar("T")
 log = logging.getLogger("jobwise")
@@ -44,7 +44,7 @@ log = logging.getLogger("jobwise")
 
 class AsyncConnection:
     """Sends the generated code's requests through the retries and the rate budget below them
-    (every attempt paced); raises jobwise errors."""
+    (every attempt paced); shows each call's answer to ``on_response``; raises jobwise errors."""
 
     def __init__(
         self,
@@ -59,8 +59,11 @@ class AsyncConnection:
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float] | None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        on_response: Callable[[httpx.Response], object] | None = None,
         wallclock: Callable[[], float] | None = None,
     ) -> None:
+        check_callback(on_response, "on_response")
+        self.on_response = on_response
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise InvalidArgumentError("http_client", "must be an httpx.AsyncClient")
         self.sleep = sleep or asyncio.sleep
@@ -116,6 +119,8 @@ class AsyncConnection:
             response.status_code,
             response.reason_phrase,
         )
+        if self.on_response is not None:
+            self.on_response(response)
         return check(response)
 
     async def aclose(self) -> None:
@@ -144,6 +149,7 @@ class AsyncAPIClient:
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float] | None,
         max_response_bytes: int,
+        on_response: Callable[[httpx.Response], object] | None,
         wallclock: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = settings.base_url
@@ -159,6 +165,7 @@ class AsyncAPIClient:
             sleep=sleep,
             clock=clock,
             max_response_bytes=max_response_bytes,
+            on_response=on_response,
             wallclock=wallclock,
         )
         self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"

@@ -17,7 +17,7 @@ from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,
-    APIError,
+    APIStatusError,
     BasePathNotFoundError,
     InvalidArgumentError,
     NotFoundError,
@@ -84,6 +84,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
         clock: Callable[[], float] | None = None,
         wallclock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        on_response: Callable[[httpx.Response], object] | None = None,
     ) -> None:
         settings = osapi_settings(base_url, token, allow_insecure)
         self._connect(
@@ -99,6 +100,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
             sleep,
             clock,
             max_response_bytes,
+            on_response,
             wallclock,
         )
         self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
@@ -132,7 +134,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
             await self._connection.send(api.under(prefix, api.list_request(None, 0, 1)))
         except NotFoundError:
             raise
-        except APIError:
+        except APIStatusError:
             pass  # 401, 403, 5xx: the route is there, and the call itself will report it
 
     async def retrieve(self, job_id: str | uuid.UUID, *, timeout: Timeout = None) -> OsapiJob:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, Self
 
 import httpx
 
@@ -22,7 +23,13 @@ from jobwise.models import Job, JobCreated, JobStatus
 from jobwise.pagination import Page
 from jobwise.polling import PollPolicy
 from jobwise.retries import RetryPolicy
-from jobwise.settings import DEFAULT_TIMEOUT, writer_rate_limit, writer_settings
+from jobwise.settings import (
+    DEFAULT_TIMEOUT,
+    WriterSdkClient,
+    writer_rate_limit,
+    writer_settings,
+    writerai_options,
+)
 from jobwise.validation import (
     Inputs,
     check_callback,
@@ -51,8 +58,10 @@ class AsyncWriterJobs(AsyncAPIClient):
     ``httpx.MockTransport``), else a pooled connection. ``idempotency="auto"`` trusts an
     Idempotency-Key only once the server echoes it (Writer is not known to honour keys), so a
     create that may have been stored is never re-sent blindly; ``"server"`` says it honours
-    them. ``sleep`` and ``clock`` replace the client's sleeping and ``time.monotonic``, and
-    ``wallclock`` its ``time.time`` (tests replay instantly; a simulation runs in virtual time).
+    them. ``on_response`` is called with the answer of every call (``httpx.Response``, read,
+    before an error status raises): its headers and status, e.g. a request id. ``sleep`` and
+    ``clock`` replace the client's sleeping and ``time.monotonic``, and ``wallclock`` its
+    ``time.time`` (tests replay instantly; a simulation runs in virtual time).
     """
 
     def __init__(
@@ -73,6 +82,7 @@ class AsyncWriterJobs(AsyncAPIClient):
         clock: Callable[[], float] | None = None,
         wallclock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        on_response: Callable[[httpx.Response], object] | None = None,
     ) -> None:
         settings = writer_settings(api_key, base_url, allow_insecure)
         self._connect(
@@ -88,8 +98,20 @@ class AsyncWriterJobs(AsyncAPIClient):
             sleep,
             clock,
             max_response_bytes,
+            on_response,
             wallclock,
         )
+
+    @classmethod
+    def from_writerai(cls, client: WriterSdkClient, **options: Any) -> Self:
+        """A client with the API key, base URL, timeout and max_retries of a configured
+        ``writerai.AsyncWriter``, sending through jobwise's connections and retries (never the
+        writerai client's, whose retries re-send a create blindly); ``options`` are the
+        constructor's others (``rate_limit``, ``on_response``, ...) or override those four.
+
+        >>> jobs = AsyncWriterJobs.from_writerai(writerai.AsyncWriter(timeout=30))
+        """
+        return cls(**(writerai_options(client) | options))
 
     async def create(
         self,

@@ -36,7 +36,7 @@ from jobwise.retries import RetryPolicy
 from jobwise.settings import Settings, check_rate_limit
 from jobwise.times import SteadyWall
 from jobwise.transports import default_sync_transport
-from jobwise.validation import check_int, check_seconds
+from jobwise.validation import check_callback, check_int, check_seconds
 
 T = TypeVar("T")
 log = logging.getLogger("jobwise")
@@ -44,7 +44,7 @@ log = logging.getLogger("jobwise")
 
 class SyncConnection:
     """Sends the generated code's requests through the retries and the rate budget below them
-    (every attempt paced); raises jobwise errors."""
+    (every attempt paced); shows each call's answer to ``on_response``; raises jobwise errors."""
 
     def __init__(
         self,
@@ -59,8 +59,11 @@ class SyncConnection:
         sleep: Callable[[float], None] | None,
         clock: Callable[[], float] | None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        on_response: Callable[[httpx.Response], object] | None = None,
         wallclock: Callable[[], float] | None = None,
     ) -> None:
+        check_callback(on_response, "on_response")
+        self.on_response = on_response
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise InvalidArgumentError("http_client", "must be an httpx.Client")
         self.sleep = sleep or time.sleep
@@ -116,6 +119,8 @@ class SyncConnection:
             response.status_code,
             response.reason_phrase,
         )
+        if self.on_response is not None:
+            self.on_response(response)
         return check(response)
 
     def close(self) -> None:
@@ -144,6 +149,7 @@ class SyncAPIClient:
         sleep: Callable[[float], None] | None,
         clock: Callable[[], float] | None,
         max_response_bytes: int,
+        on_response: Callable[[httpx.Response], object] | None,
         wallclock: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = settings.base_url
@@ -159,6 +165,7 @@ class SyncAPIClient:
             sleep=sleep,
             clock=clock,
             max_response_bytes=max_response_bytes,
+            on_response=on_response,
             wallclock=wallclock,
         )
         self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"

@@ -10,7 +10,7 @@ from .job_status import JobStatus
 from .osapi_agent_response import OsapiAgentResponse
 from .osapi_agent_state import OsapiAgentState
 from .osapi_agent_states import OsapiAgentStates
-from .osapi_error import OsapiError
+from .osapi_error_body import OsapiErrorBody
 from .osapi_job import OsapiJob
 from .osapi_job_list import OsapiJobList
 from .osapi_job_status import OsapiJobStatus
@@ -22,7 +22,7 @@ from .osapi_retry_result import OsapiRetryResult
 from .osapi_status_counts import OsapiStatusCounts
 from .osapi_timeline_event import OsapiTimelineEvent
 from .pagination import Pagination
-from .writer_error import WriterError
+from .writer_error_body import WriterErrorBody
 from .writer_error_item import WriterErrorItem
 from .writer_extras import WriterExtras
 
@@ -37,7 +37,7 @@ __all__ = (
     "OsapiAgentResponse",
     "OsapiAgentState",
     "OsapiAgentStates",
-    "OsapiError",
+    "OsapiErrorBody",
     "OsapiJob",
     "OsapiJobList",
     "OsapiJobStatus",
@@ -49,7 +49,7 @@ __all__ = (
     "OsapiStatusCounts",
     "OsapiTimelineEvent",
     "Pagination",
-    "WriterError",
+    "WriterErrorBody",
     "WriterErrorItem",
     "WriterExtras",
 )

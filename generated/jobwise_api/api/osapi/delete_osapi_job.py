@@ -6,7 +6,7 @@ from uuid import UUID
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.osapi_error import OsapiError
+from ...models.osapi_error_body import OsapiErrorBody
 from ...types import Response
 
 
@@ -26,44 +26,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | OsapiError:
+) -> Any | OsapiErrorBody:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
 
     if response.status_code == 400:
-        response_400 = OsapiError.from_dict(response.json())
+        response_400 = OsapiErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = OsapiError.from_dict(response.json())
+        response_401 = OsapiErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = OsapiError.from_dict(response.json())
+        response_403 = OsapiErrorBody.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = OsapiError.from_dict(response.json())
+        response_404 = OsapiErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 500:
-        response_500 = OsapiError.from_dict(response.json())
+        response_500 = OsapiErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = OsapiError.from_dict(response.json())
+    response_default = OsapiErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | OsapiError]:
+) -> Response[Any | OsapiErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,7 +76,7 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | OsapiError]:
+) -> Response[Any | OsapiErrorBody]:
     """Delete a job
 
     Args:
@@ -87,7 +87,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OsapiError]
+        Response[Any | OsapiErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -105,7 +105,7 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | OsapiError | None:
+) -> Any | OsapiErrorBody | None:
     """Delete a job
 
     Args:
@@ -116,7 +116,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OsapiError
+        Any | OsapiErrorBody
     """
 
     return sync_detailed(
@@ -129,7 +129,7 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | OsapiError]:
+) -> Response[Any | OsapiErrorBody]:
     """Delete a job
 
     Args:
@@ -140,7 +140,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OsapiError]
+        Response[Any | OsapiErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +156,7 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | OsapiError | None:
+) -> Any | OsapiErrorBody | None:
     """Delete a job
 
     Args:
@@ -167,7 +167,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OsapiError
+        Any | OsapiErrorBody
     """
 
     return (

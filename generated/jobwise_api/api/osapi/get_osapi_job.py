@@ -6,7 +6,7 @@ from uuid import UUID
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.osapi_error import OsapiError
+from ...models.osapi_error_body import OsapiErrorBody
 from ...models.osapi_job import OsapiJob
 from ...types import Response
 
@@ -27,45 +27,45 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OsapiError | OsapiJob:
+) -> OsapiErrorBody | OsapiJob:
     if response.status_code == 200:
         response_200 = OsapiJob.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = OsapiError.from_dict(response.json())
+        response_400 = OsapiErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = OsapiError.from_dict(response.json())
+        response_401 = OsapiErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = OsapiError.from_dict(response.json())
+        response_403 = OsapiErrorBody.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = OsapiError.from_dict(response.json())
+        response_404 = OsapiErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 500:
-        response_500 = OsapiError.from_dict(response.json())
+        response_500 = OsapiErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = OsapiError.from_dict(response.json())
+    response_default = OsapiErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[OsapiError | OsapiJob]:
+) -> Response[OsapiErrorBody | OsapiJob]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -78,7 +78,7 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[OsapiError | OsapiJob]:
+) -> Response[OsapiErrorBody | OsapiJob]:
     """Get a job
 
      One job with its per-agent responses, states and timeline.
@@ -91,7 +91,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OsapiError | OsapiJob]
+        Response[OsapiErrorBody | OsapiJob]
     """
 
     kwargs = _get_kwargs(
@@ -109,7 +109,7 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> OsapiError | OsapiJob | None:
+) -> OsapiErrorBody | OsapiJob | None:
     """Get a job
 
      One job with its per-agent responses, states and timeline.
@@ -122,7 +122,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OsapiError | OsapiJob
+        OsapiErrorBody | OsapiJob
     """
 
     return sync_detailed(
@@ -135,7 +135,7 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[OsapiError | OsapiJob]:
+) -> Response[OsapiErrorBody | OsapiJob]:
     """Get a job
 
      One job with its per-agent responses, states and timeline.
@@ -148,7 +148,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OsapiError | OsapiJob]
+        Response[OsapiErrorBody | OsapiJob]
     """
 
     kwargs = _get_kwargs(
@@ -164,7 +164,7 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> OsapiError | OsapiJob | None:
+) -> OsapiErrorBody | OsapiJob | None:
     """Get a job
 
      One job with its per-agent responses, states and timeline.
@@ -177,7 +177,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OsapiError | OsapiJob
+        OsapiErrorBody | OsapiJob
     """
 
     return (

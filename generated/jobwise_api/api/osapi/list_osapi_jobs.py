@@ -4,7 +4,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.osapi_error import OsapiError
+from ...models.osapi_error_body import OsapiErrorBody
 from ...models.osapi_job_list import OsapiJobList
 from ...models.osapi_job_status_filter import OsapiJobStatusFilter
 from ...types import UNSET, Response, Unset
@@ -42,40 +42,40 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OsapiError | OsapiJobList:
+) -> OsapiErrorBody | OsapiJobList:
     if response.status_code == 200:
         response_200 = OsapiJobList.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = OsapiError.from_dict(response.json())
+        response_400 = OsapiErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = OsapiError.from_dict(response.json())
+        response_401 = OsapiErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = OsapiError.from_dict(response.json())
+        response_403 = OsapiErrorBody.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 500:
-        response_500 = OsapiError.from_dict(response.json())
+        response_500 = OsapiErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = OsapiError.from_dict(response.json())
+    response_default = OsapiErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[OsapiError | OsapiJobList]:
+) -> Response[OsapiErrorBody | OsapiJobList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,7 +90,7 @@ def sync_detailed(
     status: OsapiJobStatusFilter | Unset = UNSET,
     limit: int | Unset = 10,
     offset: int | Unset = 0,
-) -> Response[OsapiError | OsapiJobList]:
+) -> Response[OsapiErrorBody | OsapiJobList]:
     """List jobs
 
      Retrieve jobs, optionally filtered by status. Newest first.
@@ -105,7 +105,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OsapiError | OsapiJobList]
+        Response[OsapiErrorBody | OsapiJobList]
     """
 
     kwargs = _get_kwargs(
@@ -127,7 +127,7 @@ def sync(
     status: OsapiJobStatusFilter | Unset = UNSET,
     limit: int | Unset = 10,
     offset: int | Unset = 0,
-) -> OsapiError | OsapiJobList | None:
+) -> OsapiErrorBody | OsapiJobList | None:
     """List jobs
 
      Retrieve jobs, optionally filtered by status. Newest first.
@@ -142,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OsapiError | OsapiJobList
+        OsapiErrorBody | OsapiJobList
     """
 
     return sync_detailed(
@@ -159,7 +159,7 @@ async def asyncio_detailed(
     status: OsapiJobStatusFilter | Unset = UNSET,
     limit: int | Unset = 10,
     offset: int | Unset = 0,
-) -> Response[OsapiError | OsapiJobList]:
+) -> Response[OsapiErrorBody | OsapiJobList]:
     """List jobs
 
      Retrieve jobs, optionally filtered by status. Newest first.
@@ -174,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OsapiError | OsapiJobList]
+        Response[OsapiErrorBody | OsapiJobList]
     """
 
     kwargs = _get_kwargs(
@@ -194,7 +194,7 @@ async def asyncio(
     status: OsapiJobStatusFilter | Unset = UNSET,
     limit: int | Unset = 10,
     offset: int | Unset = 0,
-) -> OsapiError | OsapiJobList | None:
+) -> OsapiErrorBody | OsapiJobList | None:
     """List jobs
 
      Retrieve jobs, optionally filtered by status. Newest first.
@@ -209,7 +209,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OsapiError | OsapiJobList
+        OsapiErrorBody | OsapiJobList
     """
 
     return (

@@ -6,7 +6,7 @@ from uuid import UUID
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.osapi_error import OsapiError
+from ...models.osapi_error_body import OsapiErrorBody
 from ...models.osapi_retry_request import OsapiRetryRequest
 from ...models.osapi_retry_result import OsapiRetryResult
 from ...types import UNSET, Response, Unset
@@ -37,45 +37,45 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OsapiError | OsapiRetryResult:
+) -> OsapiErrorBody | OsapiRetryResult:
     if response.status_code == 201:
         response_201 = OsapiRetryResult.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = OsapiError.from_dict(response.json())
+        response_400 = OsapiErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = OsapiError.from_dict(response.json())
+        response_401 = OsapiErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = OsapiError.from_dict(response.json())
+        response_403 = OsapiErrorBody.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = OsapiError.from_dict(response.json())
+        response_404 = OsapiErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 500:
-        response_500 = OsapiError.from_dict(response.json())
+        response_500 = OsapiErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = OsapiError.from_dict(response.json())
+    response_default = OsapiErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[OsapiError | OsapiRetryResult]:
+) -> Response[OsapiErrorBody | OsapiRetryResult]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +89,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-) -> Response[OsapiError | OsapiRetryResult]:
+) -> Response[OsapiErrorBody | OsapiRetryResult]:
     """Retry a job
 
      Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
@@ -105,7 +105,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OsapiError | OsapiRetryResult]
+        Response[OsapiErrorBody | OsapiRetryResult]
     """
 
     kwargs = _get_kwargs(
@@ -125,7 +125,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-) -> OsapiError | OsapiRetryResult | None:
+) -> OsapiErrorBody | OsapiRetryResult | None:
     """Retry a job
 
      Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
@@ -141,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OsapiError | OsapiRetryResult
+        OsapiErrorBody | OsapiRetryResult
     """
 
     return sync_detailed(
@@ -156,7 +156,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-) -> Response[OsapiError | OsapiRetryResult]:
+) -> Response[OsapiErrorBody | OsapiRetryResult]:
     """Retry a job
 
      Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
@@ -172,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OsapiError | OsapiRetryResult]
+        Response[OsapiErrorBody | OsapiRetryResult]
     """
 
     kwargs = _get_kwargs(
@@ -190,7 +190,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: OsapiRetryRequest | Unset = UNSET,
-) -> OsapiError | OsapiRetryResult | None:
+) -> OsapiErrorBody | OsapiRetryResult | None:
     """Retry a job
 
      Creates a NEW job (a new id) from the same operation data, on `target_hostname` or on any agent. The
@@ -206,7 +206,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OsapiError | OsapiRetryResult
+        OsapiErrorBody | OsapiRetryResult
     """
 
     return (

@@ -7,7 +7,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.job_create_request import JobCreateRequest
 from ...models.job_created import JobCreated
-from ...models.writer_error import WriterError
+from ...models.writer_error_body import WriterErrorBody
 from ...types import UNSET, Response, Unset
 
 
@@ -38,55 +38,55 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> JobCreated | WriterError:
+) -> JobCreated | WriterErrorBody:
     if response.status_code == 202:
         response_202 = JobCreated.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = WriterError.from_dict(response.json())
+        response_400 = WriterErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = WriterError.from_dict(response.json())
+        response_401 = WriterErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = WriterError.from_dict(response.json())
+        response_404 = WriterErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = WriterError.from_dict(response.json())
+        response_409 = WriterErrorBody.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 422:
-        response_422 = WriterError.from_dict(response.json())
+        response_422 = WriterErrorBody.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = WriterError.from_dict(response.json())
+        response_429 = WriterErrorBody.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = WriterError.from_dict(response.json())
+        response_500 = WriterErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = WriterError.from_dict(response.json())
+    response_default = WriterErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[JobCreated | WriterError]:
+) -> Response[JobCreated | WriterErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -101,7 +101,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: JobCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[JobCreated | WriterError]:
+) -> Response[JobCreated | WriterErrorBody]:
     """Generate from application (async)
 
      Generate content asynchronously from an existing no-code agent (formerly called no-code
@@ -117,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JobCreated | WriterError]
+        Response[JobCreated | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -139,7 +139,7 @@ def sync(
     client: AuthenticatedClient,
     body: JobCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> JobCreated | WriterError | None:
+) -> JobCreated | WriterErrorBody | None:
     """Generate from application (async)
 
      Generate content asynchronously from an existing no-code agent (formerly called no-code
@@ -155,7 +155,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JobCreated | WriterError
+        JobCreated | WriterErrorBody
     """
 
     return sync_detailed(
@@ -172,7 +172,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: JobCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[JobCreated | WriterError]:
+) -> Response[JobCreated | WriterErrorBody]:
     """Generate from application (async)
 
      Generate content asynchronously from an existing no-code agent (formerly called no-code
@@ -188,7 +188,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JobCreated | WriterError]
+        Response[JobCreated | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -208,7 +208,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: JobCreateRequest,
     idempotency_key: str | Unset = UNSET,
-) -> JobCreated | WriterError | None:
+) -> JobCreated | WriterErrorBody | None:
     """Generate from application (async)
 
      Generate content asynchronously from an existing no-code agent (formerly called no-code
@@ -224,7 +224,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JobCreated | WriterError
+        JobCreated | WriterErrorBody
     """
 
     return (

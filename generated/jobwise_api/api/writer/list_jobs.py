@@ -7,7 +7,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.job_list import JobList
 from ...models.job_status import JobStatus
-from ...models.writer_error import WriterError
+from ...models.writer_error_body import WriterErrorBody
 from ...types import UNSET, Response, Unset
 
 
@@ -46,45 +46,45 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> JobList | WriterError:
+) -> JobList | WriterErrorBody:
     if response.status_code == 200:
         response_200 = JobList.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = WriterError.from_dict(response.json())
+        response_400 = WriterErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = WriterError.from_dict(response.json())
+        response_401 = WriterErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = WriterError.from_dict(response.json())
+        response_404 = WriterErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 429:
-        response_429 = WriterError.from_dict(response.json())
+        response_429 = WriterErrorBody.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = WriterError.from_dict(response.json())
+        response_500 = WriterErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = WriterError.from_dict(response.json())
+    response_default = WriterErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[JobList | WriterError]:
+) -> Response[JobList | WriterErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -100,7 +100,7 @@ def sync_detailed(
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
     limit: int | Unset = 50,
-) -> Response[JobList | WriterError]:
+) -> Response[JobList | WriterErrorBody]:
     """Retrieve all jobs
 
      Retrieve all jobs created via the async API, linked to the provided application ID (or alias).
@@ -118,7 +118,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JobList | WriterError]
+        Response[JobList | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -142,7 +142,7 @@ def sync(
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
     limit: int | Unset = 50,
-) -> JobList | WriterError | None:
+) -> JobList | WriterErrorBody | None:
     """Retrieve all jobs
 
      Retrieve all jobs created via the async API, linked to the provided application ID (or alias).
@@ -160,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JobList | WriterError
+        JobList | WriterErrorBody
     """
 
     return sync_detailed(
@@ -179,7 +179,7 @@ async def asyncio_detailed(
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
     limit: int | Unset = 50,
-) -> Response[JobList | WriterError]:
+) -> Response[JobList | WriterErrorBody]:
     """Retrieve all jobs
 
      Retrieve all jobs created via the async API, linked to the provided application ID (or alias).
@@ -197,7 +197,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JobList | WriterError]
+        Response[JobList | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -219,7 +219,7 @@ async def asyncio(
     status: JobStatus | Unset = UNSET,
     offset: int | Unset = UNSET,
     limit: int | Unset = 50,
-) -> JobList | WriterError | None:
+) -> JobList | WriterErrorBody | None:
     """Retrieve all jobs
 
      Retrieve all jobs created via the async API, linked to the provided application ID (or alias).
@@ -237,7 +237,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JobList | WriterError
+        JobList | WriterErrorBody
     """
 
     return (

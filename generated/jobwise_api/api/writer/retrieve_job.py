@@ -6,7 +6,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.job import Job
-from ...models.writer_error import WriterError
+from ...models.writer_error_body import WriterErrorBody
 from ...types import Response
 
 
@@ -26,45 +26,45 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Job | WriterError:
+) -> Job | WriterErrorBody:
     if response.status_code == 200:
         response_200 = Job.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = WriterError.from_dict(response.json())
+        response_400 = WriterErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = WriterError.from_dict(response.json())
+        response_401 = WriterErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = WriterError.from_dict(response.json())
+        response_404 = WriterErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 429:
-        response_429 = WriterError.from_dict(response.json())
+        response_429 = WriterErrorBody.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = WriterError.from_dict(response.json())
+        response_500 = WriterErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = WriterError.from_dict(response.json())
+    response_default = WriterErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Job | WriterError]:
+) -> Response[Job | WriterErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +77,7 @@ def sync_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Job | WriterError]:
+) -> Response[Job | WriterErrorBody]:
     """Retrieve a single job
 
      Retrieves a single job created via the Async API.
@@ -90,7 +90,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Job | WriterError]
+        Response[Job | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -108,7 +108,7 @@ def sync(
     job_id: str,
     *,
     client: AuthenticatedClient,
-) -> Job | WriterError | None:
+) -> Job | WriterErrorBody | None:
     """Retrieve a single job
 
      Retrieves a single job created via the Async API.
@@ -121,7 +121,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Job | WriterError
+        Job | WriterErrorBody
     """
 
     return sync_detailed(
@@ -134,7 +134,7 @@ async def asyncio_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Job | WriterError]:
+) -> Response[Job | WriterErrorBody]:
     """Retrieve a single job
 
      Retrieves a single job created via the Async API.
@@ -147,7 +147,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Job | WriterError]
+        Response[Job | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -163,7 +163,7 @@ async def asyncio(
     job_id: str,
     *,
     client: AuthenticatedClient,
-) -> Job | WriterError | None:
+) -> Job | WriterErrorBody | None:
     """Retrieve a single job
 
      Retrieves a single job created via the Async API.
@@ -176,7 +176,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Job | WriterError
+        Job | WriterErrorBody
     """
 
     return (

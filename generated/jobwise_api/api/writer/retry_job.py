@@ -6,7 +6,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.job_created import JobCreated
-from ...models.writer_error import WriterError
+from ...models.writer_error_body import WriterErrorBody
 from ...types import UNSET, Response, Unset
 
 
@@ -32,50 +32,50 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> JobCreated | WriterError:
+) -> JobCreated | WriterErrorBody:
     if response.status_code == 202:
         response_202 = JobCreated.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = WriterError.from_dict(response.json())
+        response_400 = WriterErrorBody.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = WriterError.from_dict(response.json())
+        response_401 = WriterErrorBody.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = WriterError.from_dict(response.json())
+        response_404 = WriterErrorBody.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = WriterError.from_dict(response.json())
+        response_409 = WriterErrorBody.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 429:
-        response_429 = WriterError.from_dict(response.json())
+        response_429 = WriterErrorBody.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = WriterError.from_dict(response.json())
+        response_500 = WriterErrorBody.from_dict(response.json())
 
         return response_500
 
-    response_default = WriterError.from_dict(response.json())
+    response_default = WriterErrorBody.from_dict(response.json())
 
     return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[JobCreated | WriterError]:
+) -> Response[JobCreated | WriterErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +89,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[JobCreated | WriterError]:
+) -> Response[JobCreated | WriterErrorBody]:
     """Retry a failed job
 
      Retries a job that failed. Refused for a job that has not failed.
@@ -103,7 +103,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JobCreated | WriterError]
+        Response[JobCreated | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -123,7 +123,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> JobCreated | WriterError | None:
+) -> JobCreated | WriterErrorBody | None:
     """Retry a failed job
 
      Retries a job that failed. Refused for a job that has not failed.
@@ -137,7 +137,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JobCreated | WriterError
+        JobCreated | WriterErrorBody
     """
 
     return sync_detailed(
@@ -152,7 +152,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[JobCreated | WriterError]:
+) -> Response[JobCreated | WriterErrorBody]:
     """Retry a failed job
 
      Retries a job that failed. Refused for a job that has not failed.
@@ -166,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JobCreated | WriterError]
+        Response[JobCreated | WriterErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -184,7 +184,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> JobCreated | WriterError | None:
+) -> JobCreated | WriterErrorBody | None:
     """Retry a failed job
 
      Retries a job that failed. Refused for a job that has not failed.
@@ -198,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JobCreated | WriterError
+        JobCreated | WriterErrorBody
     """
 
     return (

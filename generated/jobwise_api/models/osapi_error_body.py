@@ -8,11 +8,11 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="OsapiError")
+T = TypeVar("T", bound="OsapiErrorBody")
 
 
 @_attrs_define
-class OsapiError:
+class OsapiErrorBody:
     """
     Attributes:
         error (str | Unset):
@@ -61,15 +61,15 @@ class OsapiError:
 
         message = d.pop("message", UNSET)
 
-        osapi_error = cls(
+        osapi_error_body = cls(
             error=error,
             details=details,
             code=code,
             message=message,
         )
 
-        osapi_error.additional_properties = d
-        return osapi_error
+        osapi_error_body.additional_properties = d
+        return osapi_error_body
 
     @property
     def additional_keys(self) -> list[str]:

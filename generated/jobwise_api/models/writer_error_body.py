@@ -11,11 +11,11 @@ if TYPE_CHECKING:
     from ..models.writer_extras import WriterExtras
 
 
-T = TypeVar("T", bound="WriterError")
+T = TypeVar("T", bound="WriterErrorBody")
 
 
 @_attrs_define
-class WriterError:
+class WriterErrorBody:
     """
     Attributes:
         tpe (str): The kind of failure, named after the status: BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
@@ -68,14 +68,14 @@ class WriterError:
 
         extras = WriterExtras.from_dict(d.pop("extras"))
 
-        writer_error = cls(
+        writer_error_body = cls(
             tpe=tpe,
             errors=errors,
             extras=extras,
         )
 
-        writer_error.additional_properties = d
-        return writer_error
+        writer_error_body.additional_properties = d
+        return writer_error_body
 
     @property
     def additional_keys(self) -> list[str]:
