@@ -445,9 +445,17 @@ def test_emulator_port_out_of_range_is_one_line() -> None:
 # Ctrl-C ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path, signum: int) -> None:
-    # SIGTERM (timeout, docker stop) killed the batch silently, with no results file.
+@pytest.mark.parametrize(
+    ("signum", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["SIGINT", "SIGTERM", "SIGTERM, SIGINT ignored"],
+)
+def test_ctrl_c_writes_partial_results_and_says_so(
+    tmp_path: Path, signum: int, sigint_ignored: bool
+) -> None:
+    # SIGTERM (timeout, docker stop) killed the batch silently, with no results file. Started
+    # with SIGINT ignored, as a POSIX shell starts a script's `cmd &` job, SIGTERM was ignored
+    # too: the handler re-raised SIGINT (issue 28), and the batch ran to its end.
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item {n}\n" for n in range(40)))
     out = tmp_path / "r.jsonl"
@@ -471,6 +479,9 @@ def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path, signum: int) 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if sigint_ignored
+            else None,
         )
         deadline = time.monotonic() + 30
         while api_requests(slow.base_url) < 5 and time.monotonic() < deadline:
