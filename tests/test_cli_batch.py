@@ -324,6 +324,37 @@ def test_non_utf8_input_directory_and_bad_json_are_one_line(
     refused(server, tmp_path / "none.txt", out, words=("none.txt", "no such file"))
 
 
+def test_a_lone_surrogate_is_refused_naming_its_line_before_anything_is_sent(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    # Before (issue 28): a traceback (UnicodeEncodeError), exit 1, no results file, one job
+    # already made; every re-run crashed the same way.
+    out = tmp_path / "r.jsonl"
+    lone = tmp_path / "lone.jsonl"
+    lone.write_text('{"P": "ok"}\n{"P": "a pair \\ud83d\\ude00 is fine"}\n{"P": "lone \\udc80"}\n')
+    refused(server, lone, out, words=(f"{lone}:3", "'\\udc80'", "lone surrogate"))
+    refused(server, lone, out, words=(f"{lone}:3", "lone surrogate"))  # and again, the same
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text('["ok", "\\ud800"]\n')
+    refused(server, nested, out, words=(f"{nested}:1", "'\\ud800'"))
+    encoded = tmp_path / "encoded.csv"  # a surrogate in UTF-8's form: not UTF-8 at all
+    encoded.write_bytes(b"P\nok\nlone \xed\xb2\x80\n")
+    refused(server, encoded, out, words=(f"{encoded}:3", "not UTF-8"))
+    done = jobwise(
+        "batch",
+        "app",
+        str(lone),
+        "--input-name",
+        "P\udcff",
+        "--out",
+        str(out),
+        base_url=server.base_url,
+    )
+    assert done.returncode == 2, done.stderr
+    one_error_line(done, "--input-name", "'\\udcff'")
+    assert not out.exists()
+
+
 def test_a_file_that_is_not_what_it_claims_is_one_line(
     server: EmulatorServer, tmp_path: Path
 ) -> None:
