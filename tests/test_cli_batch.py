@@ -324,6 +324,37 @@ def test_non_utf8_input_directory_and_bad_json_are_one_line(
     refused(server, tmp_path / "none.txt", out, words=("none.txt", "no such file"))
 
 
+def test_a_lone_surrogate_is_refused_naming_its_line_before_anything_is_sent(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    # Before (issue 28): a traceback (UnicodeEncodeError), exit 1, no results file, one job
+    # already made; every re-run crashed the same way.
+    out = tmp_path / "r.jsonl"
+    lone = tmp_path / "lone.jsonl"
+    lone.write_text('{"P": "ok"}\n{"P": "a pair \\ud83d\\ude00 is fine"}\n{"P": "lone \\udc80"}\n')
+    refused(server, lone, out, words=(f"{lone}:3", "'\\udc80'", "lone surrogate"))
+    refused(server, lone, out, words=(f"{lone}:3", "lone surrogate"))  # and again, the same
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text('["ok", "\\ud800"]\n')
+    refused(server, nested, out, words=(f"{nested}:1", "'\\ud800'"))
+    encoded = tmp_path / "encoded.csv"  # a surrogate in UTF-8's form: not UTF-8 at all
+    encoded.write_bytes(b"P\nok\nlone \xed\xb2\x80\n")
+    refused(server, encoded, out, words=(f"{encoded}:3", "not UTF-8"))
+    done = jobwise(
+        "batch",
+        "app",
+        str(lone),
+        "--input-name",
+        "P\udcff",
+        "--out",
+        str(out),
+        base_url=server.base_url,
+    )
+    assert done.returncode == 2, done.stderr
+    one_error_line(done, "--input-name", "'\\udcff'")
+    assert not out.exists()
+
+
 def test_a_file_that_is_not_what_it_claims_is_one_line(
     server: EmulatorServer, tmp_path: Path
 ) -> None:
@@ -445,9 +476,17 @@ def test_emulator_port_out_of_range_is_one_line() -> None:
 # Ctrl-C ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path, signum: int) -> None:
-    # SIGTERM (timeout, docker stop) killed the batch silently, with no results file.
+@pytest.mark.parametrize(
+    ("signum", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["SIGINT", "SIGTERM", "SIGTERM, SIGINT ignored"],
+)
+def test_ctrl_c_writes_partial_results_and_says_so(
+    tmp_path: Path, signum: int, sigint_ignored: bool
+) -> None:
+    # SIGTERM (timeout, docker stop) killed the batch silently, with no results file. Started
+    # with SIGINT ignored, as a POSIX shell starts a script's `cmd &` job, SIGTERM was ignored
+    # too: the handler re-raised SIGINT (issue 28), and the batch ran to its end.
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item {n}\n" for n in range(40)))
     out = tmp_path / "r.jsonl"
@@ -471,6 +510,9 @@ def test_ctrl_c_writes_partial_results_and_says_so(tmp_path: Path, signum: int) 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if sigint_ignored
+            else None,
         )
         deadline = time.monotonic() + 30
         while api_requests(slow.base_url) < 5 and time.monotonic() < deadline:

@@ -142,11 +142,39 @@ def test_listing_is_lazy() -> None:
     assert len(recorder.requests) == 1
 
 
-def test_walk_memory_is_bounded_by_page_size() -> None:
-    walk: PageWalk[str] = PageWalk(10, key=str)
-    for start in range(0, 10_000, 10):
-        walk.take(Page([str(n) for n in range(start, start + 10)], None, None))
-    assert len(walk.recent) == 3 and sum(len(ids) for ids in walk.recent) == 30
+async def test_a_listing_read_while_jobs_are_created_yields_every_job_once() -> None:
+    # Before (issue 28): 6 of the 250 yielded, then a page of seen jobs taken for an ignored
+    # offset; with three pages of memory, jobs pushed further along came back twice.
+    jobs = [f"old{n}" for n in range(250)]  # newest first
+    created = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal created
+        # Meanwhile another client creates 7 jobs a round trip (more than a page) up to 180:
+        # the interleaving of two tasks over a round trip, made exact.
+        for _ in range(min(7, 180 - created)):
+            jobs.insert(0, f"new{created}")
+            created += 1
+        offset = int(request.url.params["offset"])
+        limit = int(request.url.params["limit"])
+        page = [job_body(i) for i in jobs[offset : offset + limit]]
+        return httpx.Response(200, json={"result": page, "totalCount": len(jobs)})
+
+    transport = httpx.MockTransport(handler)
+    async with AsyncWriterJobs("k", "https://api.example.test", transport=transport) as w:
+        seen = [job.id async for job in w.list("app", page_size=6)]
+    assert created == 180
+    assert len(seen) == len(set(seen))
+    assert {f"old{n}" for n in range(250)} <= set(seen)
+
+
+def test_a_page_of_seen_jobs_is_not_the_end_while_the_total_grows() -> None:
+    walk: PageWalk[str] = PageWalk(3, key=str)
+    assert walk.take(Page(["c", "b", "a"], 3, None)) == ["c", "b", "a"]
+    walk.take(Page(["c", "b", "a"], 6, None))  # three new at the head pushed them on
+    assert not walk.done and walk.offset == 6
+    walk.take(Page(["c", "b", "a"], 6, None))  # the same page, the same total: the end
+    assert walk.done
 
 
 async def test_async_list_yields_every_job() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpcore
 import httpx
 import jobwise
 import pytest
@@ -149,10 +150,32 @@ def test_post_without_key_is_retried_when_it_never_left() -> None:
     from jobwise._sync.retries import RetryTransport
 
     clock = FakeClock()
-    recorder = scripted(httpx.ConnectError("refused"), httpx.Response(201))
+    refused = httpx.ConnectError("refused")
+    refused.__cause__ = httpcore.ConnectError("refused")  # as httpx's own transports raise it
+    recorder = scripted(refused, httpx.Response(201))
     transport = RetryTransport(httpx.MockTransport(recorder), RetryPolicy(), clock.sleep, clock)
     with httpx.Client(transport=transport) as http:
         assert http.post("https://x.test/jobs", json={}).status_code == 201
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
+def test_another_transports_connect_error_on_a_post_may_have_arrived(
+    error: type[httpx.TransportError],
+) -> None:
+    # Before: re-sent (issue 28), though such a transport may say ConnectTimeout after a cut.
+    recorder = scripted(error("after a cut?"), httpx.Response(202, json=CREATED))
+    with pytest.raises(jobwise.APIConnectionError) as caught:
+        writer(recorder, FakeClock()).create("app", {"P": "x"})
+    assert caught.value.may_have_arrived
+    assert len(recorder.requests) == 1
+
+
+def test_httpx_own_refused_connection_never_left(unused_tcp_port: int) -> None:
+    with pytest.raises(jobwise.APIConnectionError) as caught:
+        WriterJobs("k", f"http://127.0.0.1:{unused_tcp_port}", max_retries=0).create(
+            "app", {"P": "x"}
+        )
+    assert not caught.value.may_have_arrived
 
 
 def test_post_without_key_is_not_retried_after_a_read_error() -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 from jobwise import transports
 from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
 from jobwise._sync.retries import ViaClient
-from jobwise.retries import RetryPolicy
+from jobwise.retries import RetryPolicy, never_sent
 from jobwise.transports import AiohttpTransport, default_async_transport
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -88,13 +89,13 @@ async def test_pool_limits_match_httpx(serve: Callable[[Handler], Awaitable[str]
     transport = AiohttpTransport(limits=limits)
     async with httpx.AsyncClient(transport=transport) as client:
         assert (await client.get(url)).json() == {"ok": True}
-        connector = transport.inner.client.connector
+        connector = transport.aiohttp.client.connector
         assert connector.limit == 7
         assert connector._keepalive_timeout == 3.0
     unlimited = AiohttpTransport(limits=httpx.Limits(max_connections=None))
     async with httpx.AsyncClient(transport=unlimited) as client:
         await client.get(url)
-        assert unlimited.inner.client.connector.limit == 0
+        assert unlimited.aiohttp.client.connector.limit == 0
 
 
 async def test_refused_connection_is_connect_error() -> None:
@@ -132,6 +133,35 @@ async def test_a_post_after_a_hang_up_is_not_retried(
         with pytest.raises(httpx.RemoteProtocolError):
             await client.post(url, json={"a": 1})
     assert retry.sent == 1
+
+
+async def test_a_writer_sdk_aiohttp_client_after_a_hang_up_is_not_taken_for_never_sent(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    """Alone, DefaultAioHttpClient says ConnectTimeout here (issue 28)."""
+    url = await serve(hang_up)
+    caller = _writer_sdk_client()
+    async with httpx.AsyncClient(transport=AsyncViaClient(caller)) as client:
+        with pytest.raises(httpx.RemoteProtocolError) as caught:
+            await client.post(url, json={"a": 1})
+    await caller.aclose()
+    assert not never_sent(caught.value)
+
+
+async def test_an_httpx_aiohttp_transport_given_is_translated(
+    serve: Callable[[Handler], Awaitable[str]], unused_tcp_port: int
+) -> None:
+    """Alone, httpx-aiohttp's transport says ConnectTimeout after a hang-up (issue 28)."""
+    import httpx_aiohttp
+
+    url = await serve(hang_up)
+    given = transports.inner_transport(None, httpx_aiohttp.AiohttpTransport(), None, None)
+    async with httpx.AsyncClient(transport=given) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(url, json={"a": 1})
+        with pytest.raises(httpx.ConnectError) as caught:
+            await client.post(f"http://127.0.0.1:{unused_tcp_port}/", json={})
+    assert never_sent(caught.value)
 
 
 async def test_read_timeout(serve: Callable[[Handler], Awaitable[str]]) -> None:
@@ -224,3 +254,60 @@ async def test_async_via_client_uses_the_callers_mounts_and_hooks() -> None:
     async with httpx.AsyncClient(transport=AsyncViaClient(caller)) as client:
         assert (await client.get("https://api.example/y")).status_code == 204
     assert seen == ["request", "response /y"]
+
+
+class _CutsAsConnectTimeout(httpx.AsyncBaseTransport):
+    """A caller's transport that reports a connection cut after sending as ConnectTimeout."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise httpx.ConnectTimeout(str(exc), request=request) from None
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _writer_sdk_client() -> httpx.AsyncClient:
+    writerai = pytest.importorskip("writerai")
+    client: httpx.AsyncClient = writerai.DefaultAioHttpClient()
+    return client
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["DefaultAioHttpClient", "httpx_aiohttp.AiohttpTransport", "cuts as ConnectTimeout"],
+)
+async def test_a_batch_over_a_callers_transport_makes_no_silent_duplicate(how: str) -> None:
+    # Before: 268, 268 and 266 jobs for 240 inputs, none reported ambiguous (issue 28): each
+    # reset after the job was stored came back as a ConnectTimeout, taken for "never sent".
+    import httpx_aiohttp
+    from jobwise import AsyncWriterJobs
+    from jobwise_emulator import arun_emulator
+
+    from .conftest import TOKEN
+    from .test_batch import products, stats
+
+    given: dict[str, Any] = {
+        "DefaultAioHttpClient": lambda: {"http_client": _writer_sdk_client()},
+        "httpx_aiohttp.AiohttpTransport": lambda: {"transport": httpx_aiohttp.AiohttpTransport()},
+        "cuts as ConnectTimeout": lambda: {"transport": _CutsAsConnectTimeout()},
+    }[how]()
+    async with arun_emulator(latency=(0.005, 0.01), reset_rate=0.12, seed=3) as server:
+        async with AsyncWriterJobs(TOKEN, server.base_url, max_retries=2, **given) as jobs:
+            items = [item async for item in jobs.run_batch("g28", products(240), concurrency=8)]
+        created = (await asyncio.to_thread(stats, server.base_url))["jobs_created"]
+        if "http_client" in given:
+            await given["http_client"].aclose()
+    assert sorted(item.index for item in items) == list(range(240))
+    ambiguous = [item for item in items if item.status == "ambiguous"]
+    assert created - 240 <= len(ambiguous), (created, len(ambiguous))
+    done = [item for item in items if item.status == "completed"]
+    assert all(f"product {item.index}" in (item.suggestion or "") for item in done)  # never wrong
+    assert len(done) + len(ambiguous) == 240

@@ -134,3 +134,31 @@ def test_inputs_forms_normalize_alike() -> None:
 def test_duplicate_input_names_are_refused() -> None:
     with pytest.raises(jobwise.InvalidArgumentError, match="given twice"):
         normalize_inputs([{"id": "P", "value": ["a"]}, {"id": "P", "value": ["b"]}])
+
+
+@pytest.mark.parametrize(
+    ("inputs", "argument"),
+    [
+        ({"P": "lone \udc80"}, "inputs['P']"),
+        ({"P": ["ok", "\ud800 high"]}, "inputs['P'][1]"),
+        ([{"id": "P\udc80", "value": ["x"]}], "inputs: input name 'P\\udc80'"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_before_any_request(
+    writer: WriterJobs, recorder: Recorder, inputs: Any, argument: str
+) -> None:
+    with pytest.raises(jobwise.InvalidArgumentError, match="lone surrogate") as caught:
+        writer.create("app", inputs)
+    assert caught.value.argument == argument
+    assert recorder.requests == []
+    assert normalize_inputs({"P": "beyond the BMP \U0001f600"})  # one character, not a pair
+
+
+def test_a_batch_input_with_a_lone_surrogate_fails_unsent(
+    writer: WriterJobs, recorder: Recorder, tmp_path: Any
+) -> None:
+    # Before (issue 28): sent, and recorded only where the state file could encode it.
+    items = list(writer.run_batch("app", [{"P": "lone \udc80"}], state=str(tmp_path / "s")))
+    assert [item.status for item in items] == ["invalid"]
+    assert "lone surrogate" in (items[0].error or "")
+    assert recorder.requests == []

@@ -280,7 +280,9 @@ class BatchEngine:
     async def run(self, emit: Callable[[BatchItem], Any]) -> None:
         """Read, submit and wait until every input has an outcome (or stop with an error)."""
         self._emit_to = emit
-        self.state = BatchState(self.options.state, self.application_id, self.jobs.base_url)
+        self.state = BatchState(
+            self.options.state, self.application_id, self.jobs.base_url, self.jobs.clock
+        )
         self.progress = Progress(self.state.counts, clock=self.jobs.clock)
         if self.options.rate_limit is not None:
             self.jobs.rate_limit = self.options.rate_limit

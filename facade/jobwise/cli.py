@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import FrameType
 from typing import Any
 
 from jobwise.cli_errors import JOB_FAILED, OK, USAGE, Interrupted, report
@@ -198,6 +199,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     return handlers.get(args.command, _writer)(args)
 
 
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """What Ctrl-C would do, even where SIGINT is ignored (a script's ``cmd &`` job): raising
+    SIGINT there did nothing, and the command ran on to its end."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+        return
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def _terminate_as_ctrl_c() -> Iterator[None]:
     """SIGTERM (``timeout``, ``docker stop``, a CI's cancel) stops a command as Ctrl-C does: a
@@ -205,7 +216,7 @@ def _terminate_as_ctrl_c() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    previous = signal.signal(signal.SIGTERM, _as_ctrl_c)
     try:
         yield
     finally:

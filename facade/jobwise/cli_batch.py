@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sqlite3
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from jobwise.batch_state import OtherInputsError, StateFileError
@@ -78,6 +80,41 @@ async def _consume(
                 spool.add(item)
 
 
+def _run_stoppable(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run(main)``, a SIGTERM stopping it as Ctrl-C does (its task cancelled, then
+    KeyboardInterrupt), also where SIGINT is ignored: a script's ``cmd &`` job starts so, and
+    asyncio then leaves SIGINT alone."""
+    terminated = False
+
+    async def stoppable() -> None:
+        nonlocal terminated
+        task = asyncio.current_task()
+        if task is None or threading.current_thread() is not threading.main_thread():
+            await main
+            return
+        loop = asyncio.get_running_loop()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def stop() -> None:
+            nonlocal terminated
+            terminated = True
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, stop)
+        try:
+            await main
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)  # it leaves SIG_DFL: put back the CLI's
+            signal.signal(signal.SIGTERM, previous)
+
+    try:
+        asyncio.run(stoppable())
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        raise KeyboardInterrupt from None
+
+
 def _partial(out: str, spool: ResultSpool) -> str:
     """What a run that stopped wrote, once its results are written."""
     pending = spool.read - spool.finished - spool.running
@@ -134,7 +171,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         with reading as source:
             runs: list[AsyncBatchRun] = []
             try:
-                asyncio.run(_consume(args, spool.numbered(source), spool, state_path, total, runs))
+                inputs = spool.numbered(source)
+                _run_stoppable(_consume(args, inputs, spool, state_path, total, runs))
             except KeyboardInterrupt:
                 interrupted = True
             except sqlite3.Error as exc:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from jobwise.cli_errors import UsageError
+from jobwise.validation import unencodable
 
 log = logging.getLogger("jobwise")
 
@@ -134,6 +135,11 @@ class InputFile:
     ) -> None:
         if fmt not in FORMATS:
             raise UsageError(f"--format: must be one of {', '.join(FORMATS)}; got {fmt!r}")
+        if (char := unencodable(input_name)) is not None:
+            raise UsageError(
+                f"--input-name: holds {char!a}, which UTF-8 cannot encode (a byte the "
+                "command line could not decode)"
+            )
         self.path, self.fmt, self.input_name = path, fmt, input_name
         self.name = "stdin" if path == "-" else path
         self._handle = _open(path)
@@ -246,6 +252,8 @@ class InputFile:
                 raise UsageError(
                     f"FILE {self.name}:{number}: not valid JSON ({exc.args[0].split(':')[0]})"
                 ) from None
+            if "\\u" in text:  # decoded UTF-8 holds no lone surrogate: only an escape makes one
+                self._check_encodable(value, number)
             if isinstance(value, dict):
                 inputs = value
                 if not self._warned and self.input_name not in value:
@@ -261,6 +269,18 @@ class InputFile:
             else:
                 inputs = {self.input_name: _listed(value)}
             yield Input(number, inputs, [text])
+
+    def _check_encodable(self, value: Any, number: int) -> None:
+        """Refuse line ``number`` when a string in it cannot be encoded (a lone surrogate):
+        it could be neither recorded nor sent."""
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            char = ascii(exc.object[exc.start])
+            raise UsageError(
+                f"FILE {self.name}:{number}: holds {char}, a lone surrogate (an unpaired \\u "
+                "escape) that UTF-8 cannot encode; fix or remove the line"
+            ) from None
 
     def close(self) -> None:
         """Close the file (never stdin)."""

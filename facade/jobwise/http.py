@@ -17,7 +17,7 @@ from jobwise.errors import (
     InvalidResponseError,
     error_for,
 )
-from jobwise.retries import IDEMPOTENCY_MODES, NEVER_SENT, RetryPolicy, parse_retry_after
+from jobwise.retries import IDEMPOTENCY_MODES, RetryPolicy, never_sent, parse_retry_after
 from jobwise.settings import Settings
 
 T = TypeVar("T")
@@ -152,17 +152,8 @@ def connection_error(exc: httpx.TransportError) -> Exception:
     except RuntimeError:
         request = None
     where = f"{request.method} {request.url.copy_with(query=None)}" if request else "request"
-    arrived = not isinstance(exc, NEVER_SENT)
+    arrived = not never_sent(exc)
     if isinstance(exc, httpx.TimeoutException):
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return APITimeoutError(f"{where} timed out ({detail})", arrived, request)
     return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", arrived, request)
-
-
-def inner_transport(http_client: Any, transport: Any, via: Any, default: Any) -> Any:
-    """What the retries wrap: a given transport, a caller's client, or a pooled default."""
-    if http_client is not None and transport is not None:
-        raise InvalidArgumentError("transport", "give http_client or transport, not both")
-    if transport is not None:
-        return transport
-    return via(http_client) if http_client is not None else default(limits=LIMITS)

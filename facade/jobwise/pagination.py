@@ -1,8 +1,7 @@
-"""Listing every job page after page, in constant memory, never early and never forever."""
+"""Listing every job page after page, each once, never early and never forever."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -33,33 +32,35 @@ class PageWalk(Generic[T]):
       caps its pages without saying so); an empty page ends it. So it never stops early when
       ``pagination`` or ``totalCount`` is omitted or wrong, at the cost of one more call when
       the last page is exactly full.
-    * Pages shift while they are read (new jobs arrive at the head): the ids of the last
-      ``memory`` pages are kept, so a job seen twice is yielded once, in constant memory.
-    * A full page of nothing new means the server ignores the offset: stop, do not loop.
+    * Pages shift while they are read (new jobs arrive at the head, however many): the id of
+      every job yielded is kept (some 100 bytes a job), so each is yielded once.
+    * A page of jobs all seen before is no evidence that the server ignores the offset: jobs
+      created meanwhile push seen ones into the next page. The same page twice in a row, with
+      the same total (nothing new in the application), is: there the listing stops.
     """
 
-    def __init__(self, page_size: int, key: Callable[[T], str], memory: int = 3) -> None:
+    def __init__(self, page_size: int, key: Callable[[T], str]) -> None:
         self.page_size = page_size
         self.key = key
         self.offset = 0
         self.done = False
-        self.recent: deque[set[str]] = deque(maxlen=memory)
+        self.seen: set[str] = set()
+        self._last: tuple[list[str], int | None] | None = None
 
     def take(self, page: Page[T]) -> list[T]:
         """The page's items not yielded before; updates the offset and ``done``."""
-        ids: set[str] = set()
+        ids = [self.key(item) for item in page.items]
         fresh: list[T] = []
-        for item in page.items:
-            item_id = self.key(item)
-            if item_id in ids or any(item_id in seen for seen in self.recent):
-                continue
-            ids.add(item_id)
-            fresh.append(item)
-        self.recent.append(ids)
+        for item, item_id in zip(page.items, ids, strict=True):
+            if item_id not in self.seen:
+                self.seen.add(item_id)
+                fresh.append(item)
+        repeated = self._last == (ids, page.total)
+        self._last = (ids, page.total)
         received = len(page.items)
         self.offset += received
         expected = min(self.page_size, page.limit) if page.limit else self.page_size
-        if not fresh:
+        if not received or repeated:
             self.done = True
         elif received < expected:
             self.done = page.total is None or self.offset >= page.total

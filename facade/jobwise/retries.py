@@ -9,7 +9,8 @@ What is retried, and why it is safe:
   502 or 504) only when the server honours its ``Idempotency-Key``: neither Writer nor osapi is
   known to, so jobwise trusts a key only once the server echoes it back on an answer (as Stripe
   does), or when the user says ``idempotency="server"``. Otherwise a POST is re-sent only when
-  it certainly was not stored: it never left (a connect error) or was refused (408, 429, 503);
+  it certainly was not stored: it never left (a connect error of a transport jobwise knows,
+  see :func:`never_sent`) or was refused (408, 429, 503);
 * never past the call's end (the policy's ``deadline``, or a call's own ``timeout`` when
   shorter: attempts are cut to it too, see :mod:`jobwise.attempts`), and never more than
   ``max_retries`` times.
@@ -21,10 +22,12 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpcore
 import httpx
 
 from jobwise.times import parse_time
@@ -35,6 +38,7 @@ _REPLAY_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 CONGESTION = frozenset({429, 503})
 """Answers that tell a client to slow down (reported to ``observer``)."""
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""The errors of a request that never left, when a transport jobwise knows raised them."""
 REFUSED = frozenset({408, 429, 503})
 """Answers after which a request was not acted on: safe to send again, POST included."""
 IDEMPOTENCY_MODES = ("auto", "server")
@@ -97,6 +101,25 @@ def parse_retry_after(headers: httpx.Headers, now: datetime | None = None) -> fl
     return max(0.0, (when - now).total_seconds())
 
 
+def never_sent(outcome: object) -> bool:
+    """Whether a failed attempt certainly never left: a connect-class error of httpx's own
+    transports (an httpcore cause) or of aiohttp's connector (an aiohttp cause: jobwise's
+    :class:`~jobwise.transports.AiohttpTransport`, httpx-aiohttp's transport or client).
+
+    The cause tells, not the class: any other transport's ConnectTimeout may follow a cut after
+    sending (httpx-aiohttp maps every reset to one; a caller's transport may too), so a POST it
+    failed may have been stored: settled, never re-sent blindly."""
+    if not isinstance(outcome, NEVER_SENT):
+        return False
+    cause = outcome.__cause__
+    if isinstance(cause, httpcore.ConnectError | httpcore.ConnectTimeout | httpcore.PoolTimeout):
+        return True
+    aiohttp = sys.modules.get("aiohttp")  # no aiohttp error exists before aiohttp is imported
+    return aiohttp is not None and isinstance(
+        cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
+    )
+
+
 class Attempts:
     """The retry decisions for one request (no I/O: the transports sleep and send)."""
 
@@ -132,7 +155,7 @@ class Attempts:
 
     def after_error(self, exc: httpx.TransportError) -> float | None:
         """Seconds to wait before trying again, or None to let the error through."""
-        if not (self.replay_safe or isinstance(exc, NEVER_SENT)):
+        if not (self.replay_safe or never_sent(exc)):
             return None
         return self._spend(self.policy.backoff(self.retries, self.rng), type(exc).__name__)
 

@@ -27,6 +27,12 @@ aiohttp                                                httpx
 ``TimeoutError`` from elsewhere in aiohttp             ``ReadTimeout``
 =====================================================  =========================================
 
+The same translation applies to an httpx-aiohttp transport given as ``transport=`` and to an
+httpx-aiohttp client given as ``http_client=`` (writer-sdk's ``DefaultAioHttpClient``). Which
+connect errors mean "never sent" is decided by their cause (:func:`jobwise.retries.never_sent`):
+httpx's own transports' and aiohttp's connector's only; any other transport's ConnectTimeout may
+have followed a cut after sending, and a POST it failed is settled, never re-sent blindly.
+
 Pool limits are the same as httpx's: ``max_connections`` becomes the connector's ``limit`` (None
 means no limit, 0 in aiohttp), ``keepalive_expiry`` its ``keepalive_timeout``. aiohttp keeps
 every idle connection up to ``limit``: it has no ``max_keepalive_connections``.
@@ -35,12 +41,14 @@ every idle connection up to ``limit``: it has no ``max_keepalive_connections``.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from jobwise.errors import InvalidArgumentError
 from jobwise.http import LIMITS
 
 if TYPE_CHECKING:
@@ -66,6 +74,8 @@ def default_sync_transport(limits: httpx.Limits = LIMITS) -> httpx.BaseTransport
 
 def _httpx_error(exc: BaseException) -> type[httpx.TransportError] | None:
     """The httpx class for an aiohttp failure (None: not one of aiohttp's)."""
+    if "aiohttp" not in sys.modules:  # no aiohttp error exists before aiohttp is imported
+        return None
     import aiohttp
 
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -107,7 +117,8 @@ def translate(exc: BaseException, request: httpx.Request) -> httpx.TransportErro
 
 
 @contextmanager
-def _translated(request: httpx.Request) -> Iterator[None]:
+def translated(request: httpx.Request) -> Iterator[None]:
+    """Raise the precise httpx error (:func:`translate`) for an aiohttp failure inside."""
     try:
         yield
     except Exception as exc:
@@ -125,16 +136,56 @@ class _TranslatedStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _translated(self._request):
+        with translated(self._request):
             async for chunk in self._inner:
                 yield chunk
 
     async def aclose(self) -> None:
-        with _translated(self._request):
+        with translated(self._request):
             await self._inner.aclose()
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
+def translated_body(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """``response`` with its async body's read errors translated (a sync body is never
+    aiohttp's: left as it is)."""
+    stream = response.stream
+    if isinstance(stream, httpx.AsyncByteStream) and not isinstance(stream, httpx.SyncByteStream):
+        response.stream = _TranslatedStream(stream, request)
+    return response
+
+
+class TranslatedTransport(httpx.AsyncBaseTransport):
+    """An httpx-aiohttp transport with precise httpx errors, its request's and its body's."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with translated(request):
+            response = await self.inner.handle_async_request(request)
+        return translated_body(response, request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _httpx_aiohttp(transport: object) -> bool:
+    """Whether ``transport`` is httpx-aiohttp's own (none exists before it is imported)."""
+    module = sys.modules.get("httpx_aiohttp")
+    return module is not None and isinstance(transport, module.AiohttpTransport)
+
+
+def inner_transport(http_client: Any, transport: Any, via: Any, default: Any) -> Any:
+    """What the retries wrap: a given transport (httpx-aiohttp's translated), a caller's
+    client, or a pooled default."""
+    if http_client is not None and transport is not None:
+        raise InvalidArgumentError("transport", "give http_client or transport, not both")
+    if transport is not None:
+        return TranslatedTransport(transport) if _httpx_aiohttp(transport) else transport
+    return via(http_client) if http_client is not None else default(limits=LIMITS)
+
+
+class AiohttpTransport(TranslatedTransport):
     """httpx-aiohttp's transport with httpx's pool limits and precise httpx errors.
 
     ``kwargs`` go to ``httpx_aiohttp.AiohttpTransport`` (verify, cert, proxy, ...). Raises
@@ -151,7 +202,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self.limits = limits
         if "client" not in kwargs and not kwargs.get("uds"):
             kwargs["client"] = self._session
-        self.inner = Inner(limits=limits, **kwargs)
+        self.aiohttp = Inner(limits=limits, **kwargs)
+        super().__init__(self.aiohttp)
 
     def _session(self) -> aiohttp.ClientSession:
         """The session, made on first use (inside the running event loop)."""
@@ -160,18 +212,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(
             limit=self.limits.max_connections or 0,
             keepalive_timeout=self.limits.keepalive_expiry,
-            ssl=self.inner.ssl_context,
-            local_addr=(self.inner.local_address, 0) if self.inner.local_address else None,
+            ssl=self.aiohttp.ssl_context,
+            local_addr=(self.aiohttp.local_address, 0) if self.aiohttp.local_address else None,
         )
         return aiohttp.ClientSession(connector=connector)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        with _translated(request):
-            response = await self.inner.handle_async_request(request)
-        stream = response.stream
-        if isinstance(stream, httpx.AsyncByteStream):
-            response.stream = _TranslatedStream(stream, request)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

@@ -112,9 +112,27 @@ def check_optional_key(value: object, argument: str = "idempotency_key") -> str 
     return value
 
 
+def unencodable(text: str) -> str | None:
+    """The first character of ``text`` that UTF-8 cannot encode (a lone surrogate, such as a
+    JSON ``\\udc80`` escape gives), or None: such text can be neither sent nor recorded."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
+
+
+def _encodable(text: str, argument: str) -> str:
+    if (char := unencodable(text)) is not None:
+        raise InvalidArgumentError(
+            argument, f"holds {char!a}, a lone surrogate that UTF-8 cannot encode"
+        )
+    return text
+
+
 def _values(name: str, value: object, argument: str) -> list[str]:
     if isinstance(value, str):
-        return [value]
+        return [_encodable(value, f"{argument}[{name!r}]")]
     if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
         items = list(value)
         if not items:
@@ -124,6 +142,7 @@ def _values(name: str, value: object, argument: str) -> list[str]:
                 raise InvalidArgumentError(
                     f"{argument}[{name!r}][{n}]", f"must be a string; got {type(item).__name__}"
                 )
+            _encodable(item, f"{argument}[{name!r}][{n}]")
         return items
     raise InvalidArgumentError(
         f"{argument}[{name!r}]",
@@ -134,7 +153,7 @@ def _values(name: str, value: object, argument: str) -> list[str]:
 def _name(name: object, argument: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidArgumentError(argument, f"input names must be non-empty strings; got {name!r}")
-    return name
+    return _encodable(name, f"{argument}: input name {name!a}")
 
 
 class InputSet(dict[str, list[str]]):

@@ -20,7 +20,8 @@ from jobwise.attempts import (
 )
 from jobwise.errors import InvalidResponseError
 from jobwise.redaction import redacted
-from jobwise.retries import NEVER_SENT, Outcome, Retrying, RetryPolicy, final, retryable_status
+from jobwise.retries import Outcome, Retrying, RetryPolicy, final, never_sent, retryable_status
+from jobwise.transports import translated, translated_body
 
 
 async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -84,7 +85,7 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
             return await self._attempt(request, limits)
         exposure.began()
         outcome = await self._attempt(request, limits)
-        exposure.ended(isinstance(outcome, NEVER_SENT))
+        exposure.ended(never_sent(outcome))
         return outcome
 
     async def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
@@ -118,13 +119,16 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
 
 
 class AsyncViaClient(httpx.AsyncBaseTransport):
-    """A transport that sends through a caller's httpx client (its proxies, TLS, hooks)."""
+    """A transport that sends through a caller's httpx client (its proxies, TLS, hooks), the
+    errors of an httpx-aiohttp client (writer-sdk's ``DefaultAioHttpClient``) made precise."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request, stream=True)
+        with translated(request):
+            response = await self.client.send(request, stream=True)
+        return translated_body(response, request)
 
     async def aclose(self) -> None:
         """The caller owns the client: leave it open."""

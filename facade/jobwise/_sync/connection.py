@@ -26,7 +26,6 @@ from jobwise.http import (
     check_timeout,
     connection_error,
     idempotency_mode,
-    inner_transport,
     parse,
     retry_policy_of,
 )
@@ -35,7 +34,7 @@ from jobwise.polling import PollPolicy, Waiter
 from jobwise.retries import RetryPolicy
 from jobwise.settings import Settings, check_rate_limit
 from jobwise.times import SteadyWall
-from jobwise.transports import default_sync_transport
+from jobwise.transports import default_sync_transport, inner_transport
 from jobwise.validation import check_callback, check_int, check_seconds
 
 T = TypeVar("T")

@@ -21,7 +21,8 @@ from jobwise.attempts import (
 )
 from jobwise.errors import InvalidResponseError
 from jobwise.redaction import redacted
-from jobwise.retries import NEVER_SENT, Outcome, Retrying, RetryPolicy, final, retryable_status
+from jobwise.retries import Outcome, Retrying, RetryPolicy, final, never_sent, retryable_status
+from jobwise.transports import translated, translated_body
 
 
 def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -85,7 +86,7 @@ class RetryTransport(Retrying, httpx.BaseTransport):
             return self._attempt(request, limits)
         exposure.began()
         outcome = self._attempt(request, limits)
-        exposure.ended(isinstance(outcome, NEVER_SENT))
+        exposure.ended(never_sent(outcome))
         return outcome
 
     def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
@@ -119,13 +120,16 @@ class RetryTransport(Retrying, httpx.BaseTransport):
 
 
 class ViaClient(httpx.BaseTransport):
-    """A transport that sends through a caller's httpx client (its proxies, TLS, hooks)."""
+    """A transport that sends through a caller's httpx client (its proxies, TLS, hooks), the
+    errors of an httpx-aiohttp client (writer-sdk's ``DefaultAioHttpClient``) made precise."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self.client.send(request, stream=True)
+        with translated(request):
+            response = self.client.send(request, stream=True)
+        return translated_body(response, request)
 
     def close(self) -> None:
         """The caller owns the client: leave it open."""

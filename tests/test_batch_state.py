@@ -1,0 +1,124 @@
+"""The state file on a disk that fills up, and its WAL folded in while a run goes on."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import jobwise
+import pytest
+from jobwise import WriterJobs
+from jobwise.batch_state import CHECKPOINT_SECONDS, BatchState
+from jobwise.validation import normalize_inputs
+from jobwise_emulator import run_emulator
+
+from .conftest import TOKEN
+from .test_batch import products, stats
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "COMMIT")
+
+
+class _FillsUp:
+    """A connection whose ``fail_at``-th write fails as on a full disk: SQLite rolls the
+    transaction back and raises SQLITE_FULL. Later writes succeed (space was freed)."""
+
+    def __init__(self, db: sqlite3.Connection, fail_at: int) -> None:
+        self.db = db
+        self.fail_at = fail_at
+        self.writes = 0
+
+    def execute(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        if sql.split()[0].upper() in WRITES:
+            self.writes += 1
+            if self.writes == self.fail_at:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+@pytest.mark.parametrize("fail_at", [40, 157, 301])
+def test_a_full_disk_is_named_and_the_first_resume_finishes_every_input_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
+) -> None:
+    # Before (issue 28): the run ended with "cannot commit - no transaction is active", never
+    # naming the disk; writes after SQLite's own rollback were committed one by one, and the
+    # first resume failed with "UNIQUE constraint failed: items.idx".
+    state = str(tmp_path / "s.sqlite")
+    connect = sqlite3.connect
+
+    def filling(path: str, *args: Any, **kwargs: Any) -> Any:
+        db = connect(path, *args, **kwargs)
+        return _FillsUp(db, fail_at) if path == state else db
+
+    inputs = products(120)
+    with run_emulator(latency=(0.01, 0.02), seed=8) as server:
+        jobs = WriterJobs(TOKEN, server.base_url)
+        monkeypatch.setattr(sqlite3, "connect", filling)
+        with pytest.raises(jobwise.StateFileError, match="the disk is full") as caught:
+            list(jobs.run_batch("g28", inputs, concurrency=8, state=state))
+        monkeypatch.setattr(sqlite3, "connect", connect)
+        assert "run the same batch again to resume" in str(caught.value)
+        items = list(jobs.run_batch("g28", inputs, concurrency=8, state=state))
+        created = stats(server.base_url)["jobs_created"]
+    assert sorted(item.index for item in items) == list(range(120))
+    assert all(f"product {item.index}" in (item.suggestion or "") for item in items)
+    assert {item.status for item in items} == {"completed"}
+    assert created == 120  # each lost create was found in the listing, none sent twice
+    with contextlib.closing(connect(state)) as db:
+        rows = db.execute("SELECT idx, status FROM items ORDER BY idx").fetchall()
+    assert rows == [(n, "completed") for n in range(120)]
+
+
+def test_a_state_file_with_gaps_resumes(tmp_path: Path) -> None:
+    # A file an earlier version left after a failed commit: rows 0-4 and 8-9, not 5-7.
+    state = str(tmp_path / "s.sqlite")
+    inputs = products(10)
+    with run_emulator(latency=(0.01, 0.02)) as server:
+        saved = BatchState(state, "g29", server.base_url)
+        for index in [*range(5), 8, 9]:
+            saved.add(index, normalize_inputs(inputs[index]), "pending", None)
+        saved.close()
+        items = list(WriterJobs(TOKEN, server.base_url).run_batch("g29", inputs, state=state))
+    assert sorted(item.index for item in items) == list(range(10))
+    assert {item.status for item in items} == {"completed"}
+
+
+def test_the_wal_is_folded_in_at_intervals_and_at_the_end(tmp_path: Path) -> None:
+    # A state file copied without its -wal forgot every send since SQLite's last checkpoint
+    # (207 silent duplicates for 400 inputs, issue 28): now at most CHECKPOINT_SECONDS' worth.
+    now = [0.0]
+    path = tmp_path / "s.sqlite"
+    state = BatchState(str(path), "app", "http://127.0.0.1:1", clock=lambda: now[0])
+    inputs = normalize_inputs({"P": "x"})
+
+    def copied_rows() -> int:
+        copy = tmp_path / "copy.sqlite"
+        shutil.copyfile(path, copy)  # the file alone, as a careless backup takes it
+        with contextlib.closing(sqlite3.connect(copy)) as db:
+            tables = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'items'")
+            found = (
+                db.execute("SELECT count(*) FROM items").fetchone()[0]
+                if tables.fetchone()[0]
+                else 0
+            )
+        copy.unlink()
+        return int(found)
+
+    state.add(0, inputs, "pending", None)
+    state.commit(force=True)
+    assert copied_rows() == 0  # committed, but only in the -wal
+    now[0] += CHECKPOINT_SECONDS
+    state.add(1, inputs, "pending", None)
+    state.commit(force=True)
+    assert copied_rows() == 2
+    assert Path(f"{path}-wal").stat().st_size == 0
+    state.add(2, inputs, "pending", None)
+    state.close()
+    assert copied_rows() == 3
