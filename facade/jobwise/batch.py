@@ -254,6 +254,10 @@ class BatchEngine:
         """What stops the run (on_progress's error, a create refused for the whole batch):
         raised once the creates in flight have landed."""
         self._unknown: list[Row] = []
+        self._first_created: datetime | None = None
+        """The server's time of this run's first answered create."""
+        self._foreign = False
+        """Jobs this run did not make showed where only its own could be: adoption is off."""
         self._creating = 0
         self._resending = 0
         self._settling = 0
@@ -544,6 +548,8 @@ class BatchEngine:
             self._keys_noted = True
         self.limit.succeeded()
         self._learn_offset(sent, answered, created.created_at)
+        if self._first_created is None:
+            self._first_created = created.created_at
         self._state.submitted(row, created.id, created.created_at.isoformat())
         self._track(row, created.created_at)
 
@@ -712,6 +718,16 @@ class BatchEngine:
             r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
             for r in rows
         }
+        opens = min(low for low, _ in windows.values())
+        closes = max(high for _, high in windows.values())
+        if any(
+            opens <= stamp <= closes
+            and not any(low <= stamp <= high for low, high in windows.values())
+            for _, stamp in found
+        ):
+            # A job between the lost creates' windows, where only creates that answered (their
+            # ids excluded) were sent: another client's.
+            self._foreign = True
         owners: dict[str, int] = {}
         for jobs in candidates.values():
             for job_id, _ in jobs:
@@ -722,7 +738,12 @@ class BatchEngine:
             if not mine:
                 self._state.refused(row)  # the server shows no job for it: send it again
                 resend.append(row)
-            elif self.options.adopt and len(mine) == 1 and owners[mine[0][0]] == 1:
+            elif (
+                self.options.adopt
+                and not self._foreign
+                and len(mine) == 1
+                and owners[mine[0][0]] == 1
+            ):
                 job_id, stamp = mine[0]
                 created = datetime.fromtimestamp(stamp, UTC)
                 self._state.submitted(row, job_id, created.isoformat())
@@ -870,7 +891,9 @@ class BatchEngine:
                 pages += 1
                 for job in page:
                     found = self.outstanding.get(job.id)
-                    if found is not None and not found.retried and _final(job):
+                    if found is None:
+                        self._look_for_foreign(job)
+                    elif not found.retried and _final(job):
                         await self._finish(found, job)
                 if not any(not t.retried for t in self.outstanding.values()):
                     break
@@ -888,6 +911,31 @@ class BatchEngine:
                 oldest is None or (created is not None and created >= oldest)
             ):
                 track.misses += 1
+
+    def _look_for_foreign(self, job: Job) -> None:
+        """A job made since this run's first create, while no create of its own is in flight
+        or lost, that no item holds: another client creates jobs in the application, and a
+        lost create's one candidate may be its job. Adoption stops for the rest of the run
+        (two batches in one application gave 5-7 items the other batch's results)."""
+        first = self._first_created
+        if (
+            self._foreign
+            or first is None
+            or job.created_at <= first
+            or self._creating
+            or self._unknown
+            or self._settling
+            or self._resending
+            or self._state.knows(job.id)
+        ):
+            return
+        self._foreign = True
+        log.warning(
+            "jobwise: job %s in application %s is not this batch's: another client creates "
+            "jobs there, so a lost create is no longer adopted (it ends ambiguous)",
+            job.id,
+            self.application_id,
+        )
 
     async def _retrieve_each(self, tracks: list[_Track]) -> None:
         async def one(track: _Track) -> None:

@@ -24,8 +24,8 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     ),
     "adopt-one-of-two": (
         "jobwise.batch",
-        "elif self.options.adopt and len(mine) == 1 and owners[mine[0][0]] == 1:",
-        "elif self.options.adopt and mine:",
+        "                and len(mine) == 1\n                and owners[mine[0][0]] == 1\n",
+        "                and mine\n",
     ),
     "window-on-client-clock": (
         "jobwise.batch",

@@ -11,6 +11,8 @@ from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
 from jobwise.server_clock import ServerClock
 
+MIN_PAUSE = 0.001
+
 
 async def acquire(
     budget: RateBudget, priority: Priority, sleep: Callable[[float], Awaitable[None]]
@@ -21,7 +23,9 @@ async def acquire(
         return
     try:
         while (pause := budget.wait_time(ticket)) > 0:
-            await sleep(pause)
+            # At least a millisecond: a pause of a float's rounding (1e-9 s) slept and asked
+            # again spun without end on a clock that moves in steps (a virtual one: the sim).
+            await sleep(max(pause, MIN_PAUSE))
     finally:
         budget.leave(ticket)
 

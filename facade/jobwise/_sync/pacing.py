@@ -12,6 +12,8 @@ from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
 from jobwise.server_clock import ServerClock
 
+MIN_PAUSE = 0.001
+
 
 def acquire(budget: RateBudget, priority: Priority, sleep: Callable[[float], None]) -> None:
     """Wait until ``budget`` grants a request of this priority."""
@@ -20,7 +22,9 @@ def acquire(budget: RateBudget, priority: Priority, sleep: Callable[[float], Non
         return
     try:
         while (pause := budget.wait_time(ticket)) > 0:
-            sleep(pause)
+            # At least a millisecond: a pause of a float's rounding (1e-9 s) slept and asked
+            # again spun without end on a clock that moves in steps (a virtual one: the sim).
+            sleep(max(pause, MIN_PAUSE))
     finally:
         budget.leave(ticket)
 
