@@ -63,6 +63,7 @@ from jobwise.errors import (
     ConflictError,
     InvalidArgumentError,
     InvalidResponseError,
+    JobIdReusedError,
     JobwiseError,
     NotFoundError,
     PermissionDeniedError,
@@ -543,6 +544,10 @@ class BatchEngine:
 
     def _created(self, row: Row, sent: float, answered: float, created: JobCreated) -> None:
         self._heard()
+        holder = self._state.holder(created.id)
+        if holder is not None and holder.index != row.index:
+            self._id_reused(row, holder, created.id)
+            return
         if self.jobs.keys_trusted and not self._keys_noted:
             self._state.note_keys_honoured()
             self._keys_noted = True
@@ -552,6 +557,24 @@ class BatchEngine:
             self._first_created = created.created_at
         self._state.submitted(row, created.id, created.created_at.isoformat())
         self._track(row, created.created_at)
+
+    def _id_reused(self, row: Row, holder: Row, job_id: str) -> None:
+        """The server named for ``row``'s job an id ``holder`` already holds: neither may take
+        the other's result (a restarted server handed out 48 ids again, and 48 items got
+        another input's result). Both end ambiguous and the batch stops, naming both."""
+        message = (
+            f"the server answered input {row.index + 1}'s create with job {job_id}, which input "
+            f"{holder.index + 1} (numbered from 1) already holds: it hands out ids again"
+        )
+        self._state.ambiguous(row, [job_id], killed=False)
+        self._state.finished(row, "ambiguous", None, message)
+        track = self.outstanding.pop(job_id, None)
+        if track is not None:
+            self._state.finished(track.row, "ambiguous", None, message)
+            self._room.set()
+            self.progress.in_flight = len(self.outstanding)
+        self._state.commit(force=True)
+        self._stop(JobIdReusedError(f"{message}; the batch stopped: check the server"))
 
     def _create_slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Where a create may go: alongside others once keys are trusted, else in a slot."""
@@ -579,17 +602,20 @@ class BatchEngine:
             self._saved_bounds = bounds
 
     def _widen_for_steps(self) -> None:
-        """Widen the offset bounds by any step of the wall clock since the last look. The
-        windows rest on the steady clock, which no step moves; but a suspended machine's
-        monotonic clock stood still while the server's went on, and a step cannot be told
-        from that, so both readings stay in the window."""
+        """Forget the server's clock offset after a step of the wall clock. The windows rest
+        on the steady clock, which no step moves; but a suspended machine's monotonic clock
+        stood still while the server's went on, and a step cannot be told from that. Widened
+        in place, an offset let a window taken after the step cover creates sent before it
+        (seed 1574 of the simulator: another input's job adopted); forgotten, the next lost
+        create closes creates until it is settled, and answers teach the offset anew."""
         step = self.jobs.wall_step()
         moved, self._wall_step = step - self._wall_step, step
         if abs(moved) >= STEP and self._offset_known:
-            log.warning("jobwise: the wall clock moved %+.1f s; lost creates' windows widen", moved)
-            self._offset_low += min(0.0, moved)
-            self._offset_high += max(0.0, moved)
-            self._save_bounds((self._offset_low, self._offset_high, self._margin))
+            log.warning(
+                "jobwise: the wall clock moved %+.1f s; the server's clock is relearned", moved
+            )
+            self._forget_clock()
+            self._save_bounds((self._offset_low, self._offset_high, COARSE_MARGIN))
 
     def _clock_bounds(self) -> tuple[float, float, float]:
         """(lowest, highest) offset of the server's clock from the client's steady wall clock,
@@ -970,6 +996,19 @@ class BatchEngine:
     async def _finish(self, track: _Track, job: Job) -> None:
         row = track.row
         status = status_text(job)
+        made = track.created_at
+        if made is not None and abs((job.created_at - made).total_seconds()) > COARSE_MARGIN:
+            # Not the job its create made: a restarted server handed its id to another job
+            # (another client's, unseen here), whose result is not this input's.
+            self._state.finished(
+                row,
+                "ambiguous",
+                None,
+                f"the server's job {job.id} was created at {job.created_at.isoformat()}, not "
+                f"at {made.isoformat()} as this input's was: it hands out ids again",
+            )
+            await self._drop(track)
+            return
         if row.status == "retrying":  # a retry intended (maybe before a crash), not confirmed
             if status == "failed":
                 await self._send_retry(track)

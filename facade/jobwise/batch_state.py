@@ -341,6 +341,13 @@ class BatchState:
         found = self.db.execute("SELECT 1 FROM items WHERE job_id = ? LIMIT 1", (job_id,))
         return found.fetchone() is not None
 
+    def holder(self, job_id: str) -> Row | None:
+        """The item that holds ``job_id``, if any."""
+        found = self.db.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE job_id = ? LIMIT 1", (job_id,)
+        ).fetchone()
+        return None if found is None else _row(found)
+
     def add(self, index: int, inputs: InputSet, status: str, error: str | None) -> Row:
         """Record a new input (``pending``, or ``invalid``), before any send. Its key derives
         from the batch, the index and the input's digest: a changed input never reuses one."""

@@ -166,6 +166,12 @@ class InvalidResponseError(JobwiseError):
     decoded, or is about another job or application than the one asked for."""
 
 
+class JobIdReusedError(InvalidResponseError):
+    """The server answered a create or a retry with a job id another item of the batch holds
+    (a server restarted with its ids handed out again): both items end ``ambiguous`` and the
+    batch stops, never giving one the other's result."""
+
+
 class ResponseTooLargeError(InvalidResponseError):
     """An answer bigger than the client's ``max_response_bytes``, refused before it was read
     whole."""
