@@ -90,3 +90,13 @@ async def test_async_writer_accepts_uuid_job_ids() -> None:
     ) as jobs:
         assert (await jobs.retrieve(ASKED)).id == str(ASKED)
         assert [job.id async for job in jobs.watch(ASKED)] == [str(ASKED)]
+
+
+@pytest.mark.parametrize("name", ["id", "job_id"])
+def test_a_create_answer_names_its_id_id_or_job_id(name: str) -> None:
+    # Seed 002's table and example say job_id; seed 003 and both SDKs say id.
+    body = {name: "job-7", "status": "in_progress", "created_at": "2025-02-10T18:18:09Z"}
+    recorder = Recorder(lambda request: httpx.Response(202, json=body))
+    created = writer(recorder).create("app", {"Product": "x"})
+    assert created.id == "job-7"
+    assert recorder.requests[0].method == "POST"

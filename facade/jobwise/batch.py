@@ -60,7 +60,6 @@ from jobwise.errors import (
     APIStatusError,
     AuthenticationError,
     ClientClosedError,
-    ConflictError,
     InvalidArgumentError,
     InvalidResponseError,
     JobIdReusedError,
@@ -1037,9 +1036,6 @@ class BatchEngine:
         try:
             async with self.limit:
                 created = await self.jobs.retry(row.job_id, idempotency_key=row.retry_key)
-        except ConflictError:
-            self._state.retried(row, row.job_id)  # already running again
-            return
         except (AuthenticationError, PermissionDeniedError):
             raise
         except (APIConnectionError, InvalidResponseError) as exc:
@@ -1049,8 +1045,10 @@ class BatchEngine:
             if exc.status_code >= 500 or exc.status_code in REFUSED:
                 self._last_error = str(exc)
                 return
-            self._state.finished(row, "failed", None, str(exc))
-            await self._drop(track)
+            # Any other refusal (409, 400, 422: no source says what Writer answers for a job
+            # that has not failed) may mean it runs again: keep waiting, the next retrieve tells
+            # (a job still failed is retried again while retries are left, then fails).
+            self._state.retried(row, row.job_id)
             return
         self._heard()
         if created.id != row.job_id:  # the server made a new job: follow it
