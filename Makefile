@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: help demo test regen unasync lint typecheck spec check-generated pytest record bench soak sim clean
+.PHONY: help demo test regen unasync lint typecheck spec check-generated pytest record bench soak sim sim-mutants clean
 
 help:
 	@echo "make demo     start the emulator and run a real batch of ~200 jobs"
@@ -66,7 +66,7 @@ pytest: $(STAMP)
 record: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_cassettes.py --record-mode=rewrite
 
-test: lint spec check-generated pytest
+test: lint spec check-generated sim sim-mutants pytest
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
@@ -86,6 +86,14 @@ SEEDS ?= 1000
 SEED ?= 0
 sim: $(STAMP)
 	$(BIN)/python -m tests.sim --seeds $(SEEDS) --seed $(SEED) $(if $(SIM_MUTANT),--mutant $(SIM_MUTANT))
+
+# Each planted bug of tests/sim/mutants.py must be caught within the seeds make test runs.
+MUTANTS := resend-lost-blindly commit-send-after-it-leaves adopt-one-of-two \
+	window-on-client-clock reset-after-send-as-never-sent known-jobs-not-excluded
+sim-mutants: $(STAMP)
+	@for m in $(MUTANTS); do \
+		$(BIN)/python -m tests.sim --seeds 1000 --mutant $$m --expect-caught || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
