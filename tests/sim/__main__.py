@@ -39,11 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(sys.executable, [sys.executable, "-m", "tests.sim", *(argv or sys.argv[1:])])
     seeds = range(args.seed, args.seed + args.seeds)
     started = time.perf_counter()
-    kills = faults = violations = 0
+    kills = faults = violations = ran = 0
     caught: int | None = None
     context = multiprocessing.get_context("fork")
     with context.Pool(args.jobs, initializer=_init, initargs=(args.mutant,)) as pool:
         for outcome in pool.imap(_run, seeds, chunksize=8):
+            ran += 1
             kills += outcome.kills
             faults += outcome.faults
             if outcome.violations:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                     break
     elapsed = time.perf_counter() - started
     print(
-        f"{args.seeds} schedules, {kills} kills, {faults} faults, {violations} violations "
+        f"{ran} schedules, {kills} kills, {faults} faults, {violations} violations "
         f"({elapsed:.1f} s{', mutant ' + args.mutant if args.mutant else ''})"
     )
     if args.expect_caught:
