@@ -581,7 +581,7 @@ class BatchEngine:
 
     def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
         """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""
-        self._widen_for_steps()
+        self._relearn_after_step()
         stamp = created.timestamp()
         if created.microsecond == 0:  # a whole second: maybe a coarse clock
             self._margin = COARSE_MARGIN
@@ -600,7 +600,7 @@ class BatchEngine:
             self._state.save_clock_bounds(bounds)
             self._saved_bounds = bounds
 
-    def _widen_for_steps(self) -> None:
+    def _relearn_after_step(self) -> None:
         """Forget the server's clock offset after a step of the wall clock. The windows rest
         on the steady clock, which no step moves; but a suspended machine's monotonic clock
         stood still while the server's went on, and a step cannot be told from that. Widened
@@ -620,7 +620,7 @@ class BatchEngine:
         """(lowest, highest) offset of the server's clock from the client's steady wall clock,
         and the margin of its timestamps: from answered creates, else from the answers' Date
         headers."""
-        self._widen_for_steps()
+        self._relearn_after_step()
         if self._offset_known:
             return self._offset_low, self._offset_high, self._margin
         dated = self.jobs.server_clock_offset
@@ -724,7 +724,7 @@ class BatchEngine:
                 # clock: a first create lost before any answer had no bound but +-120 s.
                 found = await self._jobs_in(lambda: min(self._window(r)[0] for r in rows))
                 break
-            except (APIConnectionError, APIError, InvalidResponseError) as exc:
+            except (APIError, InvalidResponseError) as exc:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 self._last_error = str(exc)
@@ -743,20 +743,16 @@ class BatchEngine:
             r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
             for r in rows
         }
-        opens = min(low for low, _ in windows.values())
-        closes = max(high for _, high in windows.values())
-        if any(
-            opens <= stamp <= closes
-            and not any(low <= stamp <= high for low, high in windows.values())
-            for _, stamp in found
-        ):
-            # A job between the lost creates' windows, where only creates that answered (their
-            # ids excluded) were sent: another client's.
-            self._foreign = True
         owners: dict[str, int] = {}
         for jobs in candidates.values():
             for job_id, _ in jobs:
                 owners[job_id] = owners.get(job_id, 0) + 1
+        opens = min(low for low, _ in windows.values())
+        closes = max(high for _, high in windows.values())
+        if any(opens <= stamp <= closes and job_id not in owners for job_id, stamp in found):
+            # A job between the lost creates' windows, where only creates that answered (their
+            # ids excluded) were sent: another client's.
+            self._foreign = True
         resend: list[Row] = []
         for row in rows:
             mine = candidates[row.index]
@@ -847,7 +843,7 @@ class BatchEngine:
                 continue
             try:
                 await self._sweep(fresh)
-            except (APIConnectionError, APIError) as exc:
+            except APIError as exc:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 self._last_error = str(exc)
@@ -945,6 +941,7 @@ class BatchEngine:
         first = self._first_created
         if (
             self._foreign
+            or not self.options.adopt  # nothing to stop: it costs a look-up a job listed
             or first is None
             or job.created_at <= first
             or self._creating
@@ -982,7 +979,7 @@ class BatchEngine:
                     self._state.finished(track.row, "failed", None, reason)
                     await self._drop(track)
                 return
-            except (APIConnectionError, APIError) as exc:
+            except APIError as exc:
                 self._last_error = str(exc)
                 return
             self._heard()

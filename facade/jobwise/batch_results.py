@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,11 +42,10 @@ class Progress:
     requests: int = 0
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     """The batch client's clock, which ``started`` and :attr:`elapsed` are read on."""
-    started: float = field(default=math.nan)
+    started: float = field(init=False)
 
     def __post_init__(self) -> None:
-        if math.isnan(self.started):
-            self.started = self.clock()
+        self.started = self.clock()
 
     @property
     def completed(self) -> int:

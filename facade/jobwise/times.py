@@ -42,8 +42,8 @@ class SteadyWall:
     ``time.time()`` read at each send, a step of the machine's clock (NTP, a VM resumed) moved
     the window off the job the create had made: the listing showed none, and the create was
     sent again (205 jobs for 200 inputs under a clock stepping 20 s a second). :meth:`step`
-    tells how far the wall clock has since moved from it, so a user of the offsets can widen
-    them by a step it did not see happen.
+    tells how far the wall clock has since moved from it, so that a user of the offsets can
+    learn them anew after a step (or a suspend, which the monotonic clock does not count).
     """
 
     __slots__ = ("_clock", "_start", "_wallclock")

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
-import jobwise.batch_state
-
 WRITES = ("INSERT", "UPDATE", "DELETE", "COMMIT")
 
 
@@ -37,7 +35,7 @@ class Disk:
             self.open.append(connection)
             return connection
 
-        with mock.patch.object(jobwise.batch_state.sqlite3, "connect", connect):
+        with mock.patch.object(sqlite3, "connect", connect):  # the state file's
             yield
 
     def kill(self) -> None:

@@ -89,16 +89,16 @@ def check(
         found.append(f"the run emitted items {emitted} for {len(inputs)} inputs")
     by_index = {row["idx"]: row for row in rows}
     for item in items:
-        row = by_index.get(item.index)
-        if row is None:
+        kept = by_index.get(item.index)
+        if kept is None:
             continue
         if (item.status, item.job_id, item.suggestion) != (
-            row["status"],
-            row["job_id"],
-            row["suggestion"],
+            kept["status"],
+            kept["job_id"],
+            kept["suggestion"],
         ):
             found.append(
                 f"input {item.index} emitted {item.status} {item.job_id}, the state file says "
-                f"{row['status']} {row['job_id']}"
+                f"{kept['status']} {kept['job_id']}"
             )
     return found

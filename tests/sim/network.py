@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
 from email.utils import formatdate
 
 import httpx
+from starlette.applications import Starlette
 
 from tests.sim.world import World
 
@@ -18,7 +20,7 @@ WRITER_ERROR = {"tpe": "InternalError", "errors": [{"description": "simulated", 
 class Server:
     """The emulator app of the moment (a restart replaces it) and the server's clock."""
 
-    def __init__(self, app: object, wall: object) -> None:
+    def __init__(self, app: Starlette, wall: Callable[[], float]) -> None:
         self.app = app
         self.wall = wall
 
@@ -38,10 +40,10 @@ class FaultyNetwork(httpx.AsyncBaseTransport):
         return None
 
     async def _through(self, request: httpx.Request) -> httpx.Response:
-        transport = httpx.ASGITransport(app=self.server.app)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=self.server.app)
         response = await transport.handle_async_request(request)
         await response.aread()
-        response.headers["date"] = formatdate(self.server.wall(), usegmt=True)  # type: ignore[operator]
+        response.headers["date"] = formatdate(self.server.wall(), usegmt=True)
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -10,7 +10,7 @@ import random
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -24,6 +24,7 @@ from jobwise.errors import JobwiseError
 from jobwise_emulator.app import create_app
 from jobwise_emulator.clock import Clock
 from jobwise_emulator.config import EmulatorConfig
+from starlette.applications import Starlette
 
 from tests.sim.disk import Disk, Killed
 from tests.sim.invariants import Ledger, check
@@ -48,7 +49,6 @@ class Outcome:
     kills: int = 0
     faults: int = 0
     stops: list[str] = field(default_factory=list)
-    virtual_seconds: float = 0.0
 
 
 class SimClock(Clock):
@@ -115,7 +115,7 @@ async def _simulate(world: World, path: str, disk: Disk) -> Outcome:
         writer_rpm=world.rpm,
     )
 
-    def boot() -> Any:
+    def boot() -> Starlette:
         app = create_app(config, SimClock(server_monotonic, server_wall, world.coarse_clock))
         ledger.watch(app.state.emulator.writer)
         return app
@@ -160,7 +160,6 @@ async def _simulate(world: World, path: str, disk: Disk) -> Outcome:
             task.cancel()
         await asyncio.gather(*world_tasks, return_exceptions=True)
     outcome.faults = sum(tally.values())
-    outcome.virtual_seconds = loop.time()
     return outcome
 
 
@@ -234,12 +233,12 @@ async def _other_client(world: World, server: Server) -> None:
     loop = asyncio.get_running_loop()
     for number, at in enumerate(world.other_creates):
         await asyncio.sleep(max(0.0, at - loop.time()))
-        server.app.state.emulator.writer.create(  # type: ignore[attr-defined]
+        server.app.state.emulator.writer.create(
             APP, [{"id": "Other", "value": [f"other {number}"]}]
         )
 
 
-async def _restart(at: float, server: Server, boot: Any) -> None:
+async def _restart(at: float, server: Server, boot: Callable[[], Starlette]) -> None:
     """The server restarts with the same seed: its jobs are gone and their ids come again."""
     await asyncio.sleep(at)
     server.app = boot()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 FAULTS = (
     "connect_refused",  # never reached the server
@@ -53,7 +53,6 @@ class World:
     rpm: float | None
     coarse_clock: bool
     """The server's timestamps carry whole seconds."""
-    notes: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def draw(cls, seed: int) -> World:
