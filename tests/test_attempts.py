@@ -13,7 +13,7 @@ import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, RetryPolicy, WriterJobs
 from jobwise.attempts import EXPOSURE, Exposure
-from jobwise.batch_client import ThreadedClient
+from jobwise.batch.threaded import ThreadedClient
 
 from .fakes import Recorder, job_body
 from .misbehaving import cut, drip, serving, whole

@@ -17,8 +17,8 @@ import httpx
 import jobwise
 import pytest
 from jobwise import AsyncBatchRun, AsyncWriterJobs, WriterJobs
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_state import BatchState, StateFileError
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.state import BatchState, StateFileError
 from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN

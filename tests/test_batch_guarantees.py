@@ -21,7 +21,7 @@ import httpx
 import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, WriterJobs
-from jobwise.batch_options import BatchOptions
+from jobwise.batch.options import BatchOptions
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
@@ -153,13 +153,13 @@ async def test_two_lost_creates_side_by_side_never_take_each_others_job() -> Non
 
 def test_a_state_file_keeps_the_servers_key_promise_and_clock_bounds(tmp_path: Path) -> None:
     path = str(tmp_path / "s.sqlite")
-    state = jobwise.batch_state.BatchState(path, "app", "http://127.0.0.1:1")
+    state = jobwise.batch.state.BatchState(path, "app", "http://127.0.0.1:1")
     assert not state.keys_honoured and state.clock_bounds() is None
     state.note_keys_honoured()
     state.save_clock_bounds((-0.25, 0.5, 0.05))
     state.commit(force=True)
     state.close()
-    again = jobwise.batch_state.BatchState(path, "app", "http://127.0.0.1:1")
+    again = jobwise.batch.state.BatchState(path, "app", "http://127.0.0.1:1")
     try:
         assert again.keys_honoured and again.clock_bounds() == (-0.25, 0.5, 0.05)
         again.save_clock_bounds(None)  # a new run learns its own
@@ -288,7 +288,7 @@ def test_a_busy_server_that_answers_is_never_silent() -> None:
     past every answer since: a healthy run's silence grew by a second a tick (a profiled
     batch warned after 5 s, and would have stopped after 60)."""
     client = _BusyClient()
-    engine = jobwise.batch.BatchEngine(client, BatchOptions("g", []))  # type: ignore[arg-type]
+    engine = jobwise.batch.engine.BatchEngine(client, BatchOptions("g", []))  # type: ignore[arg-type]
     silences = []
     for _ in range(120):  # two minutes of ticks
         client.requests_sent += 16
@@ -387,7 +387,7 @@ async def test_a_create_under_way_ends_at_the_deadline(tmp_path: Path, kind: str
             items = await asyncio.to_thread(list, sync_run)
     assert time.monotonic() - started < 1 + 2.5
     assert {item.status for item in items} == {"timed_out"}
-    saved = jobwise.batch_state.BatchState(state, "g10", url)
+    saved = jobwise.batch.state.BatchState(state, "g10", url)
     assert [row.index for row in saved.unsettled()] == [0]
     saved.close()
 
@@ -400,7 +400,7 @@ def test_a_deadline_holds_while_a_killed_runs_create_is_settled(tmp_path: Path) 
         port = probe.getsockname()[1]
     url, path = f"http://127.0.0.1:{port}", str(tmp_path / "s.sqlite")
     inputs = products(3)
-    state = jobwise.batch_state.BatchState(path, "g9", url)
+    state = jobwise.batch.state.BatchState(path, "g9", url)
     rows = [state.add(i, normalize_inputs(p), "pending", None) for i, p in enumerate(inputs)]
     state.sending(rows[1], time.time() - 5)  # in flight when the earlier run was killed
     state.close()
@@ -483,7 +483,7 @@ def test_a_resumed_run_trusts_the_keys_an_earlier_run_saw_honoured(
     inputs = products(3)
     path = str(tmp_path / "s.sqlite")
     with run_emulator(latency=(0.01, 0.02), idempotency="honour") as server:
-        state = jobwise.batch_state.BatchState(path, "g10", server.base_url)
+        state = jobwise.batch.state.BatchState(path, "g10", server.base_url)
         rows = [state.add(i, normalize_inputs(p), "pending", None) for i, p in enumerate(inputs)]
         state.note_keys_honoured()
         killed = rows[2]
@@ -579,7 +579,7 @@ async def test_a_create_that_never_connected_is_not_settled_after_a_stall(tmp_pa
         with pytest.raises(jobwise.ServerUnavailableError):
             async for _ in jobs.run_batch("g12", [{"P": "bike"}], state=path, stall_timeout=1):
                 pass
-    saved = jobwise.batch_state.BatchState(path, "g12", url)
+    saved = jobwise.batch.state.BatchState(path, "g12", url)
     assert [row.status for row in saved.unsettled()] == []
     saved.close()
     with run_emulator(latency=(0.01, 0.02), port=port) as server:
@@ -609,11 +609,11 @@ def test_a_state_file_deleted_mid_run_stops_it(tmp_path: Path) -> None:
 
 def test_a_symlink_to_a_state_file_in_use_is_refused(tmp_path: Path) -> None:
     state, link = tmp_path / "s.sqlite", tmp_path / "link.sqlite"
-    first = jobwise.batch_state.BatchState(str(state), "app", "http://127.0.0.1:1")
+    first = jobwise.batch.state.BatchState(str(state), "app", "http://127.0.0.1:1")
     link.symlink_to(state)
     try:
         with pytest.raises(jobwise.StateFileError, match="in use"):
-            jobwise.batch_state.BatchState(str(link), "app", "http://127.0.0.1:1")
+            jobwise.batch.state.BatchState(str(link), "app", "http://127.0.0.1:1")
     finally:
         first.close()
 
@@ -831,7 +831,7 @@ async def test_a_run_stopped_before_any_create_answered_keeps_the_dates_bounds(
             items = [item async for item in run]
             offset = jobs.server_clock_offset
     assert [item.status for item in items] == ["timed_out"]
-    saved = jobwise.batch_state.BatchState(path, "g14", server.base_url)
+    saved = jobwise.batch.state.BatchState(path, "g14", server.base_url)
     try:
         assert [row.status for row in saved.unsettled()] == ["timed_out"]  # settled on resume
         assert offset is not None and saved.clock_bounds() == (*offset, 1.0)

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 from jobwise import AsyncBatchRun, AsyncWriterJobs
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_schedule import (
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.schedule import (
     FRESHNESS,
     STRAGGLER_FACTOR,
     STRAGGLER_FLOOR,

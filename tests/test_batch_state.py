@@ -11,7 +11,7 @@ from typing import Any
 import jobwise
 import pytest
 from jobwise import WriterJobs
-from jobwise.batch_state import CHECKPOINT_SECONDS, BatchState
+from jobwise.batch.state import CHECKPOINT_SECONDS, BatchState
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 

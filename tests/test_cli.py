@@ -16,10 +16,10 @@ import httpx
 import jobwise
 import pytest
 from jobwise.cli import main
-from jobwise.cli_errors import EXIT_CODES
-from jobwise.cli_logging import configure_logging, log_level
-from jobwise.cli_output import progress_line
-from jobwise.cli_parser import Parsers
+from jobwise.cli.errors import EXIT_CODES
+from jobwise.cli.output import progress_line
+from jobwise.cli.parser import Parsers
+from jobwise.cli.verbosity import configure_logging, log_level
 from jobwise_emulator import EmulatorServer, run_emulator
 from rich.console import Console
 
@@ -331,7 +331,7 @@ def test_emulator_subcommand_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_progress_line_reads_at_40_and_80_columns() -> None:
-    from jobwise.cli_output import batch_bar
+    from jobwise.cli.output import batch_bar
 
     # run_batch's Progress, by its public fields only (its module is moving)
     progress = SimpleNamespace(done=1237, failed=3, in_flight=40, rate=12.37, elapsed=100.0)

@@ -23,10 +23,12 @@ from typing import Any
 
 import httpx
 import pytest
-from jobwise import AsyncWriterJobs, cli_inputs, cli_results
-from jobwise.batch_state import BatchState
+from jobwise import AsyncWriterJobs
+from jobwise.batch.state import BatchState
+from jobwise.cli import inputs as cli_inputs
 from jobwise.cli import main
-from jobwise.cli_inputs import InputFile
+from jobwise.cli import results as cli_results
+from jobwise.cli.inputs import InputFile
 from jobwise_emulator import EmulatorServer, run_emulator
 
 from .cli_support import JOBWISE, TOKEN, api_requests, jobwise, one_error_line

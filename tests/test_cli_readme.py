@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from jobwise import OsapiJobs
-from jobwise.cli_errors import EXIT_CODES
+from jobwise.cli.errors import EXIT_CODES
 from jobwise_emulator import EmulatorServer, run_emulator
 
 from .cli_support import JOBWISE, TOKEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from jobwise.create_slots import CALM, NETWORK_FLOOR, CreateSlots
+from jobwise.batch.create_slots import CALM, NETWORK_FLOOR, CreateSlots
 
 
 def queue(slots: CreateSlots, creates: int) -> None:

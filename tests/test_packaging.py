@@ -27,7 +27,7 @@ def test_import_works_without_fcntl_and_a_state_file_is_refused_in_one_line(
     done = python(
         "import sys; sys.modules['fcntl'] = None\n"
         "import jobwise\n"
-        "from jobwise.batch_state import BatchState\n"
+        "from jobwise.batch.state import BatchState\n"
         "BatchState(None, 'app', 'https://api.example.test').close()  # none: no lock needed\n"
         "try:\n"
         "    BatchState('run.sqlite', 'app', 'https://api.example.test')\n"

@@ -15,9 +15,9 @@ from jobwise._sync.osapi import OsapiJobs
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.writer import WriterJobs
 from jobwise._version import __version__
-from jobwise.batch_results import BatchItem, Progress
-from jobwise.batch_run import AsyncBatchRun, BatchRun
-from jobwise.batch_state import StateFileError
+from jobwise.batch.items import BatchItem, Progress
+from jobwise.batch.run import AsyncBatchRun, BatchRun
+from jobwise.batch.state import StateFileError
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,

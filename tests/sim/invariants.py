@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from jobwise.batch_results import BatchItem
+from jobwise.batch.items import BatchItem
 from jobwise_emulator.writer_store import WriterStore, _suggestion
 
 from tests.sim.world import World

@@ -7,38 +7,38 @@ import importlib
 import inspect
 import sys
 
-import jobwise.batch
+import jobwise.batch.engine
 
 MUTANTS: dict[str, tuple[str, str, str]] = {
     # name: (module, the line as it is, the line as the bug has it)
     "resend-lost-blindly": (
-        "jobwise.batch",
+        "jobwise.batch.engine",
         "if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):",
         "if _refused(exc) or _maybe_stored(exc):",
     ),
     "commit-send-after-it-leaves": (
-        "jobwise.batch_state",
+        "jobwise.batch.state",
         '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))\n'
         "        self.commit(force=True)",
         '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))',
     ),
     "adopt-one-of-two": (
-        "jobwise.batch",
+        "jobwise.batch.engine",
         "                and len(mine) == 1\n                and owners[mine[0][0]] == 1\n",
         "                and mine\n",
     ),
     "window-on-client-clock": (
-        "jobwise.batch",
+        "jobwise.batch.engine",
         "        low, high, margin = self._clock_bounds()\n        return (row.sent_at",
         "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return (row.sent_at",
     ),
     "reset-after-send-as-never-sent": (
-        "jobwise.batch",
+        "jobwise.batch.engine",
         "    if isinstance(exc, APIConnectionError):\n        return exc.may_have_arrived",
         "    if isinstance(exc, APIConnectionError):\n        return False",
     ),
     "known-jobs-not-excluded": (
-        "jobwise.batch",
+        "jobwise.batch.engine",
         "if stamp >= since and not self._state.knows(job.id)",
         "if stamp >= since",
     ),
@@ -53,6 +53,6 @@ def apply(name: str) -> None:
     if source.count(original) != 1:
         raise SystemExit(f"mutant {name}: {module_name} no longer holds its line: {original!r}")
     exec(compile(source.replace(original, mutated), module.__file__ or "", "exec"), module.__dict__)
-    if module is not jobwise.batch:  # the engine binds what it imported from the module anew
-        engine = sys.modules["jobwise.batch"]
+    if module is not jobwise.batch.engine:  # the engine binds what it imported from the module anew
+        engine = sys.modules["jobwise.batch.engine"]
         exec(compile(inspect.getsource(engine), engine.__file__ or "", "exec"), engine.__dict__)

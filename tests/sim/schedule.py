@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-import jobwise.batch
+import jobwise.batch.engine
 import looptime
 from jobwise import AsyncWriterJobs
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_results import BatchItem
+from jobwise.batch.items import BatchItem
+from jobwise.batch.options import BatchOptions
 from jobwise.errors import JobwiseError
 from jobwise_emulator.app import create_app
 from jobwise_emulator.clock import Clock
@@ -195,7 +195,7 @@ async def _one_run(
         retry_failed=world.retry_failed,
         adopt=world.adopt,
     )
-    engine = jobwise.batch.BatchEngine(client, options)
+    engine = jobwise.batch.engine.BatchEngine(client, options)
     items: list[BatchItem] = []
     task = asyncio.ensure_future(engine.run(items.append))
     try:

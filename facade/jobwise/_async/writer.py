@@ -15,9 +15,9 @@ from jobwise._async.connection import AsyncAPIClient
 from jobwise._async.pagination import AsyncPager
 from jobwise._async.polling import last_of
 from jobwise.attempts import MAX_RESPONSE_BYTES
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_results import Progress
-from jobwise.batch_run import AsyncBatchRun
+from jobwise.batch.items import Progress
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.run import AsyncBatchRun
 from jobwise.http import Timeout, parse
 from jobwise.models import Job, JobCreated, JobStatus
 from jobwise.pagination import Page

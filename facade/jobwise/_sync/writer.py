@@ -16,9 +16,9 @@ from jobwise._sync.connection import SyncAPIClient
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.polling import last_of
 from jobwise.attempts import MAX_RESPONSE_BYTES
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_results import Progress
-from jobwise.batch_run import BatchRun
+from jobwise.batch.items import Progress
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.run import BatchRun
 from jobwise.http import Timeout, parse
 from jobwise.models import Job, JobCreated, JobStatus
 from jobwise.pagination import Page

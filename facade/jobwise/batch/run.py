@@ -11,10 +11,10 @@ from typing import Any
 
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise._sync.batch_protocol import BatchClient
-from jobwise.batch import BatchEngine
-from jobwise.batch_client import ThreadedClient
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_results import BatchItem
+from jobwise.batch.engine import BatchEngine
+from jobwise.batch.items import BatchItem
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.threaded import ThreadedClient
 
 
 class AsyncBatchRun:

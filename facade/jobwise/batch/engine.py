@@ -5,7 +5,7 @@ and :class:`jobwise.BatchRun` runs it in a thread. How it keeps its promise on s
 ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
 
 * every input is recorded in the state file before it is sent, every send is committed before
-  it leaves, and every answer before the next step (see :mod:`jobwise.batch_state`);
+  it leaves, and every answer before the next step (see :mod:`jobwise.batch.state`);
 * a create whose answer is lost (timeout or reset after sending, 500/502/504, a garbled 2xx) is
   never re-sent blindly: new creates pause until those in flight have answered, and after a
   settle delay the application's jobs created in the send's window are listed against every
@@ -14,7 +14,7 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
   ends ``ambiguous`` with its candidates. Until the server shows it honours the key, creates
   go one at a time, so that two lost creates rarely share a window, and side by side only as
   far as a calm network's round trips, not the rate budget, hold them back
-  (:mod:`jobwise.create_slots`; sweeps and retrieves stay concurrent). A lost create puts them
+  (:mod:`jobwise.batch.create_slots`; sweeps and retrieves stay concurrent). A lost create puts them
   back to one at a time; those in flight beside it answer before it is settled, and a job in
   two lost creates' windows is adopted by neither. Where the server echoes the key back, it
   honours it, and a lost create is simply re-sent under the same key (the state file
@@ -24,7 +24,7 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
   halves on 503 (overload, which no rate explains) and grows back (AIMD);
 * waiting is a sweep of the list endpoint (completed and failed, newest first, stopping once
   past the oldest job due), each job due again after a share of its age
-  (:mod:`jobwise.batch_schedule`), with per-job retrieves for stragglers and for retried
+  (:mod:`jobwise.batch.schedule`), with per-job retrieves for stragglers and for retried
   jobs: about one request per job in all, create included, at any job latency. Correctness
   never depends on the server's ordering: a job the sweeps miss is retrieved on its own;
 * ``retry_failed=N`` retries a failed job up to N times; the intent is recorded first, so a
@@ -48,12 +48,12 @@ from typing import Any
 from jobwise._api.writer import FINAL_STATUSES
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.attempts import CALLS_END, EXPOSURE, Exposure
-from jobwise.batch_options import BatchOptions
-from jobwise.batch_results import FINAL_ITEM_STATUSES, BatchItem, Progress
-from jobwise.batch_schedule import STRAGGLER_SWEEPS, Schedule
-from jobwise.batch_state import BatchState, OtherInputsError, Row, digest
+from jobwise.batch.create_slots import CreateSlots
+from jobwise.batch.items import FINAL_ITEM_STATUSES, BatchItem, Progress
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.schedule import STRAGGLER_SWEEPS, Schedule
+from jobwise.batch.state import BatchState, OtherInputsError, Row, digest
 from jobwise.concurrency import AdaptiveLimit
-from jobwise.create_slots import CreateSlots
 from jobwise.errors import (
     APIConnectionError,
     APIError,

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
-from jobwise.batch_state import OtherInputsError, StateFileError
-from jobwise.cli_errors import (
+from jobwise.batch.state import OtherInputsError, StateFileError
+from jobwise.cli.errors import (
     JOB_FAILED,
     NEEDS_DECISION,
     OK,
@@ -24,12 +24,12 @@ from jobwise.cli_errors import (
     UsageError,
     report,
 )
-from jobwise.cli_inputs import InputFile, count_inputs, file_format, format_guessed, is_stream
-from jobwise.cli_paths import check_batch_paths
-from jobwise.cli_results import ResultSpool, write_results
+from jobwise.cli.inputs import InputFile, count_inputs, file_format, format_guessed, is_stream
+from jobwise.cli.paths import check_batch_paths
+from jobwise.cli.results import ResultSpool, write_results
 
 if TYPE_CHECKING:
-    from jobwise.batch_run import AsyncBatchRun
+    from jobwise.batch.run import AsyncBatchRun
 
 
 def _exit_code(summary: dict[str, Any]) -> int:
@@ -52,7 +52,7 @@ async def _consume(
     """Run the batch on the async client (httpx-aiohttp's transport when installed), adding
     each item to ``spool``; ``runs`` receives the run, for its summary."""
     from jobwise import AsyncWriterJobs
-    from jobwise.cli_output import batch_bar
+    from jobwise.cli.output import batch_bar
 
     async with AsyncWriterJobs(
         base_url=args.base_url,
@@ -146,7 +146,7 @@ def _other_inputs(
 
 def run_batch_command(args: argparse.Namespace) -> int:
     """Run ``jobwise batch``; returns the exit status."""
-    from jobwise.cli_output import err, show, summary_table
+    from jobwise.cli.output import err, show, summary_table
 
     fmt = file_format(args.file, args.format)
     if fmt != "csv" and (args.no_header or args.column is not None):

@@ -32,7 +32,7 @@ def clock(seconds: float) -> str:
 def progress_parts(progress: Any, total: int | None) -> tuple[str, str, str]:
     """The progress line in three parts: counts first (``done/total pct``), the details
     (failed, jobs waiting, rate), and the time (ETA, elapsed). ``progress`` is a
-    :class:`jobwise.batch.Progress`."""
+    :class:`jobwise.Progress`."""
     done = progress.done
     if total is not None:
         percent = 100 * done // total if total else 100

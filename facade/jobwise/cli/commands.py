@@ -2,7 +2,7 @@
 
 Configuration comes from the same environment variables as the library: WRITER_API_KEY,
 WRITER_BASE_URL, OSAPI_URL, OSAPI_TOKEN. Every error prints as one line (with ``--json``, one
-JSON object) on stderr; exit codes are in :mod:`jobwise.cli_errors` and ``jobwise --help``.
+JSON object) on stderr; exit codes are in :mod:`jobwise.cli.errors` and ``jobwise --help``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-from jobwise.cli_errors import JOB_FAILED, OK, USAGE, Interrupted, report
-from jobwise.cli_parser import Parsers, build_parser
+from jobwise.cli.errors import JOB_FAILED, OK, USAGE, Interrupted, report
+from jobwise.cli.parser import Parsers, build_parser
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "emulator_main", "main"]
 
 
 def _final(job: Any) -> int:
@@ -33,7 +33,7 @@ def _wait_for(
 ) -> int:
     """Wait for one job with a status line on a terminal; Ctrl-C says how to come back, a
     timeout with ``--json`` prints the last job seen."""
-    from jobwise.cli_output import StatusLine, show
+    from jobwise.cli.output import StatusLine, show
     from jobwise.errors import WaitTimeoutError
 
     try:
@@ -55,7 +55,7 @@ def _wait_for(
 
 def _writer(args: argparse.Namespace) -> int:
     from jobwise import WriterJobs
-    from jobwise.cli_output import show, show_each
+    from jobwise.cli.output import show, show_each
 
     with WriterJobs(
         base_url=args.base_url,
@@ -96,7 +96,7 @@ def _page(limit: int | None) -> int:
 
 def _list(pager: Iterable[Any], args: argparse.Namespace) -> None:
     """Print every job as pages come, or the first ``--limit`` and say when there are more."""
-    from jobwise.cli_output import show_each
+    from jobwise.cli.output import show_each
 
     if args.limit is None:
         show_each(pager, args.json)
@@ -112,7 +112,7 @@ def _list(pager: Iterable[Any], args: argparse.Namespace) -> None:
 
 def _osapi(args: argparse.Namespace) -> int:
     from jobwise import OsapiJobs
-    from jobwise.cli_output import show
+    from jobwise.cli.output import show
 
     with OsapiJobs(
         args.base_url, allow_insecure=args.allow_insecure, timeout=args.request_timeout
@@ -143,7 +143,7 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
     """Retry each failed job not retried before (the listing read first: retries add jobs to
     it), then wait for every new job and print it with the original it replaced; exit 1 when
     one did not complete."""
-    from jobwise.cli_output import show_each
+    from jobwise.cli.output import show_each
 
     failed = [job.id for job in jobs.list(status="failed")]
     originals = _not_yet_retried(jobs, failed)
@@ -168,7 +168,7 @@ def _not_yet_retried(jobs: Any, job_ids: list[str]) -> list[str]:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from jobwise.cli_batch import run_batch_command
+    from jobwise.cli.batch import run_batch_command
 
     return run_batch_command(args)
 
@@ -239,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return USAGE
-        from jobwise.cli_logging import configure_logging
+        from jobwise.cli.verbosity import configure_logging
 
         configure_logging(args.verbose, os.environ)
         with _terminate_as_ctrl_c():
@@ -251,7 +251,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(exc, as_json)
     except KeyboardInterrupt as exc:
         return report(exc, as_json)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

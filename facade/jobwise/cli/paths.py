@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 
-from jobwise.cli_errors import UsageError
-from jobwise.cli_results import temporary_path
+from jobwise.cli.errors import UsageError
+from jobwise.cli.results import temporary_path
 
 
 def _same(a: str, b: str) -> bool:

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from jobwise.cli_errors import LocalFileError, os_error_text
-from jobwise.cli_inputs import Input
+from jobwise.cli.errors import LocalFileError, os_error_text
+from jobwise.cli.inputs import Input
 
 RESULT_COLUMNS = ("line", "status", "job_id", "suggestion", "error")
 UNFINISHED = "not finished: run the same command again to resume"
@@ -97,7 +97,7 @@ class ResultSpool:
         return None if found is None else int(found[0])
 
     def add(self, item: Any) -> None:
-        """Record a finished :class:`jobwise.batch.BatchItem`."""
+        """Record a finished :class:`jobwise.BatchItem`."""
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from jobwise.cli_errors import UsageError
+from jobwise.cli.errors import UsageError
 from jobwise.validation import unencodable
 
 log = logging.getLogger("jobwise")

@@ -9,7 +9,7 @@ import sys
 import typing
 from collections.abc import Callable, Sequence
 
-from jobwise.cli_errors import UsageError, exit_codes_text
+from jobwise.cli.errors import UsageError, exit_codes_text
 
 EXAMPLES = """\
 examples:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobwise.batch_results import Progress
+from jobwise.batch.items import Progress
 from jobwise.errors import InvalidArgumentError
 from jobwise.settings import check_rate_limit
 from jobwise.validation import check_callback, check_id, check_int, check_seconds
