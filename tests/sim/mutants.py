@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import sys
-
-import jobwise.batch.engine
 
 MUTANTS: dict[str, tuple[str, str, str]] = {
     # name: (module, the line as it is, the line as the bug has it)
     "resend-lost-blindly": (
-        "jobwise.batch.engine",
+        "jobwise.batch.creates",
         "if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):",
         "if _refused(exc) or _maybe_stored(exc):",
     ),
@@ -23,36 +20,53 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))',
     ),
     "adopt-one-of-two": (
-        "jobwise.batch.engine",
+        "jobwise.batch.lost",
         "                and len(mine) == 1\n                and owners[mine[0][0]] == 1\n",
         "                and mine\n",
     ),
     "window-on-client-clock": (
-        "jobwise.batch.engine",
+        "jobwise.batch.window",
         "        low, high, margin = self._clock_bounds()\n        return (row.sent_at",
         "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return (row.sent_at",
     ),
     "reset-after-send-as-never-sent": (
-        "jobwise.batch.engine",
+        "jobwise.batch.creates",
         "    if isinstance(exc, APIConnectionError):\n        return exc.may_have_arrived",
         "    if isinstance(exc, APIConnectionError):\n        return False",
     ),
     "known-jobs-not-excluded": (
-        "jobwise.batch.engine",
+        "jobwise.batch.lost",
         "if stamp >= since and not self._state.knows(job.id)",
         "if stamp >= since",
     ),
 }
 
 
+ENGINE = [
+    "jobwise.batch.state",
+    "jobwise.batch.core",
+    "jobwise.batch.health",
+    "jobwise.batch.window",
+    "jobwise.batch.creates",
+    "jobwise.batch.lost",
+    "jobwise.batch.outcomes",
+    "jobwise.batch.waiting",
+    "jobwise.batch.reading",
+    "jobwise.batch.engine",
+]
+"""The engine's modules, each after those it imports from: a module re-executed around a
+mutant is followed by every one after it, so that each class is built on the mutated ones."""
+
+
 def apply(name: str) -> None:
-    """Plant mutant ``name`` in this process (the engine module re-executed around it)."""
+    """Plant mutant ``name`` in this process (the engine's modules re-executed around it)."""
     module_name, original, mutated = MUTANTS[name]
     module = importlib.import_module(module_name)
     source = inspect.getsource(module)
     if source.count(original) != 1:
         raise SystemExit(f"mutant {name}: {module_name} no longer holds its line: {original!r}")
     exec(compile(source.replace(original, mutated), module.__file__ or "", "exec"), module.__dict__)
-    if module is not jobwise.batch.engine:  # the engine binds what it imported from the module anew
-        engine = sys.modules["jobwise.batch.engine"]
-        exec(compile(inspect.getsource(engine), engine.__file__ or "", "exec"), engine.__dict__)
+    for later in ENGINE[ENGINE.index(module_name) + 1 :]:
+        following = importlib.import_module(later)
+        code = compile(inspect.getsource(following), following.__file__ or "", "exec")
+        exec(code, following.__dict__)

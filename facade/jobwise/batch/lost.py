@@ -1,0 +1,180 @@
+"""Settling lost creates: the application's jobs listed in each lost create's window, against
+every job id the state file knows; adopted, sent again, or ambiguous."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from jobwise.batch.core import SWEEP_PAGE_SIZE
+from jobwise.batch.creates import Creating
+from jobwise.batch.state import Row
+from jobwise.batch.window import COARSE_MARGIN
+from jobwise.errors import (
+    APIError,
+    AuthenticationError,
+    InvalidResponseError,
+    PermissionDeniedError,
+)
+from jobwise.models import Job
+
+log = logging.getLogger("jobwise")
+
+
+class Settling(Creating):
+    """Settles the creates whose answers were lost, from the server's listing."""
+
+    async def _reconcile_loop(self, group: asyncio.TaskGroup) -> None:
+        while True:
+            await self._lost.wait()
+            while self._creating and not self._creates_open.is_set():
+                # Creates in flight answer first: their ids become known. (While creates are
+                # open, the lost ones' windows are closed before the next create leaves.)
+                self._answered.clear()
+                await self._answered.wait()
+            rows, self._unknown = self._unknown, []
+            self._lost.clear()
+            if not rows:  # timed out meanwhile, past the deadline (max() of none raised)
+                continue
+            self._settling = len(rows)
+            resend = await self._reconcile(rows, killed=False)
+            self._settling = 0
+            self._resending += len(resend)
+            if not self._unknown:
+                self._reopen_creates()
+            for row in resend:  # not awaited here: a re-send may itself be lost and settled
+                group.create_task(self._resend(row))
+
+    async def _resend(self, row: Row) -> None:
+        try:
+            await self._submit(row)
+        finally:
+            self._resending -= 1
+
+    async def _reconcile_killed(self, rows: list[Row]) -> None:
+        """Settle a killed run's lost creates with the clock bounds that run learned."""
+        bounds = self._state.clock_bounds()
+        if bounds is not None:
+            self._offset_low, self._offset_high, self._margin = bounds
+            self._offset_known = True
+        await self._reconcile(rows, killed=True)
+        self._forget_clock()
+
+    async def _reconcile(self, rows: list[Row], *, killed: bool) -> list[Row]:
+        """Settle lost creates against the server's listing; returns the rows to send again.
+
+        A killed run's rows are settled before anything new is sent and go back to the reader
+        (which checks their inputs) rather than being sent from here."""
+        # A killed run's times are on its own wall clock: the pause is capped at ``settle``.
+        settle = self.options.settle
+        wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + settle
+        await self.jobs.sleep(max(0.0, min(wait - self.jobs.wall(), settle, self._left())))
+        while not self._expired():
+            try:
+                # The windows open once the listing's first answer has dated the server's
+                # clock: a first create lost before any answer had no bound but +-120 s.
+                found = await self._jobs_in(lambda: min(self._window(r)[0] for r in rows))
+                break
+            except (APIError, InvalidResponseError) as exc:
+                if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    raise
+                self._last_error = str(exc)
+                await self.jobs.sleep(max(0.0, min(self.options.sweep_interval, self._left())))
+        else:
+            # They time out with the rest, still lost: a later run settles them (the state file
+            # keeps their windows). Listing on past the deadline held a --timeout 8 batch
+            # against a server that never answered for 60 s; waiting out the settling time
+            # held a --timeout 1 one for 2 s more. A killed run's are timed out by the reader,
+            # as it meets them.
+            if not killed:
+                self._unknown += rows
+            return []
+        windows = {r.index: self._window(r) for r in rows}
+        candidates = {
+            r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
+            for r in rows
+        }
+        owners: dict[str, int] = {}
+        for jobs in candidates.values():
+            for job_id, _ in jobs:
+                owners[job_id] = owners.get(job_id, 0) + 1
+        opens = min(low for low, _ in windows.values())
+        closes = max(high for _, high in windows.values())
+        if any(opens <= stamp <= closes and job_id not in owners for job_id, stamp in found):
+            # A job between the lost creates' windows, where only creates that answered (their
+            # ids excluded) were sent: another client's.
+            self._foreign = True
+        resend: list[Row] = []
+        for row in rows:
+            mine = candidates[row.index]
+            if not mine:
+                self._state.refused(row)  # the server shows no job for it: send it again
+                resend.append(row)
+            elif (
+                self.options.adopt
+                and not self._foreign
+                and len(mine) == 1
+                and owners[mine[0][0]] == 1
+            ):
+                job_id, stamp = mine[0]
+                created = datetime.fromtimestamp(stamp, UTC)
+                self._state.submitted(row, job_id, created.isoformat())
+                if not killed:
+                    self._track(row, created)
+            else:
+                self._state.ambiguous(row, [job_id for job_id, _ in mine], killed)
+                if not killed:
+                    await self._emit(row)
+        self._state.commit(force=True)
+        return [] if killed else resend
+
+    async def _jobs_in(self, opens: Callable[[], float]) -> list[tuple[str, float]]:
+        """(id, created) of the application's jobs created since ``opens()`` (read after the
+        first page) that no item holds. Pages are read newest first until one is wholly older;
+        if the server's order turns out not to be newest first, the whole listing is read."""
+        found: list[tuple[str, float]] = []
+        newest_first, oldest_seen = True, float("inf")
+        since: float | None = None
+        async for page in self.jobs.list(self.application_id, page_size=SWEEP_PAGE_SIZE).pages():
+            self._heard()
+            if since is None:
+                since = opens()
+            stamps = [job.created_at.timestamp() for job in page]
+            found += [
+                (job.id, stamp)
+                for job, stamp in zip(page, stamps, strict=True)
+                if stamp >= since and not self._state.knows(job.id)
+            ]
+            newest_first = newest_first and max(stamps) <= oldest_seen + COARSE_MARGIN
+            oldest_seen = min(oldest_seen, *stamps)
+            if newest_first and max(stamps) < since:
+                break
+        return found
+
+    def _look_for_foreign(self, job: Job) -> None:
+        """A job made since this run's first create, while no create of its own is in flight
+        or lost, that no item holds: another client creates jobs in the application, and a
+        lost create's one candidate may be its job. Adoption stops for the rest of the run
+        (two batches in one application gave 5-7 items the other batch's results)."""
+        first = self._first_created
+        if (
+            self._foreign
+            or not self.options.adopt  # nothing to stop: it costs a look-up a job listed
+            or first is None
+            or job.created_at <= first
+            or self._creating
+            or self._unknown
+            or self._settling
+            or self._resending
+            or self._state.knows(job.id)
+        ):
+            return
+        self._foreign = True
+        log.warning(
+            "jobwise: job %s in application %s is not this batch's: another client creates "
+            "jobs there, so a lost create is no longer adopted (it ends ambiguous)",
+            job.id,
+            self.application_id,
+        )

@@ -1,0 +1,107 @@
+"""When a lost create may have made its job, on the server's clock: the bounds of that
+clock's offset from the client's steady wall clock, learned from answers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from jobwise._async.batch_protocol import AsyncBatchClient
+from jobwise.batch.core import EngineCore
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.state import Row
+
+log = logging.getLogger("jobwise")
+
+# How far apart the client's and the server's clocks may be before any create has answered
+# (after one has, its created_at bounds the offset) and before any answer's Date header has
+# (see jobwise.server_clock). A wide window holds other batches' jobs.
+UNKNOWN_CLOCK_SKEW = 120.0
+
+# The latest a killed run's unanswered create may still have been stored: a request timeout.
+UNANSWERED_WINDOW = 60.0
+
+# The offset bounds already hold the uncertainty of each answered create; the margin covers
+# the resolution of the server's timestamps (whole seconds where they carry no fraction).
+FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
+
+# How far the machine's wall clock may wander from the steady one (jobwise.times.SteadyWall)
+# before it counts as a step: NTP slews by at most 0.5 ms a second, so a second in a run is a
+# step (or a suspend, in which the monotonic clock stood still and the server's did not).
+STEP = 1.0
+
+
+class ServerWindow(EngineCore):
+    """The bounds of the server's clock offset, and each lost create's window on that clock."""
+
+    def __init__(self, jobs: AsyncBatchClient, options: BatchOptions) -> None:
+        super().__init__(jobs, options)
+        # Bounds of (server clock - client clock), learned from answered creates.
+        self._offset_low: float
+        self._offset_high: float
+        self._offset_known: bool
+        self._margin: float
+        self._forget_clock()
+        self._saved_bounds: tuple[float, float, float] | None = None
+        self._wall_step = 0.0
+
+    def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
+        """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""
+        self._relearn_after_step()
+        stamp = created.timestamp()
+        if created.microsecond == 0:  # a whole second: maybe a coarse clock
+            self._margin = COARSE_MARGIN
+        low, high = stamp - answered, stamp - sent
+        if not self._offset_known:
+            self._offset_low, self._offset_high, self._offset_known = low, high, True
+        else:
+            self._offset_low = max(self._offset_low, low)
+            self._offset_high = min(self._offset_high, high)
+            if self._offset_low > self._offset_high:  # timestamps of coarse resolution
+                self._offset_low, self._offset_high = low, high
+        self._save_bounds((self._offset_low, self._offset_high, self._margin))
+
+    def _save_bounds(self, bounds: tuple[float, float, float]) -> None:
+        if bounds != self._saved_bounds:  # they settle after a few answers: no write per create
+            self._state.save_clock_bounds(bounds)
+            self._saved_bounds = bounds
+
+    def _relearn_after_step(self) -> None:
+        """Forget the server's clock offset after a step of the wall clock. The windows rest
+        on the steady clock, which no step moves; but a suspended machine's monotonic clock
+        stood still while the server's went on, and a step cannot be told from that. Widened
+        in place, an offset let a window taken after the step cover creates sent before it
+        (seed 1574 of the simulator: another input's job adopted); forgotten, the next lost
+        create closes creates until it is settled, and answers teach the offset anew."""
+        step = self.jobs.wall_step()
+        moved, self._wall_step = step - self._wall_step, step
+        if abs(moved) >= STEP and self._offset_known:
+            log.warning(
+                "jobwise: the wall clock moved %+.1f s; the server's clock is relearned", moved
+            )
+            self._forget_clock()
+            self._save_bounds((self._offset_low, self._offset_high, COARSE_MARGIN))
+
+    def _clock_bounds(self) -> tuple[float, float, float]:
+        """(lowest, highest) offset of the server's clock from the client's steady wall clock,
+        and the margin of its timestamps: from answered creates, else from the answers' Date
+        headers."""
+        self._relearn_after_step()
+        if self._offset_known:
+            return self._offset_low, self._offset_high, self._margin
+        dated = self.jobs.server_clock_offset
+        if dated is not None:  # the Date's clock may not be created_at's: a coarse margin
+            return dated[0], dated[1], COARSE_MARGIN
+        return -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW, COARSE_MARGIN
+
+    def _forget_clock(self) -> None:
+        """Know nothing of the server's clock (a new run learns its own bounds)."""
+        self._offset_low, self._offset_high = -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW
+        self._offset_known, self._margin = False, FINE_MARGIN
+
+    def _window(self, row: Row) -> tuple[float, float]:
+        """When, on the server's clock, the row's lost create may have made its job."""
+        assert row.sent_at is not None
+        last = row.answered_at if row.answered_at is not None else row.sent_at + UNANSWERED_WINDOW
+        low, high, margin = self._clock_bounds()
+        return (row.sent_at + low - margin, last + high + margin)
