@@ -456,7 +456,11 @@ def main() -> None:
     parser.add_argument("--latency", default="0.5-2", help="'' leaves the emulator's own")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--contenders", default=",".join(ALL))
-    parser.add_argument("--emulator-args", default="", help="more emulator flags, one string")
+    parser.add_argument(
+        "--emulator-args",
+        default="--profile fast",
+        help="more emulator flags, one string (default --profile fast: no limit)",
+    )
     parser.add_argument("--rpm", type=float, help="the emulator's limit per minute (for the floor)")
     parser.add_argument("--p99", type=float, help="p99 job latency in s (else measured)")
     parser.add_argument("--json", help="also write the figures here")

@@ -73,7 +73,7 @@ def listing(url: str, name: str, jobs: int) -> dict[str, Any]:
 
 def run(jobs: int, small: int, large: int) -> dict[str, Any]:
     """Both comparisons against one emulator process."""
-    emulator, url = start_emulator("0-0")
+    emulator, url = start_emulator("0-0", "--profile", "fast")
     try:
         return {
             "compare": {name: listing(url, name, jobs) for name in LISTERS},

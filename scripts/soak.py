@@ -60,6 +60,8 @@ def start_emulator(seed: int, idempotency: str) -> tuple[subprocess.Popen[str], 
         str(seed),
         "--idempotency",
         idempotency,
+        "--profile",
+        "fast",
     )
 
 

@@ -27,7 +27,7 @@ def api(record_mode: str) -> Iterator[Target]:
 def emulator() -> Iterator[EmulatorServer]:
     """A fast emulator shared by the session: jobs finish in 50-150 ms; it honours
     Idempotency-Key (the facade's tests rely on replays; real servers ignore the key)."""
-    with run_emulator(latency=(0.05, 0.15), seed=1, idempotency="honour") as server:
+    with run_emulator(profile="fast", latency=(0.05, 0.15), seed=1, idempotency="honour") as server:
         yield server
 
 

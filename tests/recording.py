@@ -128,7 +128,7 @@ def target(record_mode: str) -> Iterator[Target]:
             asyncio.sleep,
         )
         return
-    with run_emulator(latency=(0.2, 0.4), seed=21, idempotency="honour") as server:
+    with run_emulator(profile="fast", latency=(0.2, 0.4), seed=21, idempotency="honour") as server:
         yield Target(
             server.base_url,
             TOKEN,

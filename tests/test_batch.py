@@ -43,7 +43,7 @@ def products(n: int, fail_every: int = 0) -> list[dict[str, str]]:
 
 
 def test_every_input_comes_back_once_with_its_own_result(tmp_path: Path) -> None:
-    with run_emulator(latency=(0.05, 0.3), seed=11) as server:
+    with run_emulator(profile="fast", latency=(0.05, 0.3), seed=11) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         run = jobs.run_batch(
             "b1", iter(products(120)), concurrency=8, state=str(tmp_path / "s.sqlite")
@@ -63,7 +63,7 @@ def test_every_input_comes_back_once_with_its_own_result(tmp_path: Path) -> None
 
 def test_rerun_with_the_same_state_sends_nothing_again(tmp_path: Path) -> None:
     state = str(tmp_path / "s.sqlite")
-    with run_emulator(latency=(0.01, 0.05), seed=12) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05), seed=12) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         first = list(jobs.run_batch("b2", products(30), state=state))
         before = api_requests(server.base_url)
@@ -75,7 +75,7 @@ def test_rerun_with_the_same_state_sends_nothing_again(tmp_path: Path) -> None:
 
 
 def test_failed_jobs_are_retried_up_to_n_times(tmp_path: Path) -> None:
-    with run_emulator(latency=(0.01, 0.05), seed=13) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05), seed=13) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch(
             "b3", products(20, fail_every=5), retry_failed=2
         )
@@ -90,7 +90,7 @@ def test_failed_jobs_are_retried_up_to_n_times(tmp_path: Path) -> None:
 
 def test_invalid_inputs_are_reported_and_never_sent(tmp_path: Path) -> None:
     inputs: list[Any] = [{"Product": "ok"}, {"Product": 5}, {}, {"Product": "fine"}]
-    with run_emulator(latency=(0.01, 0.05)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05)) as server:
         items = {i.index: i for i in WriterJobs(TOKEN, server.base_url).run_batch("b4", inputs)}
         created = stats(server.base_url)["jobs_created"]
     assert items[1].status == items[2].status == "invalid"
@@ -100,7 +100,7 @@ def test_invalid_inputs_are_reported_and_never_sent(tmp_path: Path) -> None:
 
 
 def test_the_rate_budget_rides_out_429s() -> None:
-    with run_emulator(latency=(0.01, 0.05), rate_limit=40, seed=14) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05), rate_limit=40, seed=14) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch("b5", products(150), concurrency=32)
         items = list(run)
         seen = stats(server.base_url)
@@ -112,7 +112,7 @@ def test_the_rate_budget_rides_out_429s() -> None:
 
 
 def test_a_given_rate_limit_meets_the_server_without_429s() -> None:
-    with run_emulator(latency=(0.01, 0.05), rate_limit=40, seed=16) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05), rate_limit=40, seed=16) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         run = jobs.run_batch("b5", products(100), concurrency=32, rate_limit=30 * 60)
         items = list(run)
@@ -123,7 +123,7 @@ def test_a_given_rate_limit_meets_the_server_without_429s() -> None:
 
 
 async def test_async_batch(tmp_path: Path) -> None:
-    with run_emulator(latency=(0.02, 0.1), seed=15) as server:
+    with run_emulator(profile="fast", latency=(0.02, 0.1), seed=15) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
             run = jobs.run_batch("b6", products(40), state=str(tmp_path / "a.sqlite"))
             indexes = sorted([item.index async for item in run])
@@ -134,7 +134,7 @@ async def test_async_batch(tmp_path: Path) -> None:
 
 def test_breaking_out_early_stops_the_run_and_it_resumes(tmp_path: Path) -> None:
     state = str(tmp_path / "s.sqlite")
-    with run_emulator(latency=(0.05, 0.2), seed=16) as server:
+    with run_emulator(profile="fast", latency=(0.05, 0.2), seed=16) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         for n, _item in enumerate(jobs.run_batch("b7", products(60), state=state)):
             if n == 5:
@@ -147,7 +147,7 @@ def test_breaking_out_early_stops_the_run_and_it_resumes(tmp_path: Path) -> None
 
 def test_state_file_of_another_app_or_input_list_is_refused(tmp_path: Path) -> None:
     state = str(tmp_path / "s.sqlite")
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         list(jobs.run_batch("app-one", products(5), state=state))
         with pytest.raises(StateFileError, match="application_id"):
@@ -240,7 +240,7 @@ def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> N
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item number {n}\n" for n in range(300)))
     out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite"
-    with run_emulator(latency=(0.3, 1.0), seed=17, idempotency="honour") as server:
+    with run_emulator(profile="fast", latency=(0.3, 1.0), seed=17, idempotency="honour") as server:
         env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
         command = [
             sys.executable,
@@ -324,7 +324,7 @@ def test_cli_batch_reads_csv_and_jsonl(tmp_path: Path) -> None:
     csv_file.write_text("sku,Product\n1,Terra shoe\n2,Flex mat\n")
     jsonl_file = tmp_path / "in.jsonl"
     jsonl_file.write_text('{"Product": ["Aqua goggles"], "Color": "blue"}\n"Orbit lamp"\n')
-    with run_emulator(latency=(0.01, 0.05)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05)) as server:
         env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
         for source, expected in (
             (csv_file, ["Terra shoe", "Flex mat"]),
@@ -351,7 +351,7 @@ def test_cli_batch_reads_csv_and_jsonl(tmp_path: Path) -> None:
 def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
     names = tmp_path / "n.txt"
     names.write_text("good\nplease fail\n")
-    with run_emulator(latency=(0.01, 0.05)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05)) as server:
         env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
         done = cli(
             "batch",
@@ -371,7 +371,7 @@ def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
 
 
 async def test_more_inputs_than_jobs_allowed_in_flight_do_not_deadlock() -> None:
-    with run_emulator(latency=(0.02, 0.1), seed=18) as server:
+    with run_emulator(profile="fast", latency=(0.02, 0.1), seed=18) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
             options = BatchOptions(
                 "b8", products(60), concurrency=4, max_outstanding=5, sweep_interval=0.05
@@ -393,7 +393,7 @@ def test_results_stream_while_inputs_are_still_being_read() -> None:
                 resumed.append(time.monotonic())
             yield {"Product": f"p{n}"}
 
-    with run_emulator(latency=(0.01, 0.05), seed=19) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.05), seed=19) as server:
         items = iter(WriterJobs(TOKEN, server.base_url).run_batch("b9", slow_inputs()))
         first = next(items)
         assert not resumed, "no result came back until every input was read"
@@ -407,7 +407,7 @@ def test_run_without_a_state_file_leaves_no_file_behind() -> None:
 
     pattern = f"{tempfile.gettempdir()}/jobwise-batch-*"
     before = set(glob.glob(pattern))
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch("b10", products(3))
         assert len(list(run)) == 3
     assert set(glob.glob(pattern)) == before

@@ -34,7 +34,7 @@ def test_lost_creates_are_settled_from_the_listing_never_resent_blindly(tmp_path
     # Keys ignored (the default), a quarter of the answers dropped, half of those after the
     # job is stored. Creates go one at a time until the server shows it honours keys, so each
     # lost create's window holds one job at most: every one is settled, none ambiguous.
-    with run_emulator(latency=(0.02, 0.05), reset_rate=0.25, seed=5) as server:
+    with run_emulator(profile="fast", latency=(0.02, 0.05), reset_rate=0.25, seed=5) as server:
         jobs = WriterJobs(TOKEN, server.base_url, max_retries=2)
         run = jobs.run_batch("g1", products(40), concurrency=8, state=str(tmp_path / "s"))
         items = list(run)
@@ -73,7 +73,9 @@ def test_creates_go_one_at_a_time_until_the_server_honours_keys(
     idempotency: str, alone: bool
 ) -> None:
     counter = _CreatesInFlight()
-    with run_emulator(latency=(0.01, 0.02), hold_create=0.05, idempotency=idempotency) as server:
+    with run_emulator(
+        profile="fast", latency=(0.01, 0.02), hold_create=0.05, idempotency=idempotency
+    ) as server:
         jobs = WriterJobs(TOKEN, server.base_url, transport=counter)
         items = list(jobs.run_batch("g8", products(24), concurrency=8))
     assert [item.status for item in items] == ["completed"] * 24
@@ -88,7 +90,7 @@ def test_creates_go_side_by_side_where_round_trips_not_the_budget_hold_them_back
     # (a 500-job batch took 161 s; its floor is 85 s). Past a calm start, creates held back by
     # round trips go side by side; creates held back by the rate budget stay one at a time.
     counter = _CreatesInFlight()
-    with run_emulator(latency=(0.01, 0.02), rtt=rtt) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), rtt=rtt) as server:
         jobs = WriterJobs(TOKEN, server.base_url, transport=counter)
         items = list(jobs.run_batch("g14", products(90), concurrency=8, rate_limit=rpm))
         created = stats(server.base_url)["jobs_created"]
@@ -134,7 +136,7 @@ async def test_two_lost_creates_side_by_side_never_take_each_others_job() -> Non
     # first made lies in both windows: neither adopts it (the second would have taken the
     # first's result), both end ambiguous with it as their candidate, nothing else is touched.
     lossy = _LosesTwoSideBySide()
-    with run_emulator(latency=(0.01, 0.02), rtt=0.05) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), rtt=0.05) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url, transport=lossy, max_retries=0) as jobs:
             run = jobs.run_batch("g15", products(100), concurrency=8)
             items = [item async for item in run]
@@ -172,7 +174,7 @@ def test_a_kill_while_a_stored_create_is_held_resumes_without_a_duplicate(tmp_pa
     names = tmp_path / "names.txt"
     names.write_text("".join(f"held {n}\n" for n in range(3)))
     out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite"
-    with run_emulator(latency=(0.01, 0.02), hold_create=2.0) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=2.0) as server:
         env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
         args = ["batch", "app-h", str(names), "--input-name", "Name", "--out", str(out)]
         args += ["--state", str(state), "--concurrency", "1", "--quiet"]
@@ -195,7 +197,7 @@ def test_a_kill_while_a_stored_create_is_held_resumes_without_a_duplicate(tmp_pa
 
 
 def test_retry_failed_at_concurrency_one_finishes(tmp_path: Path) -> None:
-    with run_emulator(latency=(0.01, 0.03), seed=2) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.03), seed=2) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         run = jobs.run_batch("g2", products(6, fail_every=3), concurrency=1, retry_failed=1)
         items = sorted(run, key=lambda item: item.index)
@@ -204,7 +206,7 @@ def test_retry_failed_at_concurrency_one_finishes(tmp_path: Path) -> None:
 
 
 def test_retry_failed_under_a_429_storm_finishes() -> None:
-    with run_emulator(latency=(0.01, 0.03), throttle_rate=0.4, seed=4) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.03), throttle_rate=0.4, seed=4) as server:
         jobs = WriterJobs(TOKEN, server.base_url, max_retries=8)
         run = jobs.run_batch("g12", products(12, fail_every=4), concurrency=4, retry_failed=1)
         items = sorted(run, key=lambda item: item.index)
@@ -216,7 +218,7 @@ def test_retry_failed_under_a_429_storm_finishes() -> None:
 
 async def test_a_stuck_job_ends_timed_out_and_the_others_come_back(tmp_path: Path) -> None:
     inputs = [{"Product": "stuck one"}, {"Product": "fine"}, {"Product": "also fine"}]
-    with run_emulator(latency=(0.01, 0.03)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.03)) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
             run = jobs.run_batch("g3", inputs, state=str(tmp_path / "s"), deadline=3)
             items = {item.index: item async for item in run}
@@ -231,7 +233,7 @@ async def test_items_timed_out_by_a_silent_server_say_so(
 ) -> None:
     """Silent for longer than SILENT, or never heard at all, however short the deadline; and a
     warning says so while the batch runs on."""
-    with run_emulator() as server:
+    with run_emulator(profile="fast") as server:
         gone = server.base_url
     async with AsyncWriterJobs(TOKEN, gone, max_retries=0) as jobs:
         run = jobs.run_batch("g5", products(3), state=str(tmp_path / "s"), deadline=deadline)
@@ -262,7 +264,7 @@ async def test_a_long_job_is_not_taken_for_a_silent_server(
     async def sleep(seconds: float) -> None:
         await asyncio.sleep(seconds / fast)
 
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url, clock=clock, sleep=sleep) as jobs:
             run = jobs.run_batch("g13", [{"P": "stuck"}], state=str(tmp_path / "s"), deadline=1500)
             items = [item async for item in run]
@@ -310,7 +312,7 @@ async def test_a_server_that_says_wait_is_not_silent(
     # silence, such a pause warned of a silent server after 5 s and stopped the run after 60
     # (here 1.5 s: the old code stops with ServerUnavailableError).
     wait = {"status": 429, "headers": {"Retry-After": "2", "retry-after-ms": "2000"}}
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         httpx.post(f"{server.base_url}/_emulator/script", json={"answers": [wait, wait]})
         if kind == "async":
             async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
@@ -335,7 +337,7 @@ async def test_a_deadline_holds_against_a_dead_server_with_many_inputs(
     The one create under way stops retrying at the deadline too (it rode out its retries,
     about 5 s more). The sync client's sleep refuses a negative pause: the time left is never
     below 0."""
-    with run_emulator() as server:
+    with run_emulator(profile="fast") as server:
         gone = server.base_url
     state = str(tmp_path / "s")
     started, cpu = time.monotonic(), time.process_time()
@@ -410,7 +412,7 @@ def test_a_deadline_holds_while_a_killed_runs_create_is_settled(tmp_path: Path) 
     assert time.monotonic() - started < 2 + 10
     assert sorted(item.index for item in items) == [0, 1, 2]
     assert {item.status for item in items} == {"timed_out"}
-    with run_emulator(latency=(0.01, 0.02), port=port) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), port=port) as server:
         again = list(WriterJobs(TOKEN, url).run_batch("g9", inputs, state=path))
         created = stats(server.base_url)["jobs_created"]
     assert sorted((item.index, item.status) for item in again) == [
@@ -482,7 +484,7 @@ def test_a_resumed_run_trusts_the_keys_an_earlier_run_saw_honoured(
     the item ended ambiguous (1 honour-key soak in 4)."""
     inputs = products(3)
     path = str(tmp_path / "s.sqlite")
-    with run_emulator(latency=(0.01, 0.02), idempotency="honour") as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), idempotency="honour") as server:
         state = jobwise.batch.state.BatchState(path, "g10", server.base_url)
         rows = [state.add(i, normalize_inputs(p), "pending", None) for i, p in enumerate(inputs)]
         state.note_keys_honoured()
@@ -513,7 +515,7 @@ def test_a_create_refused_for_its_key_is_sent_again_not_settled(tmp_path: Path) 
     key settled it from the listing and adopted an earlier batch's job: another input's
     result."""
     path = str(tmp_path / "s.sqlite")
-    with run_emulator(api_key="right", latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", api_key="right", latency=(0.01, 0.02)) as server:
         earlier = list(WriterJobs("right", server.base_url).run_batch("g11", [{"P": "teapot"}]))
         with pytest.raises(jobwise.AuthenticationError):
             list(WriterJobs("wrong", server.base_url).run_batch("g11", [{"P": "bike"}], state=path))
@@ -533,7 +535,7 @@ def test_no_such_application_stops_the_batch_at_its_first_create(tmp_path: Path)
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item {n}\n" for n in range(20)))
     out, state = tmp_path / "out.jsonl", tmp_path / "s.sqlite"
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         wrong = server.base_url + "/elsewhere"
         with pytest.raises(jobwise.NotFoundError):
             list(WriterJobs(TOKEN, wrong).run_batch("g22", products(20), state=state))
@@ -550,7 +552,7 @@ def test_no_such_application_stops_the_batch_at_its_first_create(tmp_path: Path)
 
 def test_a_garbled_job_answer_fails_that_item_only() -> None:
     inputs = [{"Product": "garbage in"}, {"Product": "fine"}]
-    with run_emulator(latency=(0.01, 0.03)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.03)) as server:
         items = {i.index: i for i in WriterJobs(TOKEN, server.base_url).run_batch("g4", inputs)}
     assert items[1].status == "completed"
     assert items[0].status in ("completed", "failed")
@@ -559,7 +561,7 @@ def test_a_garbled_job_answer_fails_that_item_only() -> None:
 
 
 def test_an_unreachable_server_stops_the_run_with_one_line(tmp_path: Path) -> None:
-    with run_emulator() as server:
+    with run_emulator(profile="fast") as server:
         gone = server.base_url
     jobs = WriterJobs(TOKEN, gone, max_retries=0)
     started = time.monotonic()
@@ -582,7 +584,7 @@ async def test_a_create_that_never_connected_is_not_settled_after_a_stall(tmp_pa
     saved = jobwise.batch.state.BatchState(path, "g12", url)
     assert [row.status for row in saved.unsettled()] == []
     saved.close()
-    with run_emulator(latency=(0.01, 0.02), port=port) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), port=port) as server:
         foreign = list(WriterJobs(TOKEN, url).run_batch("g12", [{"P": "teapot"}]))
         items = list(WriterJobs(TOKEN, url).run_batch("g12", [{"P": "bike"}], state=path))
         created = stats(server.base_url)["jobs_created"]
@@ -598,7 +600,7 @@ def test_a_state_file_deleted_mid_run_stops_it(tmp_path: Path) -> None:
         time.sleep(0.5)
         state.unlink()
 
-    with run_emulator(latency=(3, 4)) as server:
+    with run_emulator(profile="fast", latency=(3, 4)) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch("g6", products(5), state=str(state))
         remover = threading.Thread(target=remove_soon)
         remover.start()
@@ -619,7 +621,7 @@ def test_a_symlink_to_a_state_file_in_use_is_refused(tmp_path: Path) -> None:
 
 
 def test_summary_counts_add_up(tmp_path: Path) -> None:
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch("g7", [*products(4), "not a mapping"])
         summary = run.wait()
     assert summary["counts"] == {"completed": 4, "invalid": 1}
@@ -628,7 +630,7 @@ def test_summary_counts_add_up(tmp_path: Path) -> None:
 
 def test_the_first_result_comes_back_while_creates_are_still_being_sent() -> None:
     # Creates go one at a time on a server that ignores keys; the sweeps must not wait for them.
-    with run_emulator(latency=(0.01, 0.02), hold_create=0.01) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=0.01) as server:
         items = iter(WriterJobs(TOKEN, server.base_url).run_batch("g9", products(300)))
         first = next(items)
         created_then = stats(server.base_url)["jobs_created"]
@@ -642,7 +644,7 @@ async def test_creates_queued_for_their_turn_hold_no_place_among_requests_in_fli
     # Queued for their turn while holding a place among the requests in flight, creates (and
     # the re-sends of lost ones) left none to the retrieves of the few jobs due: a 5,000-job
     # soak ran for over ten minutes, 3,000 jobs submitted and none collected.
-    with run_emulator(latency=(0.01, 0.02), hold_create=0.1) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=0.1) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
             run = jobs.run_batch("g21", products(40), concurrency=8)
             held: list[int] = []
@@ -659,7 +661,7 @@ async def test_an_empty_batch_ends_at_once() -> None:
         naps.append(seconds)
         await asyncio.sleep(3600)  # only the engine's own wake-up can end this nap
 
-    with run_emulator() as server:
+    with run_emulator(profile="fast") as server:
         async with AsyncWriterJobs(TOKEN, server.base_url, sleep=sleep) as jobs:
             run = jobs.run_batch("g10", [])
             items = await asyncio.wait_for(_collect(run), timeout=30)
@@ -679,7 +681,7 @@ def test_a_source_that_yields_one_dict_changed_between_yields_sends_each_input()
             one["Product"] = f"product {n}"
             yield one
 
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         items = list(WriterJobs(TOKEN, server.base_url).run_batch("g17", reused()))
     assert sorted(item.index for item in items) == list(range(6))
     assert all(item.inputs["Product"] == [f"product {item.index}"] for item in items)
@@ -704,7 +706,7 @@ def test_a_source_that_fails_lets_the_creates_in_flight_land(tmp_path: Path) -> 
         raise ValueError("reader broke")
 
     state = tmp_path / "s.sqlite"
-    with run_emulator(latency=(0.01, 0.02), hold_create=0.3) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=0.3) as server:
         with pytest.raises(ValueError, match="reader broke"):
             list(WriterJobs(TOKEN, server.base_url).run_batch("g20", breaks(), state=state))
         created = stats(server.base_url)["jobs_created"]
@@ -725,7 +727,7 @@ def test_an_on_progress_that_fails_lets_the_creates_in_flight_land(
             raise ValueError("progress broke")
 
     state = tmp_path / "s.sqlite"
-    with run_emulator(latency=(0.01, 0.02), hold_create=0.3) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=0.3) as server:
         with pytest.raises(ValueError, match="progress broke"):
             if kind == "sync":
                 jobs = WriterJobs(TOKEN, server.base_url)
@@ -753,7 +755,7 @@ def test_an_on_progress_that_fails_lets_the_creates_in_flight_land(
 
 
 def test_a_state_file_may_be_a_path(tmp_path: Path) -> None:
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch(
             "g18", products(2), state=tmp_path / "s.sqlite"
         )
@@ -762,7 +764,7 @@ def test_a_state_file_may_be_a_path(tmp_path: Path) -> None:
 
 
 def test_inputs_of_the_wrong_shape_are_refused_before_any_request() -> None:
-    with run_emulator() as server:
+    with run_emulator(profile="fast") as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         with pytest.raises(jobwise.InvalidArgumentError, match=r"one mapping .*\[inputs\]"):
             jobs.run_batch("g11", {"Product": "one"})
@@ -801,7 +803,7 @@ async def test_a_first_create_lost_is_settled_in_a_window_the_date_header_bounds
     """The first create of a run is lost before any answer has taught the server's clock.
     Settled in a window of +-120 s, it held an earlier batch's job, taken for the lost one:
     "bike" came back with "teapot"'s result. The listing's Date header bounds the clock."""
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
             earlier = [item async for item in jobs.run_batch("g13", [{"P": "teapot"}])]
         await asyncio.sleep(3.0)  # past the Date's second and its margin
@@ -824,7 +826,7 @@ async def test_a_run_stopped_before_any_create_answered_keeps_the_dates_bounds(
     """A create sent again after the listing has dated the server's clock, and never answered:
     the state file keeps the bounds the Date headers taught, for the next run to settle it in."""
     path = str(tmp_path / "s.sqlite")
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         transport = _DropsFirstCreate(hang=True)
         async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
             run = jobs.run_batch("g14", [{"P": "bike"}], state=path, deadline=4.0)

@@ -111,7 +111,7 @@ async def test_jobs_still_running_are_not_retrieved_one_by_one() -> None:
     # not a straggler (main at 7ebdb7a retrieved each on every cycle: 3.1 requests per job
     # here). At 20 sweeps a second the sweeps' floor of a page or two each costs about 0.2
     # requests per job for 300 jobs; at the default interval of 1 s it is a few hundredths.
-    with run_emulator(latency=(0.5, 2.0), seed=31) as server:
+    with run_emulator(profile="fast", latency=(0.5, 2.0), seed=31) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
             statuses = await _run(jobs, "s1", 300)
         requests = api_requests(server.base_url)
@@ -123,7 +123,7 @@ async def test_jobs_still_running_are_not_retrieved_one_by_one() -> None:
 
 
 async def test_every_job_comes_back_when_the_listing_is_oldest_first() -> None:
-    with run_emulator(latency=(0.1, 0.4), seed=32) as server:
+    with run_emulator(profile="fast", latency=(0.1, 0.4), seed=32) as server:
         transport = OldestFirst(httpx.AsyncHTTPTransport())
         async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
             statuses = await _run(jobs, "s2", 150)

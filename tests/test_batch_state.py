@@ -58,7 +58,7 @@ def test_a_full_disk_is_named_and_the_first_resume_finishes_every_input_once(
         return _FillsUp(db, fail_at) if path == state else db
 
     inputs = products(120)
-    with run_emulator(latency=(0.01, 0.02), seed=8) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02), seed=8) as server:
         jobs = WriterJobs(TOKEN, server.base_url)
         monkeypatch.setattr(sqlite3, "connect", filling)
         with pytest.raises(jobwise.StateFileError, match="the disk is full") as caught:
@@ -80,7 +80,7 @@ def test_a_state_file_with_gaps_resumes(tmp_path: Path) -> None:
     # A file an earlier version left after a failed commit: rows 0-4 and 8-9, not 5-7.
     state = str(tmp_path / "s.sqlite")
     inputs = products(10)
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         saved = BatchState(state, "g29", server.base_url)
         for index in [*range(5), 8, 9]:
             saved.add(index, normalize_inputs(inputs[index]), "pending", None)

@@ -142,7 +142,7 @@ def test_missing_key_is_one_clear_line(
 def test_wrong_key_exits_3_in_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with run_emulator(api_key="right", latency=(0, 0)) as server:
+    with run_emulator(profile="fast", api_key="right", latency=(0, 0)) as server:
         monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
         monkeypatch.setenv("WRITER_API_KEY", "wrong")
         assert main(["list", "app"]) == 3
@@ -174,7 +174,7 @@ def test_not_found_exits_4_at_once_even_for_wait(
 def test_wait_timeout_exits_5_and_prints_the_last_job_seen(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with run_emulator(latency=(30, 30)) as server:
+    with run_emulator(profile="fast", latency=(30, 30)) as server:
         monkeypatch.setenv("WRITER_API_KEY", TOKEN)
         monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
         created = run_json(capsys, "submit", "slow-app", "--input", "P=slow")
@@ -258,7 +258,7 @@ def test_list_json_prints_nothing_when_the_first_page_is_refused(
     command: tuple[str, ...], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """stdout held a lone `[`: a script piping it into jq got a parse error, not the 401."""
-    with run_emulator(api_key="right", latency=(0, 0)) as server:
+    with run_emulator(profile="fast", api_key="right", latency=(0, 0)) as server:
         for name in ("WRITER_BASE_URL", "OSAPI_URL"):
             monkeypatch.setenv(name, server.base_url)
         for name in ("WRITER_API_KEY", "OSAPI_TOKEN"):
@@ -272,7 +272,7 @@ def test_list_json_prints_nothing_when_the_first_page_is_refused(
 @pytest.mark.parametrize("api", ["writer", "osapi"])
 def test_list_json_cut_short_by_an_error_is_still_one_json_array(api: str) -> None:
     """A page that fails after the first has been printed ends the array, exits non-zero."""
-    with run_emulator(latency=(0, 0)) as server:
+    with run_emulator(profile="fast", latency=(0, 0)) as server:
         if api == "writer":  # newest first: the unreadable page is the second
             with jobwise.WriterJobs(TOKEN, server.base_url) as jobs:
                 jobs.create("cut", {"P": "garbage-page"})
@@ -374,7 +374,7 @@ def test_logging_levels_and_httpx_lines() -> None:
 
 
 def test_verbose_logs_retries_to_stderr() -> None:
-    with run_emulator(latency=(0, 0), error_rate=1.0, seed=2) as server:
+    with run_emulator(profile="fast", latency=(0, 0), error_rate=1.0, seed=2) as server:
         done = run_jobwise("get", "job-1", base_url=server.base_url, env={"JOBWISE_LOG": "info"})
     assert done.returncode == 6
     assert "retry 1 of" in done.stderr and "HTTP Request" not in done.stderr

@@ -36,7 +36,7 @@ from .cli_support import JOBWISE, TOKEN, api_requests, jobwise, one_error_line
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    with run_emulator(latency=(0.02, 0.05), seed=3) as found:
+    with run_emulator(profile="fast", latency=(0.02, 0.05), seed=3) as found:
         yield found
 
 
@@ -492,7 +492,7 @@ def test_ctrl_c_writes_partial_results_and_says_so(
     names = tmp_path / "names.txt"
     names.write_text("".join(f"item {n}\n" for n in range(40)))
     out = tmp_path / "r.jsonl"
-    with run_emulator(latency=(30, 30), seed=4) as slow:
+    with run_emulator(profile="fast", latency=(30, 30), seed=4) as slow:
         env = {**os.environ, "WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": slow.base_url}
         proc = subprocess.Popen(
             [
@@ -543,7 +543,7 @@ def test_a_batch_stopped_by_a_silent_server_says_it_wrote_partial_results(
     names = tmp_path / "in.txt"
     names.write_text("alpha\n")
     out = tmp_path / "r.jsonl"
-    with run_emulator(latency=(0.01, 0.02)) as gone:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as gone:
         assert batch(gone, names, out, "--quiet").returncode == 0
     names.write_text("alpha\nbeta\n")  # the server is gone: beta gets no answer
     run_batch = AsyncWriterJobs.run_batch
@@ -611,7 +611,7 @@ def test_retry_failed_on_a_finished_batch_retries_its_failed_items(tmp_path: Pat
     names = tmp_path / "in.txt"
     names.write_text("one\ntwo fail\nthree\n")
     out = tmp_path / "out.jsonl"
-    with run_emulator(latency=(0.01, 0.02)) as emulator:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as emulator:
         first = batch(emulator, names, out, "--quiet")
         assert first.returncode == 1, first.stderr
         assert [r["status"] for r in results(out)] == ["completed", "failed", "completed"]
@@ -636,7 +636,7 @@ def test_a_bad_rpm_is_refused_before_any_request(
 def test_rpm_paces_the_batch_below_the_servers_limit(tmp_path: Path) -> None:
     names = tmp_path / "in.txt"
     names.write_text("".join(f"p{n}\n" for n in range(30)))
-    with run_emulator(latency=(0.01, 0.05), rate_limit=20, seed=33) as limited:
+    with run_emulator(profile="fast", latency=(0.01, 0.05), rate_limit=20, seed=33) as limited:
         done = batch(limited, names, tmp_path / "out.jsonl", "--rpm", "900", "--quiet")
         faults = httpx.get(f"{limited.base_url}/_emulator/stats").json()["faults"]
     assert done.returncode == 0, done.stderr

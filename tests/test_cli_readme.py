@@ -34,7 +34,7 @@ def blocks(text: str, language: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    with run_emulator(latency=(0.01, 0.03), seed=5) as found:
+    with run_emulator(profile="fast", latency=(0.01, 0.03), seed=5) as found:
         yield found
 
 

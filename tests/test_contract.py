@@ -178,7 +178,7 @@ def test_emulator_answers_match_openapi_for_both_apis(prefix: str) -> None:
     from jobwise_emulator import run_emulator
 
     with (
-        run_emulator(latency=(0.01, 0.02), seed=41, osapi_prefix=prefix) as server,
+        run_emulator(profile="fast", latency=(0.01, 0.02), seed=41, osapi_prefix=prefix) as server,
         httpx.Client(
             base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
         ) as http,

@@ -17,6 +17,7 @@ import pytest
 from jobwise_emulator import EmulatorConfig, EmulatorServer, run_emulator
 from jobwise_emulator.cli import build_parser, config_from_args
 from jobwise_emulator.clock import Clock
+from jobwise_emulator.osapi_store import OsapiStore
 from jobwise_emulator.writer_store import WriterStore
 
 from .conftest import TOKEN
@@ -152,7 +153,10 @@ def test_osapi_list_out_of_range_answers_the_handlers_400(
 
 
 def test_osapi_malformed_parameters_get_the_framework_message_before_auth() -> None:
-    with run_emulator(latency=(0, 0)) as server, httpx.Client(base_url=server.base_url) as bare:
+    with (
+        run_emulator(profile="fast", latency=(0, 0)) as server,
+        httpx.Client(base_url=server.base_url) as bare,
+    ):
         limit = bare.get("/job", params={"limit": "abc"})
         job_id = bare.get("/job/not-a-uuid")
         body = bare.post(
@@ -173,7 +177,7 @@ def test_osapi_ignores_unknown_query_parameters(http: httpx.Client) -> None:
 
 
 def test_osapi_scopes_answer_403_naming_the_permission() -> None:
-    with run_emulator(latency=(0, 0)) as server:
+    with run_emulator(profile="fast", latency=(0, 0)) as server:
         url = server.base_url
         job_id = httpx.post(f"{url}/_emulator/osapi/jobs").json()["job_ids"][0]
         reader = {"Authorization": "Bearer read-only-token"}
@@ -254,7 +258,7 @@ def test_osapi_any_job_can_be_retried_and_targets_are_checked(http: httpx.Client
 
 def test_osapi_broadcast_has_no_result_and_a_deleted_job_still_counts() -> None:
     with (
-        run_emulator(latency=(0, 0)) as server,
+        run_emulator(profile="fast", latency=(0, 0)) as server,
         httpx.Client(base_url=server.base_url, headers=AUTH) as http,
     ):
         body = {"hosts": ["a", "b"], "operation": {"type": "file.deploy"}}
@@ -276,7 +280,7 @@ def test_osapi_broadcast_has_no_result_and_a_deleted_job_still_counts() -> None:
 
 def test_osapi_ttl_expires_jobs() -> None:
     with (
-        run_emulator(latency=(0, 0), ttl=0.3) as server,
+        run_emulator(profile="fast", latency=(0, 0), ttl=0.3) as server,
         httpx.Client(base_url=server.base_url, headers=AUTH) as http,
     ):
         job_id = http.post("/_emulator/osapi/jobs").json()["job_ids"][0]
@@ -288,7 +292,7 @@ def test_osapi_ttl_expires_jobs() -> None:
 
 def test_osapi_prefix_serves_under_api_only() -> None:
     with (
-        run_emulator(latency=(0, 0), osapi_prefix="/api") as server,
+        run_emulator(profile="fast", latency=(0, 0), osapi_prefix="/api") as server,
         httpx.Client(base_url=server.base_url, headers=AUTH) as http,
     ):
         job_id = http.post("/_emulator/osapi/jobs").json()["job_ids"][0]
@@ -299,7 +303,7 @@ def test_osapi_prefix_serves_under_api_only() -> None:
 
 
 def test_osapi_never_answers_429() -> None:
-    with run_emulator(latency=(0, 0), throttle_rate=1.0, rate_limit=1) as server:
+    with run_emulator(profile="fast", latency=(0, 0), throttle_rate=1.0, rate_limit=1) as server:
         answers = [httpx.get(f"{server.base_url}/job", headers=AUTH) for _ in range(5)]
     assert {a.status_code for a in answers} == {200}
 
@@ -325,7 +329,7 @@ def test_honoured_idempotency_key_replays_echoes_and_refuses_another_body(
 
 def test_idempotency_key_is_ignored_by_default() -> None:
     headers = {**AUTH, "Idempotency-Key": "same"}
-    with run_emulator(latency=(0, 0)) as server:
+    with run_emulator(profile="fast", latency=(0, 0)) as server:
         url = f"{server.base_url}/v1/applications/ign/jobs"
         answers = [httpx.post(url, json=inputs("a"), headers=headers) for _ in range(3)]
         stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
@@ -337,7 +341,9 @@ def test_idempotency_key_is_ignored_by_default() -> None:
 
 def test_honour_mode_echoes_the_key_on_faults_too() -> None:
     headers = {**AUTH, "Idempotency-Key": "k-9"}
-    with run_emulator(latency=(0, 0), error_rate=1.0, idempotency="honour") as server:
+    with run_emulator(
+        profile="fast", latency=(0, 0), error_rate=1.0, idempotency="honour"
+    ) as server:
         answer = httpx.post(
             f"{server.base_url}/v1/applications/e/jobs", json=inputs("a"), headers=headers
         )
@@ -345,7 +351,7 @@ def test_honour_mode_echoes_the_key_on_faults_too() -> None:
 
 
 def test_api_key_option_answers_401_in_each_shape() -> None:
-    with run_emulator(api_key="right", latency=(0, 0)) as server:
+    with run_emulator(profile="fast", api_key="right", latency=(0, 0)) as server:
         wrong = {"Authorization": "Bearer wrong"}
         writer = httpx.get(f"{server.base_url}/v1/applications/a/jobs", headers=wrong)
         osapi = httpx.get(f"{server.base_url}/job")
@@ -368,14 +374,14 @@ def run_requests(server: EmulatorServer, n: int) -> list[httpx.Response | Except
 
 
 def test_error_rate_answers_500_and_503() -> None:
-    with run_emulator(error_rate=1.0, latency=(0, 0)) as server:
+    with run_emulator(profile="fast", error_rate=1.0, latency=(0, 0)) as server:
         answers = run_requests(server, 20)
     statuses = {r.status_code for r in answers if isinstance(r, httpx.Response)}
     assert statuses == {500, 503}
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
-    with run_emulator(rate_limit=5, latency=(0, 0)) as server:
+    with run_emulator(profile="fast", rate_limit=5, latency=(0, 0)) as server:
         answers = run_requests(server, 20)
     limited = [r for r in answers if isinstance(r, httpx.Response) and r.status_code == 429]
     assert limited, "20 requests in a burst above 5 rps must be limited"
@@ -384,7 +390,7 @@ def test_rate_limit_answers_429_with_retry_after() -> None:
 
 
 def test_reset_rate_drops_connections_before_and_after_storing() -> None:
-    with run_emulator(reset_rate=1.0, latency=(0, 0), seed=3) as server:
+    with run_emulator(profile="fast", reset_rate=1.0, latency=(0, 0), seed=3) as server:
         answers = run_requests(server, 20)
         stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
     assert all(isinstance(a, httpx.TransportError) for a in answers)
@@ -393,14 +399,14 @@ def test_reset_rate_drops_connections_before_and_after_storing() -> None:
 
 
 def test_slow_rate_delays_answers() -> None:
-    with run_emulator(slow_rate=1.0, slow_seconds=0.3, latency=(0, 0)) as server:
+    with run_emulator(profile="fast", slow_rate=1.0, slow_seconds=0.3, latency=(0, 0)) as server:
         started = time.monotonic()
         run_requests(server, 2)
     assert time.monotonic() - started >= 0.6
 
 
 def test_rtt_delays_every_api_answer_by_a_round_trip_not_scaled_by_speed() -> None:
-    with run_emulator(rtt=0.2, speed=60, latency=(0, 0)) as server:
+    with run_emulator(profile="fast", rtt=0.2, speed=60, latency=(0, 0)) as server:
         started = time.monotonic()
         answers = run_requests(server, 3)
         took = time.monotonic() - started
@@ -414,7 +420,7 @@ def test_rtt_delays_every_api_answer_by_a_round_trip_not_scaled_by_speed() -> No
 
 def test_fail_rate_fails_jobs() -> None:
     with (
-        run_emulator(fail_rate=1.0, latency=(0, 0)) as server,
+        run_emulator(profile="fast", fail_rate=1.0, latency=(0, 0)) as server,
         httpx.Client(base_url=server.base_url, headers=AUTH) as client,
     ):
         job = client.post("/v1/applications/f/jobs", json=inputs("fine")).json()
@@ -424,7 +430,7 @@ def test_fail_rate_fails_jobs() -> None:
 
 def test_faults_are_reproducible_with_a_seed() -> None:
     def statuses(seed: int) -> list[int]:
-        with run_emulator(error_rate=0.5, latency=(0, 0), seed=seed) as server:
+        with run_emulator(profile="fast", error_rate=0.5, latency=(0, 0), seed=seed) as server:
             return [
                 r.status_code for r in run_requests(server, 30) if isinstance(r, httpx.Response)
             ]
@@ -529,7 +535,17 @@ def test_official_writer_sdk_works_unchanged(emulator: EmulatorServer) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_prints_url_and_stops_on_a_signal(signum: int) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jobwise_emulator", "--port", "0", "--latency", "0-0"],
+        [
+            sys.executable,
+            "-m",
+            "jobwise_emulator",
+            "--port",
+            "0",
+            "--profile",
+            "fast",
+            "--latency",
+            "0-0",
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -580,7 +596,7 @@ def test_command_line_errors_are_one_line_and_loopback_only() -> None:
 
 
 def test_throttle_rate_answers_429_at_random() -> None:
-    with run_emulator(throttle_rate=1.0, latency=(0, 0)) as server:
+    with run_emulator(profile="fast", throttle_rate=1.0, latency=(0, 0)) as server:
         answers = run_requests(server, 5)
     assert all(isinstance(a, httpx.Response) and a.status_code == 429 for a in answers)
     first = answers[0]
@@ -616,7 +632,7 @@ class FakeClock(Clock):
 
 def writer_store(**options: Any) -> tuple[WriterStore, FakeClock]:
     clock = FakeClock()
-    return WriterStore(EmulatorConfig(seed=5, **options), clock), clock
+    return WriterStore(EmulatorConfig(profile="fast", seed=5, **options), clock), clock
 
 
 def statuses(store: WriterStore, jobs: list[Any]) -> list[str]:
@@ -660,7 +676,7 @@ def test_speed_divides_durations_and_multiplies_rates() -> None:
     assert statuses(store, [job]) == ["in_progress"]
     clock.t += 0.002
     assert statuses(store, [job]) == ["completed"]
-    config = EmulatorConfig(speed=60, rate_limit=5, hold_create=6, slow_seconds=3)
+    config = EmulatorConfig(profile="fast", speed=60, rate_limit=5, hold_create=6, slow_seconds=3)
     assert config.per_second(5) == 300 and config.seconds(6) == 0.1
 
 
@@ -688,7 +704,7 @@ def test_stats_expose_the_latency_percentiles_and_limits() -> None:
 
 
 def test_requests_per_minute_per_key_answer_429_with_retry_after() -> None:
-    with run_emulator(writer_rpm=5, latency=(0, 0)) as server:
+    with run_emulator(profile="fast", writer_rpm=5, latency=(0, 0)) as server:
         url = f"{server.base_url}/v1/applications/rl/jobs"
         mine = [httpx.get(url, headers=AUTH) for _ in range(6)]
         theirs = httpx.get(url, headers={"Authorization": "Bearer another-key"})
@@ -715,14 +731,14 @@ def test_garbage_inputs_make_a_get_or_a_list_page_answer_html(http: httpx.Client
 
 def test_garbage_rates_are_separate_for_gets_and_pages() -> None:
     with (
-        run_emulator(garbage_get_rate=1.0, latency=(0, 0)) as server,
+        run_emulator(profile="fast", garbage_get_rate=1.0, latency=(0, 0)) as server,
         httpx.Client(base_url=server.base_url, headers=AUTH) as http,
     ):
         job_id = http.post("/v1/applications/g/jobs", json=inputs("a")).json()["id"]
         assert http.get(f"/v1/applications/jobs/{job_id}").text.startswith("<!DOCTYPE")
         assert http.get("/v1/applications/g/jobs").json()["totalCount"] == 1
     with (
-        run_emulator(garbage_list_rate=1.0, latency=(0, 0)) as server,
+        run_emulator(profile="fast", garbage_list_rate=1.0, latency=(0, 0)) as server,
         httpx.Client(base_url=server.base_url, headers=AUTH) as http,
     ):
         job_id = http.post("/v1/applications/g/jobs", json=inputs("a")).json()["id"]
@@ -734,7 +750,7 @@ def test_garbage_rates_are_separate_for_gets_and_pages() -> None:
 
 
 def test_hold_create_answers_late_with_the_job_already_stored() -> None:
-    with run_emulator(hold_create=0.5, latency=(5, 5)) as server:
+    with run_emulator(profile="fast", hold_create=0.5, latency=(5, 5)) as server:
         url = server.base_url
         holder = ThreadPoolExecutor(1)
         started = time.monotonic()
@@ -754,6 +770,62 @@ def test_hold_create_answers_late_with_the_job_already_stored() -> None:
     assert time.monotonic() - started >= 0.5
     assert created.json()["id"] == seen[0]["id"]
     assert stats["faults"]["held_create"] == 1 and stats["jobs_created"] == 1
+
+
+# -- the defaults of issue 30: the public facts -------------------------------------------------
+
+
+def test_a_default_emulator_limits_writer_at_400_a_minute_without_retry_after() -> None:
+    """The old default had no limit, and every 429 said when to come back: Writer documents
+    400 requests a minute and no Retry-After."""
+    with run_emulator() as server, httpx.Client(base_url=server.base_url, headers=AUTH) as http:
+        answers = [http.get("/v1/applications/rl/jobs") for _ in range(401)]
+        profile = http.get("/_emulator/stats").json()["profile"]
+    assert [a.status_code for a in answers] == [200] * 400 + [429]
+    assert answers[-1].json()["tpe"] == "TooManyRequests"
+    assert {"retry-after", "retry-after-ms"}.isdisjoint(answers[-1].headers)
+    assert profile["name"] == "writer" and profile["writer_rpm"] == 400
+    assert profile["latency"]["kind"] == "lognormal"
+
+
+def test_retry_after_is_sent_on_every_429_when_asked() -> None:
+    with run_emulator(writer_rpm=1, retry_after=True, latency=(0, 0)) as server:
+        url = f"{server.base_url}/v1/applications/rl/jobs"
+        limited = [httpx.get(url, headers=AUTH) for _ in range(2)][-1]
+    assert limited.status_code == 429
+    assert 55 <= int(limited.headers["Retry-After"]) <= 60
+    assert 55_000 <= int(limited.headers["retry-after-ms"]) <= 60_000
+    with run_emulator(throttle_rate=1.0, latency=(0, 0)) as server:
+        bare = httpx.get(f"{server.base_url}/v1/applications/rl/jobs", headers=AUTH)
+    assert bare.status_code == 429 and "retry-after" not in bare.headers
+
+
+def test_a_default_emulator_serves_osapi_under_api_and_expires_jobs_after_an_hour() -> None:
+    """The old default served /job and kept jobs forever; osapi has served /api since
+    cba2e9f and its shipped bucket expires jobs after 1 h."""
+    with run_emulator() as server, httpx.Client(base_url=server.base_url, headers=AUTH) as http:
+        job_id = http.post("/_emulator/osapi/jobs").json()["job_ids"][0]
+        assert http.get(f"/api/job/{job_id}").status_code == 200
+        assert http.get(f"/job/{job_id}").status_code == 404
+    clock = FakeClock()
+    store = OsapiStore(EmulatorConfig(latency=(0, 0)), clock)
+    job = store.create({"type": "node.hostname.get"}, ["agent-01"])
+    clock.t += 3599.9
+    assert store.get(job.id) is job
+    clock.t += 0.2
+    assert store.get(job.id) is None
+
+
+def test_the_fast_profile_keeps_the_old_defaults() -> None:
+    config = EmulatorConfig(profile="fast")
+    assert (config.latency_kind, config.latency, config.writer_rpm) == ("uniform", (0.2, 1.0), None)
+    assert (config.retry_after, config.osapi_prefix, config.ttl) == (True, "", None)
+    mixed = EmulatorConfig(profile="fast", osapi_prefix="/api", ttl=60, retry_after=False)
+    assert (mixed.osapi_prefix, mixed.ttl, mixed.retry_after) == ("/api", 60, False)
+    old = config_from_args(build_parser().parse_args(["--profile", "fast", "--osapi-prefix", ""]))
+    assert (old.osapi_prefix, old.writer_rpm, old.retry_after) == ("", None, True)
+    sent = config_from_args(build_parser().parse_args(["--retry-after", "--ttl", "5"]))
+    assert (sent.profile, sent.retry_after, sent.ttl, sent.writer_rpm) == ("writer", True, 5, 400)
 
 
 def test_command_line_flags_make_the_config() -> None:

@@ -63,7 +63,7 @@ def test_writer_create_retrieve_wait_list_retry(writer: WriterJobs) -> None:
 def test_writer_wrong_key_is_authentication_error(emulator: EmulatorServer) -> None:
     from jobwise_emulator import run_emulator
 
-    with run_emulator(api_key="right", latency=(0, 0)) as server:
+    with run_emulator(profile="fast", api_key="right", latency=(0, 0)) as server:
         with pytest.raises(jobwise.AuthenticationError):
             WriterJobs("wrong", server.base_url).retrieve("x")
         assert WriterJobs("right", server.base_url).list("a").pages() is not None
@@ -72,7 +72,9 @@ def test_writer_wrong_key_is_authentication_error(emulator: EmulatorServer) -> N
 def test_create_retried_after_reset_makes_one_job() -> None:
     from jobwise_emulator import run_emulator
 
-    with run_emulator(reset_rate=0.5, latency=(0, 0), seed=5, idempotency="honour") as server:
+    with run_emulator(
+        profile="fast", reset_rate=0.5, latency=(0, 0), seed=5, idempotency="honour"
+    ) as server:
         with WriterJobs(
             TOKEN,
             server.base_url,

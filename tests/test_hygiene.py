@@ -94,7 +94,7 @@ def test_huge_inputs_are_refused_before_sending() -> None:
 
 def test_state_file_never_holds_the_key(tmp_path: Path) -> None:
     state = tmp_path / "s.sqlite"
-    with run_emulator(latency=(0.01, 0.02)) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
         run = WriterJobs(TOKEN, server.base_url).run_batch("h", [{"P": "x"}], state=str(state))
         assert [item.status for item in run] == ["completed"]
     for path in tmp_path.iterdir():

@@ -25,7 +25,9 @@ FAILING = {"hosts": ["fail-01"], "failing_hosts": ["fail-01"]}
 @pytest.fixture(scope="module", params=["", "/api"], ids=["root", "api-prefix"])
 def server(request: pytest.FixtureRequest) -> Iterator[EmulatorServer]:
     """An emulator serving osapi at the root (older servers) or under /api (newer ones)."""
-    with run_emulator(latency=(0.02, 0.05), seed=3, osapi_prefix=request.param) as emulator:
+    with run_emulator(
+        profile="fast", latency=(0.02, 0.05), seed=3, osapi_prefix=request.param
+    ) as emulator:
         yield emulator
 
 
@@ -55,7 +57,7 @@ def test_every_call_works_on_either_base_path_found_once(server: EmulatorServer)
 
 
 def test_a_base_url_ending_in_api_is_used_as_it_is() -> None:
-    with run_emulator(latency=(0, 0), osapi_prefix="/api") as server:
+    with run_emulator(profile="fast", latency=(0, 0), osapi_prefix="/api") as server:
         (job_id,) = make_jobs(server)
         with OsapiJobs(f"{server.base_url}/api", TOKEN) as jobs:
             assert jobs.retrieve(job_id).id == job_id
@@ -268,7 +270,7 @@ def test_cli_retry_wait_follows_the_new_job(
 def test_cli_retry_failed_retries_each_failed_job_once_and_waits(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with run_emulator(latency=(0.02, 0.05), seed=8) as server:
+    with run_emulator(profile="fast", latency=(0.02, 0.05), seed=8) as server:
         monkeypatch.setenv("OSAPI_URL", server.base_url)
         monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
         failed = make_jobs(server, count=2, **FAILING)
@@ -290,7 +292,7 @@ def test_cli_retry_failed_skips_jobs_already_retried_and_names_each_original(
 ) -> None:
     # osapi keeps a retried job failed (only a retried event marks it): a second run must not
     # run the originals' operations again, only the new jobs that failed too.
-    with run_emulator(latency=(0.02, 0.05), seed=9) as server:
+    with run_emulator(profile="fast", latency=(0.02, 0.05), seed=9) as server:
         monkeypatch.setenv("OSAPI_URL", server.base_url)
         monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
         failed = make_jobs(server, count=2, **FAILING)

@@ -18,7 +18,9 @@ def fuzzed() -> object:
     from jobwise_emulator import run_emulator
 
     # Honour mode: a malformed Idempotency-Key is refused only where the key is honoured.
-    with run_emulator(api_key=TOKEN, latency=(0.01, 0.05), seed=31, idempotency="honour") as server:
+    with run_emulator(
+        profile="fast", api_key=TOKEN, latency=(0.01, 0.05), seed=31, idempotency="honour"
+    ) as server:
         yield server
 
 

@@ -299,7 +299,9 @@ async def test_a_batch_over_a_callers_transport_makes_no_silent_duplicate(how: s
         "httpx_aiohttp.AiohttpTransport": lambda: {"transport": httpx_aiohttp.AiohttpTransport()},
         "cuts as ConnectTimeout": lambda: {"transport": _CutsAsConnectTimeout()},
     }[how]()
-    async with arun_emulator(latency=(0.005, 0.01), reset_rate=0.12, seed=3) as server:
+    async with arun_emulator(
+        profile="fast", latency=(0.005, 0.01), reset_rate=0.12, seed=3
+    ) as server:
         async with AsyncWriterJobs(TOKEN, server.base_url, max_retries=2, **given) as jobs:
             items = [item async for item in jobs.run_batch("g28", products(240), concurrency=8)]
         created = (await asyncio.to_thread(stats, server.base_url))["jobs_created"]

@@ -109,7 +109,7 @@ def test_the_readme_example_prints_each_answers_status(
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme[readme.index("\n## Coming from writer-sdk\n") :]
     (code,) = re.findall(r"```python\n(.*?)```", section[: section.index("\n## ", 5)], re.S)
-    with run_emulator(latency=(0.0, 0.01), seed=3) as server:
+    with run_emulator(profile="fast", latency=(0.0, 0.01), seed=3) as server:
         monkeypatch.setenv("WRITER_API_KEY", TOKEN)
         monkeypatch.setenv("WRITER_BASE_URL", server.base_url)
         exec(compile(code, "README.md", "exec"), {})

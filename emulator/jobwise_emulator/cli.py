@@ -92,8 +92,8 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         description="Serve Writer's async jobs API and osapi's job API on loopback. "
         'Inputs holding "fail" fail, "stuck" never finish, "garbage" make the job\'s GET '
         'answer HTML, "garbage-page" make every list page holding the job answer HTML.',
-        epilog="example: %(prog)s --port 8080 --latency 0.5-2 --fail-rate 0.05 --seed 7; "
-        "Writer's limits at 60x: %(prog)s --profile writer --speed 60",
+        epilog="example: %(prog)s --speed 60 (the public facts, 60x faster); "
+        "%(prog)s --profile fast --port 8080 --latency 0.5-2 --fail-rate 0.05 --seed 7",
     )
     parser.add_argument(
         "--host",
@@ -110,22 +110,29 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
     parser.add_argument(
         "--profile",
         choices=PROFILES,
-        help="a real server's limits: writer = 400 requests a minute per key (then 429 with "
-        "Retry-After) and jobs of lognormal latency, median 20 s, p99 180 s",
+        default="writer",
+        help="the defaults of the options below. writer (default), the public facts: 400 "
+        "Writer requests a minute per key (dev.writer.com, rate limits page), 429s without "
+        "Retry-After (not documented: the harder reading), jobs of lognormal latency, median "
+        "20 s, p99 180 s (not documented: an LLM agent's), osapi under /api (osapi-io/osapi "
+        "cba2e9f, April 2026) and its jobs expiring after 3600 s (osapi's configs/osapi.yaml). "
+        "fast, the emulator's defaults before: jobs of 0.2-1.0 s, no limit, 429s with "
+        "Retry-After, osapi at /job, jobs kept forever",
     )
     parser.add_argument(
         "--latency",
         type=_latency,
         default=None,
         metavar="MIN-MAX|lognormal:MEDIAN:P99",
-        help="seconds a job takes (default 0.2-1.0, or the profile's)",
+        help="seconds a job takes (default: the profile's, writer lognormal:20:180, fast 0.2-1.0)",
     )
     parser.add_argument(
         "--speed",
         type=_positive(float),
         default=1.0,
         metavar="X",
-        help="divide every duration and multiply every rate by X (default 1)",
+        help="divide every duration and multiply every rate by X, for tests and demos "
+        "(default 1: real time)",
     )
     _optional(
         parser,
@@ -144,14 +151,16 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
     parser.add_argument(
         "--osapi-prefix",
         choices=("", "/api"),
-        default="",
-        help="where osapi's routes live: /job (default, older servers) or /api/job",
+        default=None,
+        help="where osapi's routes live: /api/job (writer profile: osapi-io/osapi cba2e9f, "
+        "April 2026) or '' for /job (fast profile, servers before it)",
     )
     _optional(
         parser,
         "--ttl",
         "SECONDS",
-        "osapi jobs expire this long after their events (osapi's default bucket: 3600)",
+        "osapi jobs expire this long after their events (writer profile: 3600, osapi's "
+        "configs/osapi.yaml; fast profile: never)",
     )
     _rate(parser, "--fail-rate", "share of jobs that fail")
     _rate(parser, "--stuck-rate", "share of jobs that never finish")
@@ -160,15 +169,23 @@ def build_parser(prog: str = "python -m jobwise_emulator") -> argparse.ArgumentP
         parser,
         "--rate-limit",
         "RPS",
-        "answer Writer requests 429 with Retry-After above this many requests per second",
+        "answer Writer requests 429 above this many requests per second",
     )
     _optional(
         parser,
         "--rpm",
         "N",
-        "at most N Writer requests a minute per key, a sliding window (writer profile: 400)",
+        "at most N Writer requests a minute per key, a sliding window (writer profile: 400, "
+        "dev.writer.com rate limits page; fast profile: no limit)",
     )
-    _rate(parser, "--throttle-rate", "share of Writer requests answered 429 with Retry-After")
+    parser.add_argument(
+        "--retry-after",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="put Retry-After and retry-after-ms on every Writer 429 (writer profile: no, not "
+        "documented: the harder reading; fast profile: yes)",
+    )
+    _rate(parser, "--throttle-rate", "share of Writer requests answered 429")
     _rate(parser, "--reset-rate", "share of connections dropped (half before, half after storing)")
     _rate(parser, "--slow-rate", "share of requests answered after --slow-seconds")
     parser.add_argument(
@@ -229,6 +246,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         hold_create_rate=args.hold_create_rate,
         profile=args.profile,
         writer_rpm=args.rpm,
+        retry_after=args.retry_after,
         capacity=args.capacity,
         speed=args.speed,
         osapi_prefix=args.osapi_prefix,

@@ -8,12 +8,35 @@ from dataclasses import dataclass
 from jobwise_emulator.latency import Latency, parse_latency_spec
 
 IDEMPOTENCY_MODES = ("ignore", "honour")
-PROFILES = ("writer",)
 DEFAULT_LATENCY = (0.2, 1.0)
 # dev.writer.com api-reference/rate-limits: 400 requests per minute (per key).
 WRITER_RPM = 400.0
 # Not documented by Writer: an LLM agent's job, median 20 s, p99 3 minutes.
 WRITER_LATENCY = ("lognormal", 20.0, 180.0)
+# osapi-io/osapi configs/osapi.yaml: the job-queue key-value bucket has ttl: 1h.
+OSAPI_TTL = 3600.0
+# osapi-io/osapi cba2e9f (April 2026): every route under /api; older servers serve /job.
+OSAPI_PREFIX = "/api"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a profile gives each field of :class:`EmulatorConfig` left None."""
+
+    latency: tuple[str, float, float]
+    writer_rpm: float | None
+    retry_after: bool
+    osapi_prefix: str
+    ttl: float | None
+
+
+PROFILES = {
+    # The public facts; Retry-After is documented by no Writer page: the harder reading.
+    "writer": Profile(WRITER_LATENCY, WRITER_RPM, False, OSAPI_PREFIX, OSAPI_TTL),
+    # The emulator before issue 30, for tests and demos: short jobs, no limit, 429s that
+    # say when to come back, osapi at /job, jobs kept forever.
+    "fast": Profile(("uniform", *DEFAULT_LATENCY), None, True, "", None),
+}
 _PROBABILITIES = (
     "fail_rate",
     "error_rate",
@@ -41,11 +64,14 @@ class EmulatorConfig:
 
     Durations are in server seconds and rates per server second: ``speed`` divides the
     former and multiplies the latter on the wall clock (see :meth:`seconds`).
-    ``latency`` is MIN-MAX, or (median, p99) when ``latency_kind`` is "lognormal"; None takes
-    the profile's (else 0.2-1.0). ``writer_rpm`` limits each key's Writer requests per minute
-    (a sliding window); None takes the profile's (else no limit). ``rtt`` is a network's round
-    trip on the wall clock, never divided by ``speed``: each API request waits half of it before
-    the server reads it and half before its answer leaves.
+    ``profile`` fills every field left None: "writer" (the default) the public facts, "fast"
+    the emulator's defaults before issue 30 (see :data:`PROFILES`). ``latency`` is MIN-MAX, or
+    (median, p99) when ``latency_kind`` is "lognormal". ``writer_rpm`` limits each key's
+    Writer requests per minute (a sliding window). ``retry_after`` puts ``Retry-After`` and
+    ``retry-after-ms`` on Writer's 429s. ``osapi_prefix`` is "/api" or "" (``/job``), ``ttl``
+    the seconds an osapi job lives. ``rtt`` is a network's round trip on the wall clock, never
+    divided by ``speed``: each API request waits half of it before the server reads it and
+    half before its answer leaves.
     """
 
     api_key: str | None = None
@@ -65,25 +91,26 @@ class EmulatorConfig:
     garbage_list_rate: float = 0.0
     hold_create: float = 0.0
     hold_create_rate: float = 1.0
-    profile: str | None = None
+    profile: str = "writer"
     writer_rpm: float | None = None
+    retry_after: bool | None = None
     capacity: int | None = None
     speed: float = 1.0
-    osapi_prefix: str = ""
+    osapi_prefix: str | None = None
     ttl: float | None = None
     rtt: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.profile is not None and self.profile not in PROFILES:
+        if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}; got {self.profile!r}")
+        profile = PROFILES[self.profile]
         if self.latency is None:
-            kind, low, high = (
-                WRITER_LATENCY if self.profile == "writer" else ("uniform", *DEFAULT_LATENCY)
-            )
+            kind, low, high = profile.latency
             object.__setattr__(self, "latency", (low, high))
             object.__setattr__(self, "latency_kind", kind)
-        if self.writer_rpm is None and self.profile == "writer":
-            object.__setattr__(self, "writer_rpm", WRITER_RPM)
+        for name in ("writer_rpm", "retry_after", "osapi_prefix", "ttl"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(profile, name))
         if not (self.speed > 0 and math.isfinite(self.speed)):
             raise ValueError(f"speed must be > 0; got {self.speed}")
         self.job_latency  # noqa: B018 (validates the bounds)

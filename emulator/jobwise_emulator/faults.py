@@ -109,17 +109,20 @@ class FaultMiddleware:
             wait = self.window.take(token)
         if wait:
             self.stats.faults["rate_limited"] += 1
-            response = api_error(api, 429, "Rate limit exceeded", "fail.rate_limit")
-            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            response.headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
-            return response
+            return self._throttled(api, "Rate limit exceeded", wait)
         if config.throttle_rate and self.rngs["throttle"].random() < config.throttle_rate:
             self.stats.faults["throttled"] += 1
-            response = api_error(api, 429, "Too many requests", "fail.rate_limit")
-            response.headers["Retry-After"] = "1"
-            response.headers["retry-after-ms"] = "200"
-            return response
+            return self._throttled(api, "Too many requests", 0.2)
         return await self._server_fault(api)
+
+    def _throttled(self, api: str, message: str, wait: float) -> ASGIApp:
+        """A 429, saying when to come back (``wait`` seconds) only with ``retry_after``: no
+        Writer page documents Retry-After."""
+        response = api_error(api, 429, message, "fail.rate_limit")
+        if self.config.retry_after:
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            response.headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+        return response
 
     async def _server_fault(self, api: str) -> ASGIApp | None:
         config = self.config

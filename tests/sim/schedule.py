@@ -108,6 +108,7 @@ async def _simulate(world: World, path: str, disk: Disk) -> Outcome:
         return EPOCH + world.server_offset + server_monotonic()
 
     config = EmulatorConfig(
+        profile="fast",
         latency=world.latency,
         fail_rate=world.fail_rate,
         seed=world.seed,
