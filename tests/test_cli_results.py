@@ -1,18 +1,17 @@
-"""The results file of a state file holding an item in each status, as the CLI writes it."""
+"""The results file, written from the state file: the same bytes as before, and no ATTACH."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from jobwise.batch import _item as item_of
-from jobwise.batch_results import OUTCOMES
-from jobwise.batch_state import BatchState
-from jobwise.cli_results import ResultSpool, write_results
+from jobwise import cli_results
+from jobwise.cli_results import InputSpool, write_results
 
 from .state_fixture import COLUMNS, read_inputs, write_state
 
 GOLDEN = Path(__file__).parent / "golden"
+CLI = Path(cli_results.__file__).parent
 
 
 @pytest.mark.parametrize(
@@ -24,20 +23,28 @@ GOLDEN = Path(__file__).parent / "golden"
         ("interrupted.csv", True),
     ],
 )
-def test_results_are_the_golden_bytes(tmp_path: Path, name: str, interrupted: bool) -> None:
-    state_path = tmp_path / "s.sqlite"
-    write_state(state_path)
-    spool = ResultSpool()
+def test_results_are_the_bytes_the_spool_and_attach_wrote(
+    tmp_path: Path, name: str, interrupted: bool
+) -> None:
+    """tests/golden/ was written by the code that stored results twice (its spool, then the
+    state file ATTACHed) from the same state file and inputs."""
+    state = tmp_path / "s.sqlite"
+    write_state(state)
+    spool = InputSpool()
     try:
         list(spool.numbered(read_inputs()))
-        state = BatchState(str(state_path), "app", "http://127.0.0.1:1")
-        for row in state.rows():
-            if row.status in OUTCOMES:
-                spool.add(item_of(row))  # as the batch yields it
-        state.close()
         out = tmp_path / name
-        assert write_results(str(out), COLUMNS, spool.results(interrupted, str(state_path))) == 11
+        assert write_results(str(out), COLUMNS, spool.results(interrupted, str(state))) == 11
     finally:
         spool.close()
     assert out.read_bytes() == (GOLDEN / name).read_bytes()
     assert (spool.read, spool.finished, spool.running) == (11, 5, 2)
+
+
+def test_no_cli_module_reads_the_state_files_tables() -> None:
+    modules = sorted([*CLI.glob("cli*.py"), *CLI.glob("cli/**/*.py")])  # flat, or a package
+    assert len(modules) > 5
+    for module in modules:
+        text = module.read_text()
+        assert "ATTACH" not in text.upper(), module
+        assert "state.items" not in text and "FROM items" not in text, module

@@ -15,6 +15,7 @@ from jobwise._sync.osapi import OsapiJobs
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.writer import WriterJobs
 from jobwise._version import __version__
+from jobwise.batch_reader import read_results
 from jobwise.batch_results import BatchItem, Progress
 from jobwise.batch_run import AsyncBatchRun, BatchRun
 from jobwise.batch_state import StateFileError
@@ -142,4 +143,5 @@ __all__ = [
     "WriterJobs",
     "__version__",
     "parse_time",
+    "read_results",
 ]
