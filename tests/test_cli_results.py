@@ -41,6 +41,24 @@ def test_results_are_the_bytes_the_spool_and_attach_wrote(
     assert (spool.read, spool.finished, spool.running) == (11, 5, 2)
 
 
+def test_a_run_stopped_before_reading_every_input_writes_those_it_read(tmp_path: Path) -> None:
+    """A resumed run interrupted early: the state file holds more items than were read."""
+    state = tmp_path / "s.sqlite"
+    write_state(state)
+    spool = InputSpool()
+    try:
+        list(spool.numbered(read_inputs()[:3]))
+        found = list(spool.results(True, str(state)))
+    finally:
+        spool.close()
+    assert [(r.index, r.status, r.job_id) for r in found] == [
+        (0, "completed", "job-0"),
+        (1, "failed", "job-1"),
+        (2, "invalid", None),
+    ]
+    assert found[2].inputs == {"P": [42]}  # as the file held it, not the batch's stand-in
+
+
 def test_no_cli_module_reads_the_state_files_tables() -> None:
     modules = sorted([*CLI.glob("cli*.py"), *CLI.glob("cli/**/*.py")])  # flat, or a package
     assert len(modules) > 5

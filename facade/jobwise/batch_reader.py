@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from urllib.parse import quote
 
 from jobwise.batch_results import BatchItem
@@ -29,13 +29,14 @@ _ITEMS = (
 )
 
 
-def read_results(path: str | os.PathLike[str]) -> Iterator[BatchItem]:
+def read_results(path: str | os.PathLike[str]) -> Generator[BatchItem, None, None]:
     """Every item the state file at ``path`` records, in input order, streamed.
 
     An item with an outcome has it as its status (:data:`jobwise.batch_results.OUTCOMES`); one
     left unfinished has the state it was left in (:data:`UNFINISHED_STATUSES`), with its job id
     once it has one. Raises :class:`StateFileError` here, before the first item, when ``path``
-    is missing or not a jobwise batch state.
+    is missing or not a jobwise batch state. The file stays open until the last item is read
+    or the generator is closed (``close()``).
     """
     name = os.fspath(path)
     if not os.path.isfile(name):
@@ -59,7 +60,9 @@ def read_results(path: str | os.PathLike[str]) -> Iterator[BatchItem]:
     return _items(name, db, cursor)
 
 
-def _items(name: str, db: sqlite3.Connection, cursor: sqlite3.Cursor) -> Iterator[BatchItem]:
+def _items(
+    name: str, db: sqlite3.Connection, cursor: sqlite3.Cursor
+) -> Generator[BatchItem, None, None]:
     try:
         for index, inputs, job_id, status, suggestion, error, retries, candidates in cursor:
             yield BatchItem(

@@ -102,28 +102,31 @@ class InputSpool:
         why it has no result: a job it knows is kept). Raises
         :class:`jobwise.StateFileError` when ``state`` cannot be read."""
         items = read_results(state)
-        item: BatchItem | None = next(items, None)
         self.finished = self.running = 0
-        cursor = self._db.execute("SELECT idx, line, cells, raw FROM inputs ORDER BY idx")
-        for index, line, cells, raw in cursor:
-            while item is not None and item.index < index:  # recorded, not read by this run
-                item = next(items, None)
-            kept = item if item is not None and item.index == index else None
-            yield self._result(index, line, json.loads(cells), json.loads(raw), kept, interrupted)
+        try:
+            item: BatchItem | None = next(items, None)
+            cursor = self._db.execute("SELECT idx, line, cells, raw FROM inputs ORDER BY idx")
+            for index, line, cells, raw in cursor:
+                while item is not None and item.index < index:  # both in input order
+                    item = next(items, None)
+                kept = item if item is not None and item.index == index else None
+                yield self._result(index, line, json.loads(cells), raw, kept, interrupted)
+        finally:
+            items.close()  # the state file's items past the inputs read are not needed
 
     def _result(
         self,
         index: int,
         line: int,
         cells: list[str],
-        raw: Any,
+        raw: str,
         item: BatchItem | None,
         interrupted: bool,
     ) -> Result:
         if item is not None and item.status in OUTCOMES:
             self.finished += 1
             # An invalid input as the file held it, not the batch's stand-in for it.
-            inputs = raw if item.status == "invalid" else item.inputs
+            inputs = json.loads(raw) if item.status == "invalid" else item.inputs
             return Result(
                 index,
                 line,
@@ -142,7 +145,7 @@ class InputSpool:
             error = INTERRUPTED if interrupted else UNFINISHED
         else:
             error = f"{'interrupted' if interrupted else 'not finished'}; {why}"
-        return Result(index, line, cells, status, job_id, None, error, raw, [])
+        return Result(index, line, cells, status, job_id, None, error, json.loads(raw), [])
 
     def close(self) -> None:
         """Drop the spool."""
