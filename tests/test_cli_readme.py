@@ -80,7 +80,9 @@ def test_the_osapi_example_runs_as_written(
     assert job_id not in capsys.readouterr().out
 
 
-def test_the_batch_commands_run_as_written(user_env: Path) -> None:
+def test_the_batch_commands_run_as_written(
+    user_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (script,) = blocks(section("Batches"), "sh")
     (user_env / "examples").mkdir()
     shutil.copy(ROOT / "examples" / "products.txt", user_env / "examples")
@@ -102,6 +104,11 @@ def test_the_batch_commands_run_as_written(user_env: Path) -> None:
     assert (user_env / "results.csv").read_text().startswith("Product name,line,status,")
     assert len((user_env / "piped.jsonl").read_text().splitlines()) == 200
     assert (user_env / "products.state").exists()
+    (code,) = blocks(section("Batches"), "python")
+    exec(compile(code, "README.md", "exec"), {})
+    printed = re.findall(r"^(\d+) (\w+) ", capsys.readouterr().out, re.M)  # suggestions span lines
+    assert [int(index) for index, _ in printed] == list(range(200))
+    assert [status for _, status in printed].count("failed") == 2
 
 
 def test_readme_lists_the_exit_codes_of_the_cli() -> None:

@@ -16,6 +16,7 @@ from jobwise._sync.pagination import SyncPager
 from jobwise._sync.writer import WriterJobs
 from jobwise._version import __version__
 from jobwise.batch.items import BatchItem, Progress
+from jobwise.batch.reader import read_results
 from jobwise.batch.run import AsyncBatchRun, BatchRun
 from jobwise.batch.state import StateFileError
 from jobwise.errors import (
@@ -142,4 +143,5 @@ __all__ = [
     "WriterJobs",
     "__version__",
     "parse_time",
+    "read_results",
 ]

@@ -26,7 +26,7 @@ from jobwise.cli.errors import (
 )
 from jobwise.cli.inputs import InputFile, count_inputs, file_format, format_guessed, is_stream
 from jobwise.cli.paths import check_batch_paths
-from jobwise.cli.results import ResultSpool, write_results
+from jobwise.cli.results import InputSpool, write_results
 
 if TYPE_CHECKING:
     from jobwise.batch.run import AsyncBatchRun
@@ -44,13 +44,13 @@ def _exit_code(summary: dict[str, Any]) -> int:
 async def _consume(
     args: argparse.Namespace,
     inputs: Iterable[Any],
-    spool: ResultSpool,
+    spool: InputSpool,
     state_path: str,
     total: int | None,
     runs: list[AsyncBatchRun],
 ) -> None:
-    """Run the batch on the async client (httpx-aiohttp's transport when installed), adding
-    each item to ``spool``; ``runs`` receives the run, for its summary."""
+    """Run the batch on the async client (httpx-aiohttp's transport when installed), counting
+    each item in ``spool``; ``runs`` receives the run, for its summary."""
     from jobwise import AsyncWriterJobs
     from jobwise.cli.output import batch_bar
 
@@ -76,8 +76,8 @@ async def _consume(
         runs.append(run)
         with batch_bar(total, args.quiet or args.json) as on_progress:
             shown.append(on_progress)
-            async for item in run:
-                spool.add(item)
+            async for _ in run:
+                spool.finished += 1
 
 
 def _run_stoppable(main: Coroutine[Any, Any, None]) -> None:
@@ -115,7 +115,7 @@ def _run_stoppable(main: Coroutine[Any, Any, None]) -> None:
         raise KeyboardInterrupt from None
 
 
-def _partial(out: str, spool: ResultSpool) -> str:
+def _partial(out: str, spool: InputSpool) -> str:
     """What a run that stopped wrote, once its results are written."""
     pending = spool.read - spool.finished - spool.running
     waiting = f", {pending:,} wait to be sent" if pending > 0 else ""
@@ -126,7 +126,7 @@ def _partial(out: str, spool: ResultSpool) -> str:
 
 
 def _other_inputs(
-    exc: OtherInputsError, name: str, state_path: str, spool: ResultSpool
+    exc: OtherInputsError, name: str, state_path: str, spool: InputSpool
 ) -> StateFileError:
     """A state file refused for another input list, in the command line's words: the input
     numbered from 1 with its line, what probably changed, and how to start over or resume."""
@@ -164,7 +164,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         err.print("jobwise: reading inputs from the terminal, one per line; end with Ctrl-D")
     started = time.monotonic()
     interrupted = False
-    spool = ResultSpool()
+    spool = InputSpool()
     try:
         # The first pass (count_inputs) has warned of what it found already.
         reading = InputFile(args.file, fmt, args.input_name, warn=stream, **options)
@@ -182,7 +182,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 raise _other_inputs(exc, source.name, state_path, spool) from None
             except BaseException as exc:
                 if spool.finished:  # what did finish is not lost with the run
-                    with contextlib.suppress(CliError):
+                    with contextlib.suppress(CliError, StateFileError):
                         write_results(args.out, source.columns, spool.results(True, state_path))
                         exc.add_note(_partial(args.out, spool))  # printed after the error
                 raise

@@ -1,12 +1,13 @@
 """A batch's results file: JSON lines or CSV, in input order, written whole and atomically.
 
-While the batch runs, each input read (its line, cells and inputs) and each result that
-arrives go to a :class:`ResultSpool`, a private temporary SQLite database (deleted by SQLite
-itself even after a crash), so memory stays flat and stdin needs no second pass. The file is
-then written to a hidden temporary named after it (``.NAME.writing``, in the same folder, so
-a kill leaves at most that one file, which the next run replaces) and renamed into place.
-Results are created like the state file: mode 0666 less the umask (0644 usually); a results
-file that already exists keeps its mode.
+The results are the batch's state file's, read through :func:`jobwise.read_results` once the
+run ends: stored once. What the state file does not hold, each input's line, cells and input
+as the file held it, goes to an :class:`InputSpool` while the batch runs, a private temporary
+SQLite database (deleted by SQLite itself even after a crash), so memory stays flat and stdin
+needs no second pass. The file is then written to a hidden temporary named after it
+(``.NAME.writing``, in the same folder, so a kill leaves at most that one file, which the next
+run replaces) and renamed into place. Results are created like the state file: mode 0666 less
+the umask (0644 usually); a results file that already exists keeps its mode.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from jobwise.batch.items import OUTCOMES, BatchItem
+from jobwise.batch.reader import read_results
 from jobwise.cli.errors import LocalFileError, os_error_text
 from jobwise.cli.inputs import Input
 
 RESULT_COLUMNS = ("line", "status", "job_id", "suggestion", "error")
 UNFINISHED = "not finished: run the same command again to resume"
 INTERRUPTED = "interrupted before it finished: run the same command again to resume"
-# What an unfinished item's record in the state file says of it, for the results file.
+# What the results file says of an item the state file left unfinished.
 UNFINISHED_BY_STATE = {
     "submitted": ("submitted", "its job runs on: run the same command again to wait for it"),
     "retrying": ("submitted", "its job's retry runs on: run the same command again to wait for it"),
@@ -56,8 +59,8 @@ class Result:
     candidates: list[str]
 
 
-class ResultSpool:
-    """Inputs as they are read and results as they arrive, joined by index at the end."""
+class InputSpool:
+    """Each input as it is read, to join by index with the state file's items at the end."""
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
@@ -67,16 +70,14 @@ class ResultSpool:
             PRAGMA journal_mode=OFF;
             PRAGMA synchronous=OFF;
             CREATE TABLE inputs (idx INTEGER PRIMARY KEY, line INTEGER, cells TEXT, raw TEXT);
-            CREATE TABLE results (
-                idx INTEGER PRIMARY KEY, status TEXT, job_id TEXT, suggestion TEXT,
-                error TEXT, inputs TEXT, candidates TEXT
-            );
             """
         )
         self.read = 0
         self.finished = 0
+        """Items with an outcome: counted as the run yields them, then as :meth:`results`
+        finds them in the state file."""
         self.running = 0
-        """Unfinished items whose job the state file knows (counted as results are read)."""
+        """Unfinished items whose job the state file knows (counted by :meth:`results`)."""
 
     def numbered(self, inputs: Iterable[Input]) -> Iterator[Any]:
         """What ``run_batch`` is given: each input, recorded under the index the batch gives it
@@ -96,64 +97,55 @@ class ResultSpool:
             found = self._db.execute("SELECT line FROM inputs WHERE idx = ?", (index,)).fetchone()
         return None if found is None else int(found[0])
 
-    def add(self, item: Any) -> None:
-        """Record a finished :class:`jobwise.BatchItem`."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    item.index,
-                    item.status,
-                    item.job_id,
-                    item.suggestion,
-                    item.error,
-                    _dumps(item.inputs),
-                    _dumps(list(item.candidates)),
-                ),
-            )
-            self.finished += 1
+    def results(self, interrupted: bool, state: str) -> Iterator[Result]:
+        """Every input read, in order, with what the batch's ``state`` file records of it (or
+        why it has no result: a job it knows is kept). Raises
+        :class:`jobwise.StateFileError` when ``state`` cannot be read."""
+        items = read_results(state)
+        self.finished = self.running = 0
+        try:
+            item: BatchItem | None = next(items, None)
+            cursor = self._db.execute("SELECT idx, line, cells, raw FROM inputs ORDER BY idx")
+            for index, line, cells, raw in cursor:
+                while item is not None and item.index < index:  # both in input order
+                    item = next(items, None)
+                kept = item if item is not None and item.index == index else None
+                yield self._result(index, line, json.loads(cells), raw, kept, interrupted)
+        finally:
+            items.close()  # the state file's items past the inputs read are not needed
 
-    def results(self, interrupted: bool, state: str | None = None) -> Iterator[Result]:
-        """Every input read, in order, with its result (or why it has none: what the batch's
-        ``state`` file, when given and readable, says of it; a job it knows is kept)."""
-        known, joined = "NULL, NULL", ""
-        if state is not None and os.path.isfile(state):
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ATTACH DATABASE ? AS state", (state,))
-                self._db.execute("SELECT idx, status, job_id FROM state.items LIMIT 1")
-                known, joined = (
-                    "kept.status, kept.job_id",
-                    "LEFT JOIN state.items AS kept USING (idx)",
-                )
-        cursor = self._db.execute(
-            "SELECT inputs.idx, inputs.line, inputs.cells, inputs.raw, results.status, "
-            "results.job_id, results.suggestion, results.error, results.inputs, "
-            f"results.candidates, {known} "
-            f"FROM inputs LEFT JOIN results USING (idx) {joined} ORDER BY inputs.idx"
-        )
-        self.running = 0
-        for row in cursor:
-            idx, line, cells, raw, status, job_id, suggestion, error, inputs, candidates = row[:10]
-            if status is None:
-                status, why = UNFINISHED_BY_STATE.get(row[10], ("pending", None))
-                job_id = row[11] if status == "submitted" else None
-                self.running += status == "submitted"
-                if why is None:
-                    error = INTERRUPTED if interrupted else UNFINISHED
-                else:
-                    error = f"{'interrupted' if interrupted else 'not finished'}; {why}"
-            yield Result(
-                idx,
+    def _result(
+        self,
+        index: int,
+        line: int,
+        cells: list[str],
+        raw: str,
+        item: BatchItem | None,
+        interrupted: bool,
+    ) -> Result:
+        if item is not None and item.status in OUTCOMES:
+            self.finished += 1
+            # An invalid input as the file held it, not the batch's stand-in for it.
+            inputs = json.loads(raw) if item.status == "invalid" else item.inputs
+            return Result(
+                index,
                 line,
-                json.loads(cells),
-                status,
-                job_id,
-                suggestion,
-                error,
-                # An invalid input as the file held it, not the batch's stand-in for it.
-                json.loads(inputs if inputs is not None and status != "invalid" else raw),
-                json.loads(candidates) if candidates else [],
+                cells,
+                item.status,
+                item.job_id,
+                item.suggestion,
+                item.error,
+                inputs,
+                list(item.candidates),
             )
+        status, why = UNFINISHED_BY_STATE.get(item.status if item else "", ("pending", None))
+        job_id = item.job_id if item is not None and status == "submitted" else None
+        self.running += status == "submitted"
+        if why is None:
+            error = INTERRUPTED if interrupted else UNFINISHED
+        else:
+            error = f"{'interrupted' if interrupted else 'not finished'}; {why}"
+        return Result(index, line, cells, status, job_id, None, error, json.loads(raw), [])
 
     def close(self) -> None:
         """Drop the spool."""
