@@ -57,11 +57,9 @@ def _open(path: str, immutable: bool) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 
-def _snapshot(path: str) -> tuple[dict[str, str], dict[str, int]]:
+def _read(path: str, immutable: bool) -> tuple[dict[str, str], dict[str, int]]:
     """The file's meta and its counts by status, from one committed snapshot."""
-    before = os.stat(path)
-    idle = not os.path.exists(f"{path}-wal")
-    db = _open(path, immutable=idle)
+    db = _open(path, immutable)
     try:
         db.execute("BEGIN")
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
@@ -72,13 +70,23 @@ def _snapshot(path: str) -> tuple[dict[str, str], dict[str, int]]:
         db.execute("COMMIT")
     finally:
         db.close()
-    after = os.stat(path)
-    if idle and (
-        os.path.exists(f"{path}-wal")
-        or (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size)
-    ):
-        return _snapshot(path)  # a run opened it meanwhile: read it as a live one
     return meta, counts
+
+
+def _snapshot(path: str) -> tuple[dict[str, str], dict[str, int]]:
+    """:func:`_read`, as immutable while no run holds the file (its ``-wal`` gone)."""
+    wal = f"{path}-wal"
+    if os.path.exists(wal):
+        return _read(path, immutable=False)
+    before = os.stat(path)
+    found = _read(path, immutable=True)
+    after = os.stat(path)
+    if os.path.exists(wal) or (before.st_mtime_ns, before.st_size) != (
+        after.st_mtime_ns,
+        after.st_size,
+    ):
+        return _read(path, immutable=False)  # a run opened it meanwhile: read it as live
+    return found
 
 
 def read_status(path: str, now: float) -> dict[str, Any]:
@@ -89,6 +97,8 @@ def read_status(path: str, now: float) -> dict[str, Any]:
         raise UsageError(f"state file {path}: no such file")
     if os.path.isdir(path):
         raise UsageError(f"state file {path}: is a directory, not a state file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"state file {path}: cannot read it (permission denied)")
     try:
         meta, counts = _snapshot(path)
     except sqlite3.DatabaseError as exc:
