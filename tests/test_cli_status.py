@@ -271,3 +271,21 @@ def test_ctrl_c_ends_a_watch_with_exit_0(
 
     code, lines = watch(running[0], sleep, capsys)
     assert code == 0 and len(lines) == 1 and json.loads(lines[0])["running"] is True
+
+
+def test_the_run_records_its_progress_at_checkpoints_never_per_item(tmp_path: Path) -> None:
+    now = [0.0]
+    state = BatchState(str(tmp_path / "s.sqlite"), "app", "http://127.0.0.1:9", lambda: now[0])
+    records: list[float] = []
+    state.report_with(lambda: records.append(now[0]) or {"requests": len(records)})
+    for index in range(1_000):  # five commits of 200 changes, within one checkpoint interval
+        state.add(index, InputSet({"P": [str(index)]}), "pending", None)
+        state.commit()
+    assert records == [0.0]  # the first commit only
+    now[0] = 31.0  # past CHECKPOINT_SECONDS
+    state.commit(force=True)
+    state.commit(force=True)
+    state.close()
+    assert records == [0.0, 31.0, 31.0]  # that checkpoint's commit, then close
+    progress = json.loads(meta_in(tmp_path / "s.sqlite")["progress"])
+    assert progress == {"requests": 3, "running": False}
