@@ -362,7 +362,7 @@ class Parsers:
             "Read a batch's state file (while its batch runs, from another terminal, or after "
             "it ended) and show its items by status, requests sent, the pace and the rate limit "
             "in force, elapsed time, the ETA, the last error and what to do next. The file is "
-            "only read: the batch is neither changed nor slowed.",
+            "only read, without its lock: the batch runs on as it was.",
             "example: jobwise status results.jsonl.state.sqlite --watch",
         )
         status.add_argument(
