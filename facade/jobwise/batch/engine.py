@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobwise.attempts import CALLS_END
+from jobwise.batch.core import NO_ANSWER
 from jobwise.batch.items import BatchItem, Progress
 from jobwise.batch.reading import Reading
 from jobwise.batch.state import BatchState, Row
@@ -70,6 +71,15 @@ class BatchEngine(Reading, Waiting):
             self.options.state, self.application_id, self.jobs.base_url, self.jobs.clock
         )
         self.progress = Progress(self.state.counts, clock=self.jobs.clock)
+        self.state.report_with(  # what `jobwise status` shows besides the counts
+            lambda: {
+                **self.summary(),
+                "requests": self.jobs.requests_sent - self._sent_before,
+                "last_error": None if self._last_error == NO_ANSWER else self._last_error,
+                "updated": self.jobs.wall(),
+                "inputs": self.options.total,
+            }
+        )
         if self.options.rate_limit is not None:
             self.jobs.rate_limit = self.options.rate_limit
         stop_hearing = self.jobs.on_congestion(self._overloaded)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,11 @@ class BatchOptions:
     """Requests per minute for the client from the batch's start (None: the client's own)."""
     max_outstanding: int = 10_000
     """Jobs waited for at once; reading pauses beyond it (memory stays flat)."""
+
+    @property
+    def total(self) -> int | None:
+        """How many inputs there are, when ``inputs`` tells (a list does, a generator not)."""
+        return len(self.inputs) if isinstance(self.inputs, Sized) else None
 
     @classmethod
     def checked(

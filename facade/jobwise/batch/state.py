@@ -19,6 +19,10 @@ the data), not against a power cut. Until the WAL is folded into the file (a che
 :data:`CHECKPOINT_SECONDS` and at the end of a run), a running or killed state file is three:
 the file, its ``-wal`` and its ``-shm``; copied without its ``-wal``, it forgets recent sends.
 
+At each checkpoint and at close the run records its progress (requests sent, the rate limit in
+force, elapsed time, the last error) in ``meta``; ``jobwise status`` reads it with the counts by
+status, from another process, read-only (:mod:`jobwise.cli.status`).
+
 A write that fails (a full disk) stops the run: the open transaction is rolled back and nothing
 more is written, so the file holds what it held at its last commit, as a kill would leave it.
 """
@@ -32,14 +36,17 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from jobwise.errors import JobwiseError
 from jobwise.validation import InputSet
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+"""3: the run's progress in ``meta`` (``progress``). A file of schema 2 is migrated when a run
+opens it (its progress comes with that run's first commit); a newer one is refused."""
+OLDER_SCHEMAS = frozenset({"2"})
 CHECKPOINT_SECONDS = 30.0
 """How often the WAL is folded into the file while a run goes on. SQLite's own checkpoints
 come every 1,000 pages (4 MB, some 10,000 changes here); a copy made without the ``-wal``
@@ -80,6 +87,11 @@ class Row:
     sent_at: float | None = None
     answered_at: float | None = None
     candidates: list[str] = field(default_factory=list)
+
+
+def newer_schema(schema: str | None) -> bool:
+    """Whether a state file's schema is one a newer jobwise wrote."""
+    return schema is not None and schema.isdigit() and int(schema) > int(SCHEMA_VERSION)
 
 
 def digest(inputs: dict[str, list[str]]) -> str:
@@ -142,6 +154,8 @@ class BatchState:
         self._broken: StateFileError | None = None
         self._clock = clock
         self._checkpointed = clock()
+        self._progress: Callable[[], Mapping[str, object]] | None = None
+        self._progress_due = False
         # No resume wanted: SQLite's private temporary database (an empty name), unlinked by
         # SQLite as soon as it is opened, so that even a killed process leaves no file; it is
         # still on disk, so memory stays flat.
@@ -237,13 +251,33 @@ class BatchState:
             rows = [*wanted.items(), ("batch_id", batch_id)]
             self.db.executemany("INSERT INTO meta VALUES (?, ?)", rows)
             return batch_id
+        schema = meta.get("schema")
+        if newer_schema(schema):
+            raise StateFileError(
+                f"state file {self.path} was written by a newer jobwise (schema {schema}; this "
+                f"one knows up to {SCHEMA_VERSION}); it was left untouched: upgrade jobwise"
+            )
+        older = schema in OLDER_SCHEMAS
         for name, value in wanted.items():
-            if meta.get(name) != value:
+            if meta.get(name) != value and not (name == "schema" and older):
                 raise StateFileError(
                     f"state file {self.path} belongs to another batch: its {name} is "
                     f"{meta.get(name)!r}, this run's is {value!r}; pass another state file"
                 )
+        if older:  # nothing else changed: the progress record comes with the first commit
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
         return str(meta["batch_id"])
+
+    def report_with(self, progress: Callable[[], Mapping[str, object]]) -> None:
+        """Record ``progress()`` (JSON-able) at the next commit, then at each checkpoint and at
+        close, for ``jobwise status``; never per item."""
+        self._progress, self._progress_due = progress, True
+
+    def _record_progress(self, running: bool) -> None:
+        if self._progress is not None:
+            record = json.dumps({**self._progress(), "running": running}, default=str)
+            self._run("INSERT OR REPLACE INTO meta VALUES ('progress', ?)", (record,))
+        self._progress_due = False
 
     @property
     def keys_honoured(self) -> bool:
@@ -279,8 +313,11 @@ class BatchState:
         """Make recorded changes durable (every 200 changes, or when forced); fold the WAL into
         the file every :data:`CHECKPOINT_SECONDS`."""
         if force or self._dirty >= 200:
+            checkpoint = self._clock() - self._checkpointed >= CHECKPOINT_SECONDS
+            if checkpoint or self._progress_due:
+                self._record_progress(running=True)
             self._run("COMMIT")
-            if self._clock() - self._checkpointed >= CHECKPOINT_SECONDS:
+            if checkpoint:
                 self._checkpoint()
             self._run("BEGIN")
             self._dirty = 0
@@ -458,6 +495,7 @@ class BatchState:
         try:
             if self.db is not None and self._broken is None:
                 if self.db.in_transaction:
+                    self._record_progress(running=False)
                     self._run("COMMIT")
                 self._checkpoint()
         finally:

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from jobwise.batch.state import OtherInputsError, StateFileError
@@ -30,6 +30,19 @@ from jobwise.cli.results import InputSpool, write_results
 
 if TYPE_CHECKING:
     from jobwise.batch.run import AsyncBatchRun
+
+
+class _Counted:
+    """Inputs of a known number: the batch records it, so that ``jobwise status`` has an ETA."""
+
+    def __init__(self, inputs: Iterable[Any], count: int) -> None:
+        self._inputs, self._count = inputs, count
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._inputs)
+
+    def __len__(self) -> int:
+        return self._count
 
 
 def _exit_code(summary: dict[str, Any]) -> int:
@@ -171,7 +184,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         with reading as source:
             runs: list[AsyncBatchRun] = []
             try:
-                inputs = spool.numbered(source)
+                numbered = spool.numbered(source)
+                inputs = numbered if total is None else _Counted(numbered, total)
                 _run_stoppable(_consume(args, inputs, spool, state_path, total, runs))
             except KeyboardInterrupt:
                 interrupted = True

@@ -173,6 +173,12 @@ def _batch(args: argparse.Namespace) -> int:
     return run_batch_command(args)
 
 
+def _status(args: argparse.Namespace) -> int:
+    from jobwise.cli.status import run_status_command
+
+    return run_status_command(args)
+
+
 def _emulator(argv: list[str], prog: str = "jobwise emulator") -> int:
     try:
         from jobwise_emulator.cli import main as emulator_main
@@ -195,6 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "batch": _batch,
         "osapi": _osapi,
+        "status": _status,
     }
     return handlers.get(args.command, _writer)(args)
 

@@ -21,6 +21,7 @@ examples:
   jobwise retry-failed my-app
   jobwise osapi list --status failed
   jobwise osapi retry-failed
+  jobwise status results.jsonl.state.sqlite --watch
   jobwise emulator --port 8080
 
 environment: WRITER_API_KEY, WRITER_BASE_URL, WRITER_RPM, OSAPI_URL, OSAPI_TOKEN,
@@ -231,6 +232,7 @@ class Parsers:
         self._batch(commands)
         self._writer(commands)
         self._osapi(commands)
+        self._status(commands)
         commands.add_parser(
             "emulator",
             help="serve both job APIs on loopback (see `jobwise emulator --help`)",
@@ -351,6 +353,32 @@ class Parsers:
         )
         batch.add_argument("--quiet", action="store_true", help="no progress bar")
         _common(batch, "writer")
+
+    def _status(self, commands: typing.Any) -> None:
+        status = self._add(
+            commands,
+            ("status",),
+            "show where a batch stands, from its state file; while it runs too",
+            "Read a batch's state file (while its batch runs, from another terminal, or after "
+            "it ended) and show its items by status, requests sent, the pace and the rate limit "
+            "in force, elapsed time, the ETA, the last error and what to do next. The file is "
+            "only read, without its lock: the batch runs on as it was.",
+            "example: jobwise status results.jsonl.state.sqlite --watch",
+        )
+        status.add_argument(
+            "state_file", metavar="STATE_FILE", help="the batch's state file (its --state)"
+        )
+        status.add_argument(
+            "--watch",
+            type=_seconds,
+            nargs="?",
+            const=2.0,
+            metavar="S",
+            help="show it again every S seconds (2 if not given) until the batch ends; "
+            "Ctrl-C stops watching",
+        )
+        status.add_argument("--json", action="store_true", help="print JSON for scripts")
+        status.set_defaults(verbose=0)
 
     def _writer(self, commands: typing.Any) -> None:
         submit = self._add(
