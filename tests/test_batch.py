@@ -18,7 +18,8 @@ import jobwise
 import pytest
 from jobwise import AsyncBatchRun, AsyncWriterJobs, WriterJobs
 from jobwise.batch.options import BatchOptions
-from jobwise.batch.state import BatchState, StateFileError
+from jobwise.batch.schema import StateFileError
+from jobwise.batch.state import BatchState
 from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN

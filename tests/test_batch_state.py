@@ -11,7 +11,8 @@ from typing import Any
 import jobwise
 import pytest
 from jobwise import WriterJobs
-from jobwise.batch.state import CHECKPOINT_SECONDS, BatchState
+from jobwise.batch.state import BatchState
+from jobwise.batch.state_file import CHECKPOINT_SECONDS
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 

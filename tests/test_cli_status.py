@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobwise.batch.state import SCHEMA_VERSION, BatchState, StateFileError
+from jobwise.batch.schema import SCHEMA_VERSION, StateFileError
+from jobwise.batch.state import BatchState
 from jobwise.cli import status as cli_status
 from jobwise.validation import InputSet
 from jobwise_emulator import run_emulator

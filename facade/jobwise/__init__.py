@@ -15,10 +15,10 @@ from jobwise._sync.osapi import OsapiJobs
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.writer import WriterJobs
 from jobwise._version import __version__
-from jobwise.batch.items import BatchItem, Progress
+from jobwise.batch.items import BatchItem, ItemStatus, Progress
 from jobwise.batch.reader import read_results
 from jobwise.batch.run import AsyncBatchRun, BatchRun
-from jobwise.batch.state import StateFileError
+from jobwise.batch.schema import StateFileError
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,
@@ -102,6 +102,7 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "InvalidResponseError",
+    "ItemStatus",
     "Job",
     "JobCreateRequest",
     "JobCreated",

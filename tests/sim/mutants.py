@@ -15,9 +15,9 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     ),
     "commit-send-after-it-leaves": (
         "jobwise.batch.state",
-        '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))\n'
+        '        self._write(row, ItemStatus.SENDING, "sent_at=?, answered_at=NULL", (now,))\n'
         "        self.commit(force=True)",
-        '        self._write(row, "sending", "sent_at=?, answered_at=NULL", (now,))',
+        '        self._write(row, ItemStatus.SENDING, "sent_at=?, answered_at=NULL", (now,))',
     ),
     "adopt-one-of-two": (
         "jobwise.batch.lost",

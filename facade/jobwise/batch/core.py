@@ -11,10 +11,11 @@ from typing import Any
 
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.batch.create_slots import CreateSlots
-from jobwise.batch.items import BatchItem, Progress
+from jobwise.batch.items import BatchItem, ItemStatus, Progress
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.schedule import Schedule
-from jobwise.batch.state import BatchState, Row
+from jobwise.batch.schema import Row
+from jobwise.batch.state import BatchState
 from jobwise.concurrency import AdaptiveLimit
 from jobwise.times import parse_time
 
@@ -167,7 +168,8 @@ class EngineCore:
             "counts": counts,
             "total": sum(counts.values()),
             "from_earlier_runs": self.resumed,
-            "needs_decision": counts.get("ambiguous", 0) + counts.get("timed_out", 0),
+            "needs_decision": counts.get(ItemStatus.AMBIGUOUS, 0)
+            + counts.get(ItemStatus.TIMED_OUT, 0),
             "possible_duplicates": self.possible_duplicates,
             "retries": self.progress.retries,
             "requests": self.progress.requests,

@@ -10,7 +10,8 @@ from typing import Any
 
 from jobwise.attempts import EXPOSURE, Exposure
 from jobwise.batch.health import Health
-from jobwise.batch.state import Row
+from jobwise.batch.items import ItemStatus
+from jobwise.batch.schema import Row
 from jobwise.batch.window import COARSE_MARGIN, ServerWindow
 from jobwise.errors import (
     APIConnectionError,
@@ -54,7 +55,7 @@ class Creating(Health, ServerWindow):
         for attempt in itertools.count():
             await self._creates_open.wait()
             if self._expired():
-                self._state.finished(row, "timed_out", None, self._late())
+                self._state.finished(row, ItemStatus.TIMED_OUT, None, self._late())
                 await self._emit(row)
                 return
             failure: JobwiseError | None = None
@@ -148,7 +149,7 @@ class Creating(Health, ServerWindow):
                 self._creates_open.clear()
             self._lost.set()
             return False
-        self._state.finished(row, "failed", None, str(exc))
+        self._state.finished(row, ItemStatus.FAILED, None, str(exc))
         await self._emit(row)
         return False
 
@@ -177,10 +178,10 @@ class Creating(Health, ServerWindow):
             f"{holder.index + 1} (numbered from 1) already holds: it hands out ids again"
         )
         self._state.ambiguous(row, [job_id], killed=False)
-        self._state.finished(row, "ambiguous", None, message)
+        self._state.finished(row, ItemStatus.AMBIGUOUS, None, message)
         track = self.outstanding.pop(job_id, None)
         if track is not None:
-            self._state.finished(track.row, "ambiguous", None, message)
+            self._state.finished(track.row, ItemStatus.AMBIGUOUS, None, message)
             self._room.set()
             self.progress.in_flight = len(self.outstanding)
         self._state.commit(force=True)

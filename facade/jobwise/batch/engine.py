@@ -43,7 +43,8 @@ from jobwise.attempts import CALLS_END
 from jobwise.batch.core import NO_ANSWER
 from jobwise.batch.items import BatchItem, Progress
 from jobwise.batch.reading import Reading
-from jobwise.batch.state import BatchState, Row
+from jobwise.batch.schema import Row
+from jobwise.batch.state import BatchState
 from jobwise.batch.waiting import Waiting
 
 

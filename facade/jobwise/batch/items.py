@@ -5,25 +5,59 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-FINAL_ITEM_STATUSES = ("completed", "failed", "invalid")
+
+class ItemStatus(StrEnum):
+    """Where one input stands; a ``str``, so ``item.status == "completed"`` holds as before.
+
+    On the way (a later run goes on with it): ``PENDING`` recorded, not sent; ``SENDING`` its
+    create may be in flight; ``UNKNOWN`` its create's answer was lost, to be settled from the
+    listing (never sent twice); ``SUBMITTED`` its job runs; ``RETRYING`` a retry of its failed
+    job is intended. Outcomes (:data:`OUTCOMES`): ``COMPLETED``, ``FAILED``, ``INVALID``
+    (refused unsent), ``AMBIGUOUS`` (a lost create could be one of several jobs:
+    ``BatchItem.candidates``; decide, or re-run with ``resend_ambiguous=True``, which may
+    duplicate) and ``TIMED_OUT`` (the batch's deadline came first; a later run resumes it).
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    UNKNOWN = "unknown"
+    SUBMITTED = "submitted"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INVALID = "invalid"
+    AMBIGUOUS = "ambiguous"
+    TIMED_OUT = "timed_out"
+
+
+FINAL_ITEM_STATUSES = (ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.INVALID)
 """Item statuses after which an input is never sent again."""
-OUTCOMES = (*FINAL_ITEM_STATUSES, "ambiguous", "timed_out")
-"""What an item can end a run with. ``ambiguous``: a lost create could be one of several jobs
-(``BatchItem.candidates``); decide, or re-run with ``resend_ambiguous=True`` (it may duplicate).
-``timed_out``: the batch's deadline came first; a later run resumes it (its job id is kept)."""
-NEEDS_DECISION = ("ambiguous", "timed_out")
+NEEDS_DECISION = (ItemStatus.AMBIGUOUS, ItemStatus.TIMED_OUT)
+"""Outcomes a person decides on: the batch's ``needs_decision`` count, the CLI's exit 7."""
+OUTCOMES = (*FINAL_ITEM_STATUSES, *NEEDS_DECISION)
+"""What an item can end a run with."""
+UNFINISHED = (
+    ItemStatus.PENDING,
+    ItemStatus.SENDING,
+    ItemStatus.UNKNOWN,
+    ItemStatus.SUBMITTED,
+    ItemStatus.RETRYING,
+)
+"""What an item a run left unfinished can be (a later run goes on with it)."""
 
 
 @dataclass(frozen=True)
 class BatchItem:
     """One input's outcome: ``status`` is completed, failed, invalid (refused unsent),
-    ambiguous (``candidates`` are the jobs it could be) or timed_out (see :data:`OUTCOMES`)."""
+    ambiguous (``candidates`` are the jobs it could be) or timed_out (see :class:`ItemStatus`);
+    read back from a state file (:func:`jobwise.read_results`), an unfinished one's too."""
 
     index: int
     inputs: dict[str, list[str]]
     job_id: str | None
-    status: str
+    status: ItemStatus
     suggestion: str | None
     error: str | None
     retries: int
@@ -50,17 +84,17 @@ class Progress:
     @property
     def completed(self) -> int:
         """Items completed."""
-        return self.counts.get("completed", 0)
+        return self.counts.get(ItemStatus.COMPLETED, 0)
 
     @property
     def failed(self) -> int:
         """Items failed."""
-        return self.counts.get("failed", 0)
+        return self.counts.get(ItemStatus.FAILED, 0)
 
     @property
     def invalid(self) -> int:
         """Items refused before sending."""
-        return self.counts.get("invalid", 0)
+        return self.counts.get(ItemStatus.INVALID, 0)
 
     @property
     def done(self) -> int:

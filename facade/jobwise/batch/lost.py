@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from jobwise.batch.core import SWEEP_PAGE_SIZE
 from jobwise.batch.creates import Creating
-from jobwise.batch.state import Row
+from jobwise.batch.schema import Row
 from jobwise.batch.window import COARSE_MARGIN
 from jobwise.errors import (
     APIError,

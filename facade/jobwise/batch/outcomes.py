@@ -6,6 +6,7 @@ from __future__ import annotations
 from jobwise._api.writer import FINAL_STATUSES
 from jobwise.batch.core import Track
 from jobwise.batch.health import Health
+from jobwise.batch.items import ItemStatus
 from jobwise.batch.window import COARSE_MARGIN
 from jobwise.errors import (
     APIConnectionError,
@@ -14,7 +15,7 @@ from jobwise.errors import (
     InvalidResponseError,
     PermissionDeniedError,
 )
-from jobwise.models import Job, JobResult
+from jobwise.models import Job, JobResult, JobStatus
 from jobwise.polling import status_text
 from jobwise.retries import REFUSED
 
@@ -31,30 +32,32 @@ class Outcomes(Health):
             # (another client's, unseen here), whose result is not this input's.
             self._state.finished(
                 row,
-                "ambiguous",
+                ItemStatus.AMBIGUOUS,
                 None,
                 f"the server's job {job.id} was created at {job.created_at.isoformat()}, not "
                 f"at {made.isoformat()} as this input's was: it hands out ids again",
             )
             await self._drop(track)
             return
-        if row.status == "retrying":  # a retry intended (maybe before a crash), not confirmed
-            if status == "failed":
+        if (
+            row.status == ItemStatus.RETRYING
+        ):  # a retry intended (maybe before a crash), not confirmed
+            if status == JobStatus.FAILED:
                 await self._send_retry(track)
                 return
             if status not in FINAL_STATUSES:
                 return
-        if status == "failed" and self._retries_left(row):
+        if status == JobStatus.FAILED and self._retries_left(row):
             self._state.retrying(row)
             self.progress.retries += 1
             await self._send_retry(track)
             return
-        if status == "completed":
+        if status == JobStatus.COMPLETED:
             suggestion = job.data.suggestion if isinstance(job.data, JobResult) else None
-            self._state.finished(row, "completed", suggestion, None)
+            self._state.finished(row, ItemStatus.COMPLETED, suggestion, None)
         else:
             error = job.error if isinstance(job.error, str) else "failed"
-            self._state.finished(row, "failed", None, error)
+            self._state.finished(row, ItemStatus.FAILED, None, error)
         self.schedule.finished(self.jobs.clock() - track.since)
         await self._drop(track)
 

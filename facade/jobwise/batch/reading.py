@@ -10,16 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobwise.batch.health import Health
-from jobwise.batch.items import FINAL_ITEM_STATUSES
-from jobwise.batch.state import OtherInputsError, Row, digest
+from jobwise.batch.items import FINAL_ITEM_STATUSES, UNFINISHED, ItemStatus
+from jobwise.batch.schema import OtherInputsError, Row, digest
 from jobwise.errors import (
     InvalidArgumentError,
 )
 from jobwise.validation import InputSet, normalize_inputs
-
-# What the reader times out once the deadline has passed: items not yet sent, waited for, or
-# (a killed run's, left unsettled when its listing failed past the deadline) lost.
-UNFINISHED = frozenset({"pending", "submitted", "retrying", "sending", "unknown"})
 
 
 @dataclass(frozen=True)
@@ -102,23 +98,25 @@ class Reading(Health):
                         index=index,
                     )
                 row.inputs = inputs  # the same input, in the one shape it is sent in
-                if row.status == "timed_out":
+                if row.status == ItemStatus.TIMED_OUT:
                     state.reopen(row)
-                elif row.status == "failed" and row.job_id and self._retries_left(row):
+                elif row.status == ItemStatus.FAILED and row.job_id and self._retries_left(row):
                     state.reopen(row)  # a finished batch run again with more retries allowed
-                elif row.status == "ambiguous" and self.options.resend_ambiguous:
+                elif row.status == ItemStatus.AMBIGUOUS and self.options.resend_ambiguous:
                     self._note_duplicates(row)
                     state.resend(row)
                 self.resumed += row.status in FINAL_ITEM_STATUSES
             elif problem is not None:
-                row = state.add(index, inputs, "invalid", problem)
+                row = state.add(index, inputs, ItemStatus.INVALID, problem)
             else:
-                row = state.add(index, inputs, "pending", None)
+                row = state.add(index, inputs, ItemStatus.PENDING, None)
+            # Past the deadline, what is not yet sent, waited for, or (a killed run's, left
+            # unsettled when its listing failed past the deadline) lost times out.
             if self._expired() and row.status in UNFINISHED:
-                state.finished(row, "timed_out", None, self._late())
-            if row.status in ("pending",):
+                state.finished(row, ItemStatus.TIMED_OUT, None, self._late())
+            if row.status in (ItemStatus.PENDING,):
                 await sends.put(row)
-            elif row.status in ("submitted", "retrying"):
+            elif row.status in (ItemStatus.SUBMITTED, ItemStatus.RETRYING):
                 self._track(row)
             else:
                 await self._emit(row)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from jobwise._api.writer import FINAL_STATUSES
 from jobwise.batch.core import SWEEP_PAGE_SIZE, Track
+from jobwise.batch.items import ItemStatus
 from jobwise.batch.lost import Settling
 from jobwise.batch.outcomes import Outcomes
 from jobwise.batch.schedule import STRAGGLER_SWEEPS
@@ -176,7 +177,7 @@ class Waiting(Settling, Outcomes):
             except (AuthenticationError, PermissionDeniedError):
                 raise
             except NotFoundError as exc:
-                self._state.finished(track.row, "failed", None, f"the job vanished: {exc}")
+                self._state.finished(track.row, ItemStatus.FAILED, None, f"the job vanished: {exc}")
                 await self._drop(track)
                 return
             except InvalidResponseError as exc:
@@ -184,14 +185,14 @@ class Waiting(Settling, Outcomes):
                 track.bad_answers += 1
                 if track.bad_answers >= MAX_BAD_ANSWERS:
                     reason = f"the server's answers for this job could not be read: {exc}"
-                    self._state.finished(track.row, "failed", None, reason)
+                    self._state.finished(track.row, ItemStatus.FAILED, None, reason)
                     await self._drop(track)
                 return
             except APIError as exc:
                 self._last_error = str(exc)
                 return
             self._heard()
-            if status_text(job) in FINAL_STATUSES or track.row.status == "retrying":
+            if status_text(job) in FINAL_STATUSES or track.row.status == ItemStatus.RETRYING:
                 await self._finish(track, job)
 
         for start in range(0, len(tracks), self.concurrency * 4):
@@ -199,10 +200,10 @@ class Waiting(Settling, Outcomes):
 
     async def _time_out_outstanding(self) -> None:
         for track in list(self.outstanding.values()):
-            self._state.finished(track.row, "timed_out", None, self._late())
+            self._state.finished(track.row, ItemStatus.TIMED_OUT, None, self._late())
             await self._drop(track)
         for row in self._unknown:
-            self._state.finished(row, "timed_out", None, self._late())
+            self._state.finished(row, ItemStatus.TIMED_OUT, None, self._late())
             await self._emit(row)
         self._unknown = []
         self._reopen_creates()

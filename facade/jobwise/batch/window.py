@@ -9,7 +9,7 @@ from datetime import datetime
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.batch.core import EngineCore
 from jobwise.batch.options import BatchOptions
-from jobwise.batch.state import Row
+from jobwise.batch.schema import Row
 
 log = logging.getLogger("jobwise")
 

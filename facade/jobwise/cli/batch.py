@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from jobwise.batch.state import OtherInputsError, StateFileError
+from jobwise.batch.items import ItemStatus
+from jobwise.batch.schema import OtherInputsError, StateFileError
 from jobwise.cli.errors import (
     JOB_FAILED,
     NEEDS_DECISION,
@@ -51,7 +52,7 @@ def _exit_code(summary: dict[str, Any]) -> int:
     counts: dict[str, int] = summary["counts"]
     if summary["needs_decision"]:
         return NEEDS_DECISION
-    return JOB_FAILED if summary["total"] - counts.get("completed", 0) else OK
+    return JOB_FAILED if summary["total"] - counts.get(ItemStatus.COMPLETED, 0) else OK
 
 
 async def _consume(
@@ -236,6 +237,6 @@ def run_batch_command(args: argparse.Namespace) -> int:
             f"[yellow]FILE {args.file} holds no inputs (blank lines are skipped)[/]", soft_wrap=True
         )
     if code != OK and not args.json:
-        unfinished = summary["total"] - summary["counts"].get("completed", 0)
+        unfinished = summary["total"] - summary["counts"].get(ItemStatus.COMPLETED, 0)
         err.print(f"[red]{unfinished:,} of {summary['total']:,} inputs did not complete[/]")
     return code

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from jobwise.batch.items import ItemStatus
+
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -119,7 +121,8 @@ def next_step(summary: dict[str, Any]) -> str:
     """What to run next: the same command resumes and keeps waiting for timed-out items, but
     sends ambiguous ones again only with ``--resend-ambiguous``."""
     counts: dict[str, int] = summary["counts"]
-    timed_out, ambiguous = counts.get("timed_out", 0), counts.get("ambiguous", 0)
+    timed_out = counts.get(ItemStatus.TIMED_OUT, 0)
+    ambiguous = counts.get(ItemStatus.AMBIGUOUS, 0)
     steps = []
     if timed_out:
         steps.append(

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from jobwise.batch.items import OUTCOMES, BatchItem
+from jobwise.batch.items import OUTCOMES, BatchItem, ItemStatus
 from jobwise.batch.reader import read_results
 from jobwise.cli.errors import LocalFileError, os_error_text
 from jobwise.cli.inputs import Input
@@ -33,15 +33,21 @@ UNFINISHED = "not finished: run the same command again to resume"
 INTERRUPTED = "interrupted before it finished: run the same command again to resume"
 # What the results file says of an item the state file left unfinished.
 UNFINISHED_BY_STATE = {
-    "submitted": ("submitted", "its job runs on: run the same command again to wait for it"),
-    "retrying": ("submitted", "its job's retry runs on: run the same command again to wait for it"),
-    "sending": (
-        "pending",
+    ItemStatus.SUBMITTED: (
+        ItemStatus.SUBMITTED,
+        "its job runs on: run the same command again to wait for it",
+    ),
+    ItemStatus.RETRYING: (
+        ItemStatus.SUBMITTED,
+        "its job's retry runs on: run the same command again to wait for it",
+    ),
+    ItemStatus.SENDING: (
+        ItemStatus.PENDING,
         "its create was in flight: run the same command again, which settles it without "
         "sending it twice",
     ),
 }
-UNFINISHED_BY_STATE["unknown"] = UNFINISHED_BY_STATE["sending"]
+UNFINISHED_BY_STATE[ItemStatus.UNKNOWN] = UNFINISHED_BY_STATE[ItemStatus.SENDING]
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class InputSpool:
         if item is not None and item.status in OUTCOMES:
             self.finished += 1
             # An invalid input as the file held it, not the batch's stand-in for it.
-            inputs = json.loads(raw) if item.status == "invalid" else item.inputs
+            inputs = json.loads(raw) if item.status == ItemStatus.INVALID else item.inputs
             return Result(
                 index,
                 line,
@@ -138,9 +144,10 @@ class InputSpool:
                 inputs,
                 list(item.candidates),
             )
-        status, why = UNFINISHED_BY_STATE.get(item.status if item else "", ("pending", None))
-        job_id = item.job_id if item is not None and status == "submitted" else None
-        self.running += status == "submitted"
+        unfinished = (ItemStatus.PENDING, None)
+        status, why = UNFINISHED_BY_STATE.get(item.status, unfinished) if item else unfinished
+        job_id = item.job_id if item is not None and status == ItemStatus.SUBMITTED else None
+        self.running += status == ItemStatus.SUBMITTED
         if why is None:
             error = INTERRUPTED if interrupted else UNFINISHED
         else:
@@ -174,7 +181,7 @@ def _json_line(result: Result) -> str:
         "status": result.status,
         "job_id": result.job_id,
     }
-    if result.status == "completed":
+    if result.status == ItemStatus.COMPLETED:
         line["suggestion"] = result.suggestion
     else:
         line["error"] = result.error

@@ -35,16 +35,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
-from jobwise.batch.items import FINAL_ITEM_STATUSES, OUTCOMES
-from jobwise.batch.state import newer_schema
+from jobwise.batch.items import FINAL_ITEM_STATUSES, OUTCOMES, ItemStatus
+from jobwise.batch.reader import read_snapshot
+from jobwise.batch.schema import StateFileError
 from jobwise.cli.errors import OK, UsageError
 
 DAY = 86_400.0
@@ -52,65 +50,14 @@ DAY = 86_400.0
 minute takes some 4 to 8 hours): a forgotten watch ends."""
 
 
-def _open(path: str, immutable: bool) -> sqlite3.Connection:
-    uri = f"file:{quote(os.path.abspath(path))}?mode=ro{'&immutable=1' if immutable else ''}"
-    return sqlite3.connect(uri, uri=True, isolation_level=None)
-
-
-def _read(path: str, immutable: bool) -> tuple[dict[str, str], dict[str, int]]:
-    """The file's meta and its counts by status, from one committed snapshot."""
-    db = _open(path, immutable)
-    try:
-        db.execute("BEGIN")
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        if not {"meta", "items"} <= tables:
-            raise UsageError(f"state file {path} is not a jobwise batch state (no batch tables)")
-        meta = dict(db.execute("SELECT key, value FROM meta"))
-        counts = dict(db.execute("SELECT status, count(*) FROM items GROUP BY status"))
-        db.execute("COMMIT")
-    finally:
-        db.close()
-    return meta, counts
-
-
-def _snapshot(path: str) -> tuple[dict[str, str], dict[str, int]]:
-    """:func:`_read`, as immutable while no run holds the file (its ``-wal`` gone)."""
-    wal = f"{path}-wal"
-    if os.path.exists(wal):
-        return _read(path, immutable=False)
-    before = os.stat(path)
-    found = _read(path, immutable=True)
-    after = os.stat(path)
-    if os.path.exists(wal) or (before.st_mtime_ns, before.st_size) != (
-        after.st_mtime_ns,
-        after.st_size,
-    ):
-        return _read(path, immutable=False)  # a run opened it meanwhile: read it as live
-    return found
-
-
 def read_status(path: str, now: float) -> dict[str, Any]:
     """Where the batch of state file ``path`` stands (the keys of this module's docstring);
     ``now`` is the wall clock's Unix seconds. Raises :class:`UsageError` for a file that is
     missing, not a state file, or of a newer schema."""
-    if not os.path.exists(path):
-        raise UsageError(f"state file {path}: no such file")
-    if os.path.isdir(path):
-        raise UsageError(f"state file {path}: is a directory, not a state file")
-    if not os.access(path, os.R_OK):
-        raise UsageError(f"state file {path}: cannot read it (permission denied)")
     try:
-        meta, counts = _snapshot(path)
-    except sqlite3.DatabaseError as exc:
-        raise UsageError(f"state file {path} is not a jobwise batch state ({exc})") from None
-    schema = meta.get("schema")
-    if newer_schema(schema):
-        raise UsageError(
-            f"state file {path} was written by a newer jobwise (schema {schema}); "
-            "upgrade jobwise to read it"
-        )
-    if "batch_id" not in meta:
-        raise UsageError(f"state file {path} is not a jobwise batch state (no batch record)")
+        meta, counts = read_snapshot(path)
+    except StateFileError as exc:
+        raise UsageError(str(exc)) from None
     record: dict[str, Any] = json.loads(meta.get("progress", "{}"))
     total = sum(counts.values())
     done = sum(counts.get(status, 0) for status in OUTCOMES)
@@ -173,10 +120,10 @@ def _next(status: dict[str, Any], path: str) -> str:
     steps = []
     if final < status["total"]:  # unfinished, ambiguous or timed out: the summary's advice
         steps.append(next_step({"counts": counts}))
-    if counts.get("failed"):
-        steps.append(f"add --retry-failed N to retry the {counts['failed']:,} failed")
-    if counts.get("invalid"):
-        steps.append(f"the {counts['invalid']:,} invalid were refused unsent (see their errors)")
+    if failed := counts.get(ItemStatus.FAILED):
+        steps.append(f"add --retry-failed N to retry the {failed:,} failed")
+    if invalid := counts.get(ItemStatus.INVALID):
+        steps.append(f"the {invalid:,} invalid were refused unsent (see their errors)")
     return "; ".join(steps) or "nothing: every item completed"
 
 
