@@ -136,12 +136,13 @@ class Creating(Health, ServerWindow):
         if _maybe_stored(exc):
             now = self.jobs.wall()
             self._state.unknown(row, now, str(exc))
+            window = self._lost_window(row)
             self._unknown.append(row)
             self.create_slots.lost()
             if self._offset_known and not self._creating:
                 # None other in flight: the next leaves once its own window would open after
                 # this one's end, so no later job can fall inside this window.
-                self._next_create = self._window(row)[1] - self._offset_low + self._margin
+                self._next_create = window[1] - self._offset_low + self._margin
             else:
                 # No bound on the server's clock yet, or creates in flight beside it (their
                 # jobs are in its window): none leaves until this one is settled, and it is

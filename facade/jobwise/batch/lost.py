@@ -54,12 +54,15 @@ class Settling(Creating):
             self._resending -= 1
 
     async def _reconcile_killed(self, rows: list[Row]) -> None:
-        """Settle a killed run's lost creates with the clock bounds that run learned."""
+        """Settle a killed run's lost creates with the clock bounds that run learned, else
+        with this run's widened to hold that run's wall clock (see _clock_bounds)."""
         bounds = self._state.clock_bounds()
         if bounds is not None:
             self._offset_low, self._offset_high, self._margin = bounds
             self._offset_known = True
+        self._killed_wall = bounds is None
         await self._reconcile(rows, killed=True)
+        self._killed_wall = False
         self._forget_clock()
 
     async def _reconcile(self, rows: list[Row], *, killed: bool) -> list[Row]:
@@ -92,6 +95,8 @@ class Settling(Creating):
                 self._unknown += rows
             return []
         windows = {r.index: self._window(r) for r in rows}
+        for row in rows:
+            self._settled(row)
         candidates = {
             r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
             for r in rows
