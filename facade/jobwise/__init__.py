@@ -15,7 +15,7 @@ from jobwise._sync.osapi import OsapiJobs
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.writer import WriterJobs
 from jobwise._version import __version__
-from jobwise.batch.items import BatchItem, ItemStatus, Progress
+from jobwise.batch.items import BatchItem, BatchSummary, ItemStatus, Progress
 from jobwise.batch.reader import read_results
 from jobwise.batch.run import AsyncBatchRun, BatchRun
 from jobwise.batch.schema import StateFileError
@@ -95,6 +95,7 @@ __all__ = [
     "BatchClient",
     "BatchItem",
     "BatchRun",
+    "BatchSummary",
     "ClientClosedError",
     "ConflictError",
     "InputSet",

@@ -11,7 +11,7 @@ from typing import Any
 
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.batch.create_slots import CreateSlots
-from jobwise.batch.items import BatchItem, ItemStatus, Progress
+from jobwise.batch.items import NEEDS_DECISION, BatchItem, BatchSummary, Progress
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.schedule import Schedule
 from jobwise.batch.schema import Row
@@ -159,17 +159,16 @@ class EngineCore:
         elif status == 429:
             self._heard()
 
-    def summary(self) -> dict[str, Any]:
-        """Counts by status (this state file, all runs; they add up to ``total``), retries,
-        requests, elapsed, and the jobs re-sent ambiguous items may duplicate."""
+    def summary(self) -> BatchSummary:
+        """Counts by status, retries, requests, elapsed, and the jobs re-sent ambiguous items
+        may duplicate (see :class:`BatchSummary`)."""
         # A copy first: the sync run's caller reads this from another thread.
         counts = {status: n for status, n in dict(self.progress.counts).items() if n}
         return {
             "counts": counts,
             "total": sum(counts.values()),
             "from_earlier_runs": self.resumed,
-            "needs_decision": counts.get(ItemStatus.AMBIGUOUS, 0)
-            + counts.get(ItemStatus.TIMED_OUT, 0),
+            "needs_decision": sum(counts.get(status, 0) for status in NEEDS_DECISION),
             "possible_duplicates": self.possible_duplicates,
             "retries": self.progress.retries,
             "requests": self.progress.requests,

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict
 
 
 class ItemStatus(StrEnum):
@@ -46,6 +47,29 @@ UNFINISHED = (
     ItemStatus.RETRYING,
 )
 """What an item a run left unfinished can be (a later run goes on with it)."""
+
+
+class BatchSummary(TypedDict):
+    """What ``run.summary()`` returns: a dict, so ``summary["counts"]`` reads as it always has.
+
+    ``counts`` by status (this state file, all runs; they add up to ``total``);
+    ``from_earlier_runs`` items an earlier run had finished; ``needs_decision`` ambiguous and
+    timed out (see :data:`NEEDS_DECISION`); ``possible_duplicates`` jobs that re-sent ambiguous
+    items may duplicate; ``retries`` of failed jobs; ``requests`` sent by this run; ``elapsed``
+    seconds; ``concurrency_decreases`` halvings of the requests in flight (503s);
+    ``rate_limit`` the requests a minute paced to at the end (None: none learned).
+    """
+
+    counts: dict[str, int]
+    total: int
+    from_earlier_runs: int
+    needs_decision: int
+    possible_duplicates: list[str]
+    retries: int
+    requests: int
+    elapsed: float
+    concurrency_decreases: int
+    rate_limit: float | None
 
 
 @dataclass(frozen=True)

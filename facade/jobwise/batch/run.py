@@ -7,12 +7,11 @@ import contextlib
 import queue
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise._sync.batch_protocol import BatchClient
 from jobwise.batch.engine import BatchEngine
-from jobwise.batch.items import BatchItem
+from jobwise.batch.items import BatchItem, BatchSummary
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.threaded import ThreadedClient
 
@@ -22,7 +21,7 @@ class AsyncBatchRun:
 
     def __init__(self, client: AsyncBatchClient, options: BatchOptions) -> None:
         self._engine = BatchEngine(client, options)
-        self._summary: dict[str, Any] | None = None
+        self._summary: BatchSummary | None = None
         self._started = False
 
     async def __aiter__(self) -> AsyncIterator[BatchItem]:
@@ -48,13 +47,13 @@ class AsyncBatchRun:
             self._engine.close()
             await items.put(None)
 
-    async def wait(self) -> dict[str, Any]:
+    async def wait(self) -> BatchSummary:
         """Run to the end without looking at items; returns the summary."""
         async for _ in self:
             pass
         return self.summary()
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> BatchSummary:
         """Counts by status, retries, requests, elapsed (after the run)."""
         return self._summary if self._summary is not None else self._engine.summary()
 
@@ -69,7 +68,7 @@ class BatchRun:
     def __init__(self, client: BatchClient, options: BatchOptions) -> None:
         self._threaded = ThreadedClient(client, workers=options.concurrency + 4)
         self._engine = BatchEngine(self._threaded, options)
-        self._summary: dict[str, Any] | None = None
+        self._summary: BatchSummary | None = None
         self._started = False
 
     def __iter__(self) -> Iterator[BatchItem]:
@@ -128,13 +127,13 @@ class BatchRun:
             items.put(exc)
         items.put(None)
 
-    def wait(self) -> dict[str, Any]:
+    def wait(self) -> BatchSummary:
         """Run to the end without looking at items; returns the summary."""
         for _ in self:
             pass
         return self.summary()
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> BatchSummary:
         """Counts by status, retries, requests, elapsed (so far, while it runs), as
         :meth:`AsyncBatchRun.summary` (before a run it raised RuntimeError)."""
         return self._summary if self._summary is not None else self._engine.summary()

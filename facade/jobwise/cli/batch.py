@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from jobwise.batch.items import ItemStatus
+from jobwise.batch.items import BatchSummary, ItemStatus
 from jobwise.batch.schema import OtherInputsError, StateFileError
 from jobwise.cli.errors import (
     JOB_FAILED,
@@ -46,7 +46,7 @@ class _Counted:
         return self._count
 
 
-def _exit_code(summary: dict[str, Any]) -> int:
+def _exit_code(summary: BatchSummary) -> int:
     """7 when some items are ambiguous or timed out (the user decides), else 1 when some did
     not complete."""
     counts: dict[str, int] = summary["counts"]

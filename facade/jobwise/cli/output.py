@@ -6,7 +6,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from jobwise.batch.items import ItemStatus
+from jobwise.batch.items import BatchSummary, ItemStatus
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -97,7 +97,7 @@ def batch_bar(total: int | None, quiet: bool, console: Console | None = None) ->
 
 
 def summary_table(
-    summary: dict[str, Any], elapsed: float, out_path: str, state_path: str, partial: bool
+    summary: BatchSummary, elapsed: float, out_path: str, state_path: str, partial: bool
 ) -> None:
     """The end-of-run table, on stderr (stdout stays clean for --json)."""
     table = Table(title="jobwise batch" + (" (interrupted)" if partial else ""))
@@ -107,20 +107,21 @@ def summary_table(
         table.add_row(status, f"{count:,}")
     table.add_row("total", f"{summary['total']:,}")
     table.add_row("done in earlier runs", f"{summary['from_earlier_runs']:,}")
-    if summary.get("left_pending"):
-        table.add_row("left unsent (run again)", f"{summary['left_pending']:,}")
     table.add_row("job retries (failed jobs re-run)", f"{summary['retries']:,}")
     table.add_row("HTTP requests (all, retried ones too)", f"{summary['requests']:,}")
     table.add_row("elapsed", clock(elapsed) if elapsed >= 60 else f"{elapsed:.1f} s")
     err.print(table)
     what = "partial results" if partial else "results"
-    err.print(f"{what}: {out_path}\nstate:   {state_path} ({next_step(summary)})", soft_wrap=True)
+    err.print(
+        f"{what}: {out_path}\nstate:   {state_path} ({next_step(summary['counts'])})",
+        soft_wrap=True,
+    )
 
 
-def next_step(summary: dict[str, Any]) -> str:
-    """What to run next: the same command resumes and keeps waiting for timed-out items, but
-    sends ambiguous ones again only with ``--resend-ambiguous``."""
-    counts: dict[str, int] = summary["counts"]
+def next_step(counts: Mapping[str, int]) -> str:
+    """What to run next for a batch of these ``counts`` by status: the same command resumes
+    and keeps waiting for timed-out items, but sends ambiguous ones again only with
+    ``--resend-ambiguous``."""
     timed_out = counts.get(ItemStatus.TIMED_OUT, 0)
     ambiguous = counts.get(ItemStatus.AMBIGUOUS, 0)
     steps = []

@@ -119,7 +119,7 @@ def _next(status: dict[str, Any], path: str) -> str:
     final = sum(counts.get(name, 0) for name in FINAL_ITEM_STATUSES)
     steps = []
     if final < status["total"]:  # unfinished, ambiguous or timed out: the summary's advice
-        steps.append(next_step({"counts": counts}))
+        steps.append(next_step(counts))
     if failed := counts.get(ItemStatus.FAILED):
         steps.append(f"add --retry-failed N to retry the {failed:,} failed")
     if invalid := counts.get(ItemStatus.INVALID):
