@@ -85,3 +85,39 @@ def test_no_module_uses_another_objects_private_attribute() -> None:
             assert isinstance(owner, ast.Name) and owner.id in ("self", "cls"), (
                 f"{path.relative_to(FACADE)}:{node.lineno} uses .{node.attr} of another object"
             )
+
+
+LAYERS = (
+    ("jobwise.cli", 6),
+    ("jobwise._async", 4),
+    ("jobwise._sync", 4),
+    ("jobwise.batch", 3),
+    ("jobwise.errors", 1),
+    ("jobwise.models", 1),
+    ("jobwise._api", 2),
+    ("jobwise._version", 0),
+)
+"""cli -> public jobwise -> _async/_sync -> batch -> shared decisions -> errors and models
+(docs/ARCHITECTURE.md). Unnamed modules are shared decisions (2), as is _api, the one boundary
+to the generated operations, which reads them."""
+
+
+def layer(name: str) -> int:
+    if name == "jobwise":
+        return 5
+    for prefix, rank in LAYERS:
+        if name == prefix or name.startswith(prefix + "."):
+            return rank
+    return 2
+
+
+def test_imports_point_down_the_layers_only() -> None:
+    """Each import goes to the same layer or one below, so no module reaches a layer above it
+    through any chain of imports either (the batch engine never reaches a client)."""
+    wrong = [
+        f"{name} -> {target}"
+        for name, targets in facade_graph().items()
+        for target in targets
+        if layer(target) > layer(name)
+    ]
+    assert not wrong, wrong

@@ -6,19 +6,19 @@
 ...     print(job.data.suggestion)
 """
 
-from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise._async.osapi import AsyncOsapiJobs
 from jobwise._async.pagination import AsyncPager
 from jobwise._async.writer import AsyncWriterJobs
-from jobwise._sync.batch_protocol import BatchClient
 from jobwise._sync.osapi import OsapiJobs
 from jobwise._sync.pagination import SyncPager
 from jobwise._sync.writer import WriterJobs
 from jobwise._version import __version__
 from jobwise.batch.items import BatchItem, BatchSummary, ItemStatus, Progress
+from jobwise.batch.protocol import AsyncBatchClient
 from jobwise.batch.reader import read_results
 from jobwise.batch.run import AsyncBatchRun, BatchRun
 from jobwise.batch.schema import StateFileError
+from jobwise.batch.sync_protocol import BatchClient
 from jobwise.errors import (
     AmbiguousRetryError,
     APIConnectionError,

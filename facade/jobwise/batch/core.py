@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.batch.create_slots import CreateSlots
 from jobwise.batch.items import NEEDS_DECISION, BatchItem, BatchSummary, Progress
 from jobwise.batch.options import BatchOptions
+from jobwise.batch.protocol import AsyncBatchClient
 from jobwise.batch.schedule import Schedule
 from jobwise.batch.schema import Row
 from jobwise.batch.state import BatchState

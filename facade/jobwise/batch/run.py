@@ -8,11 +8,11 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Iterator
 
-from jobwise._async.batch_protocol import AsyncBatchClient
-from jobwise._sync.batch_protocol import BatchClient
 from jobwise.batch.engine import BatchEngine
 from jobwise.batch.items import BatchItem, BatchSummary
 from jobwise.batch.options import BatchOptions
+from jobwise.batch.protocol import AsyncBatchClient
+from jobwise.batch.sync_protocol import BatchClient
 from jobwise.batch.threaded import ThreadedClient
 
 

@@ -7,9 +7,9 @@ import concurrent.futures
 import contextvars
 from collections.abc import AsyncIterator, Callable, Iterable
 
-from jobwise._async.batch_protocol import AsyncPages
-from jobwise._sync.batch_protocol import BatchClient
 from jobwise.attempts import EXPOSURE
+from jobwise.batch.protocol import AsyncPages
+from jobwise.batch.sync_protocol import BatchClient
 from jobwise.models import Job, JobCreated, JobStatus
 from jobwise.validation import Inputs
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from jobwise._async.batch_protocol import AsyncBatchClient
 from jobwise.batch.core import EngineCore
 from jobwise.batch.options import BatchOptions
+from jobwise.batch.protocol import AsyncBatchClient
 from jobwise.batch.schema import Row
 
 log = logging.getLogger("jobwise")
