@@ -3,6 +3,7 @@ retry is settled by listing, both base paths work, and plain http to another hos
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterator
@@ -173,11 +174,14 @@ def test_a_lost_retry_that_made_no_job_is_sent_once_more(server: EmulatorServer)
 def test_a_lost_retry_among_jobs_of_its_operation_is_ambiguous(server: EmulatorServer) -> None:
     operation = {"type": "file.deploy", "path": "/c"}
     job_id, *others = make_jobs(server, operation=operation, count=3)
-    with osapi(server, transport=LosingTransport(after=True)) as jobs:
-        before = set(_listed(jobs))
-        with pytest.raises(jobwise.AmbiguousRetryError) as caught:
+    with osapi(server) as onlooker:  # another client: the others are unknown to the retrier
+        before = set(_listed(onlooker))
+        with (
+            osapi(server, transport=LosingTransport(after=True)) as jobs,
+            pytest.raises(jobwise.AmbiguousRetryError) as caught,
+        ):
             jobs.retry(job_id)
-        made = set(_listed(jobs)) - before
+        made = set(_listed(onlooker)) - before
     assert len(made) == 1  # never re-sent
     assert set(caught.value.candidates) == made | set(others)
     assert all(candidate in str(caught.value) for candidate in caught.value.candidates)
@@ -249,6 +253,25 @@ def test_cli_refuses_plain_http_without_the_flag_and_accepts_it_with(
 # -- the command line ---------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def cli_emulator(monkeypatch: pytest.MonkeyPatch, seed: int) -> Iterator[EmulatorServer]:
+    """An emulator of its own, which the command line is pointed at."""
+    with run_emulator(latency=(0.02, 0.05), seed=seed) as server:
+        monkeypatch.setenv("OSAPI_URL", server.base_url)
+        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
+        yield server
+
+
+def failed_jobs(
+    server: EmulatorServer, capsys: pytest.CaptureFixture[str], count: int, **body: Any
+) -> list[str]:
+    """``count`` jobs that have failed, waited for through the command line."""
+    failed = make_jobs(server, count=count, **FAILING, **body)
+    assert all(main(["osapi", "wait", job_id]) == 1 for job_id in failed)
+    capsys.readouterr()
+    return failed
+
+
 def test_cli_retry_wait_follows_the_new_job(
     server: EmulatorServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -268,9 +291,7 @@ def test_cli_retry_wait_follows_the_new_job(
 def test_cli_retry_failed_retries_each_failed_job_once_and_waits(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with run_emulator(latency=(0.02, 0.05), seed=8) as server:
-        monkeypatch.setenv("OSAPI_URL", server.base_url)
-        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
+    with cli_emulator(monkeypatch, seed=8) as server:
         failed = make_jobs(server, count=2, **FAILING)
         fine = make_jobs(server, hosts=["web-01"])
         assert main(["osapi", "wait", fine[0]]) == 0
@@ -290,12 +311,8 @@ def test_cli_retry_failed_skips_jobs_already_retried_and_names_each_original(
 ) -> None:
     # osapi keeps a retried job failed (only a retried event marks it): a second run must not
     # run the originals' operations again, only the new jobs that failed too.
-    with run_emulator(latency=(0.02, 0.05), seed=9) as server:
-        monkeypatch.setenv("OSAPI_URL", server.base_url)
-        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
-        failed = make_jobs(server, count=2, **FAILING)
-        assert all(main(["osapi", "wait", job_id]) == 1 for job_id in failed)
-        capsys.readouterr()
+    with cli_emulator(monkeypatch, seed=9) as server:
+        failed = failed_jobs(server, capsys, count=2)
         assert main(["osapi", "retry-failed", "--json"]) == 1  # fail-01 fails again
         first = json.loads(capsys.readouterr().out)
         assert main(["osapi", "retry-failed"]) == 1
@@ -310,3 +327,57 @@ def test_cli_retry_failed_skips_jobs_already_retried_and_names_each_original(
     lines = second.out.splitlines()  # NEW_ID  failed  retry of ORIGINAL  error: ...
     assert len(lines) == 2 and {line.split()[4] for line in lines} == new_ids
     assert all(line.split()[2:4] == ["retry", "of"] for line in lines)
+
+
+# -- lost retries among the client's own jobs ---------------------------------------------------
+
+
+class FailingTransport(httpx.BaseTransport):
+    """Answers 500 to the retry POSTs of ``doomed`` without passing them on: a 500 that stored
+    nothing, as CreateJob's failed publish may (the client cannot tell it from a stored one)."""
+
+    def __init__(self, doomed: set[str]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.doomed = doomed
+        self.failed = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        job_id = request.url.path.split("/")[-2]
+        if request.method == "POST" and job_id in self.doomed:
+            self.doomed.discard(job_id)
+            self.failed += 1
+            return httpx.Response(500, json={"error": "publish failed"}, request=request)
+        return self.inner.handle_request(request)
+
+
+def _retried_into(jobs: OsapiJobs, job_id: str) -> list[str]:
+    """The new jobs the server says it made from ``job_id`` (its retried events)."""
+    timeline = jobs.retrieve(job_id).timeline
+    assert not isinstance(timeline, jobwise.Unset)
+    return [str(event.message) for event in timeline if event.event == "retried"]
+
+
+def test_a_lost_retry_never_adopts_another_retrys_new_job(server: EmulatorServer) -> None:
+    # A and B share one operation; retry(A) is answered, retry(B) gets a 500 that stored
+    # nothing. A's new job is this client's own: B's retry must be sent again, not take it.
+    a, b = make_jobs(server, operation={"type": "file.deploy", "path": "/d"}, count=2)
+    transport = FailingTransport({b})
+    with osapi(server, transport=transport) as jobs:
+        new_a = jobs.retry(a)
+        new_b = jobs.retry(b)
+        assert transport.failed == 1
+        assert new_b not in (new_a, a, b)
+        assert len(_retried_into(jobs, b)) == 1 and new_b in _retried_into(jobs, b)[0]
+        assert len(_retried_into(jobs, a)) == 1  # nothing retried twice
+
+
+def test_a_lost_retry_excludes_the_jobs_this_client_has_listed(server: EmulatorServer) -> None:
+    # The jobs listed before the retry was sent cannot be its new job: only the one it made is.
+    operation = {"type": "file.deploy", "path": "/e"}
+    job_id, *others = make_jobs(server, operation=operation, count=3)
+    with osapi(server, transport=LosingTransport(after=True)) as jobs:
+        before = set(_listed(jobs))
+        assert set(others) <= before
+        new_id = jobs.retry(job_id)
+        made = set(_listed(jobs)) - before
+    assert made == {new_id}
