@@ -381,3 +381,80 @@ def test_a_lost_retry_excludes_the_jobs_this_client_has_listed(server: EmulatorS
         new_id = jobs.retry(job_id)
         made = set(_listed(jobs)) - before
     assert made == {new_id}
+
+
+def test_cli_retry_failed_goes_on_after_an_ambiguous_retry_and_prints_every_retry(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Six failed jobs of one operation; the third retry's answer is lost after it was stored,
+    # and a job of that operation made by someone else appears meanwhile: that retry is
+    # ambiguous (its own earlier retries are no candidates), the other five are retried once.
+    with cli_emulator(monkeypatch, seed=10) as server:
+        operation = {"type": "file.deploy", "path": "/f"}
+        failed = failed_jobs(server, capsys, count=6, operation=operation)
+        original = httpx.HTTPTransport.handle_request
+        posts: list[str] = []
+        stranger: list[str] = []
+
+        def losing(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            response = original(self, request)
+            if request.method == "POST" and request.url.path.endswith("/retry"):
+                posts.append(request.url.path.split("/")[-2])
+                if len(posts) == 3:
+                    response.close()
+                    stranger.extend(make_jobs(server, operation=operation))
+                    raise httpx.ReadError("connection reset", request=request)
+            return response
+
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", losing)
+        assert main(["osapi", "retry-failed", "--json"]) == 7  # a decision is needed
+        printed = json.loads(capsys.readouterr().out)
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", original)
+        with OsapiJobs(server.base_url, TOKEN) as jobs:
+            retried = {job_id: _retried_into(jobs, job_id) for job_id in failed}
+    assert sorted(posts) == sorted(failed)  # each sent once
+    assert all(len(made) == 1 for made in retried.values())  # none retried twice
+    assert sorted(entry["retried"] for entry in printed) == sorted(failed)
+    (ambiguous,) = [entry for entry in printed if entry["status"] == "ambiguous"]
+    assert ambiguous["retried"] == posts[2]
+    lost_into = retried[posts[2]][0]
+    assert len(ambiguous["candidates"]) == 2 and stranger[0] in ambiguous["candidates"]
+    assert any(candidate in lost_into for candidate in ambiguous["candidates"])
+    made = [entry for entry in printed if entry["status"] != "ambiguous"]
+    assert len(made) == 5 and {entry["status"] for entry in made} == {"failed"}
+    for entry in made:
+        assert entry["id"] in retried[entry["retried"]][0]
+
+
+def test_cli_retry_failed_stopped_by_the_server_prints_the_retries_it_made(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with cli_emulator(monkeypatch, seed=11) as server:
+        failed = failed_jobs(server, capsys, count=3)
+        original = httpx.HTTPTransport.handle_request
+        posts: list[str] = []
+
+        def refusing(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                posts.append(request.url.path)
+                if len(posts) == 2:
+                    return httpx.Response(403, json={"error": "token revoked"}, request=request)
+            return original(self, request)
+
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refusing)
+        assert main(["osapi", "retry-failed"]) == 3  # the token was refused
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()  # NEW_ID  failed  retry of ORIGINAL ...
+    assert line.split()[1:4] == ["failed", "retry", "of"] and line.split()[4] in failed
+    assert "1 retry made (printed), 2 failed jobs not retried" in err
+    assert len(posts) == 2 and "Traceback" not in err
+
+
+def test_an_ambiguous_retry_prints_as_one_line_with_its_candidates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jobwise.cli_output import show
+
+    entry = {"id": None, "status": "ambiguous", "retried": "j1", "candidates": ["c1", "c2"]}
+    show(entry, False)
+    assert capsys.readouterr().out == "-  ambiguous  retry of j1  candidates: c1, c2\n"
