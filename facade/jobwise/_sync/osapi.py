@@ -33,6 +33,7 @@ from jobwise.retries import RetryPolicy
 from jobwise.settings import DEFAULT_TIMEOUT, check_rate_limit, osapi_settings
 from jobwise.validation import (
     check_callback,
+    check_encodable,
     check_enum,
     check_int,
     check_seconds,
@@ -46,11 +47,11 @@ SETTLE_PAGES = 20
 
 
 def _hostname(target_hostname: object) -> str | None:
-    if target_hostname is not None and (
-        not isinstance(target_hostname, str) or not target_hostname.strip()
-    ):
+    if target_hostname is None:
+        return None
+    if not isinstance(target_hostname, str) or not target_hostname.strip():
         raise InvalidArgumentError("target_hostname", "must be a non-empty string or None")
-    return target_hostname
+    return check_encodable(target_hostname, "target_hostname")
 
 
 class OsapiJobs(SyncAPIClient):
