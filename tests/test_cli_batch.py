@@ -137,7 +137,7 @@ def test_results_as_csv_put_the_input_columns_first(server: EmulatorServer, tmp_
 
 
 @pytest.mark.parametrize("name", ["-", "/dev/stdin"])
-def test_stdin_is_read_once_and_streamed(server: EmulatorServer, tmp_path: Path, name: str) -> None:
+def test_stdin_is_read_once_and_counted(server: EmulatorServer, tmp_path: Path, name: str) -> None:
     out = tmp_path / "r.jsonl"
     done = batch(server, name, out, "--json", stdin="alpha\n\nbeta\ngamma\n")
     assert done.returncode == 0, done.stderr
@@ -145,6 +145,18 @@ def test_stdin_is_read_once_and_streamed(server: EmulatorServer, tmp_path: Path,
     assert [r["inputs"]["P"] for r in found] == [["alpha"], ["beta"], ["gamma"]]
     assert [r["line"] for r in found] == [1, 3, 4]
     assert json.loads(done.stdout)["summary"]["total"] == 3
+
+
+def test_a_bad_line_on_stdin_is_refused_naming_it_before_anything_is_sent(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    # Before: the lines above it were sent as they were read, and the run then stopped.
+    out = tmp_path / "r.jsonl"
+    lines = '{"P": "a"}\n{"P": "b"}\nnope\n{"P": "c"}\n'
+    refused(server, "-", out, "--format", "jsonl", words=("stdin:3", "JSON"), stdin=lines)
+    lone = '{"P": "a"}\n\n{"P": "lone \\udc80"}\n'
+    refused(server, "-", out, "--format", "jsonl", words=("stdin:3", "surrogate"), stdin=lone)
+    assert not out.exists()
 
 
 def test_stdin_csv_header_is_checked_before_any_request(

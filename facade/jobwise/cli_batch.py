@@ -1,4 +1,4 @@
-"""``jobwise batch``: files checked first, inputs streamed in, results written in input order."""
+"""``jobwise batch``: every input checked first (stdin too), results written in input order."""
 
 from __future__ import annotations
 
@@ -169,6 +169,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         # The first pass (count_inputs) has warned of what it found already.
         reading = InputFile(args.file, fmt, args.input_name, warn=stream, **options)
         with reading as source:
+            if stream:  # read once: each line checked before any is sent, as a file's are
+                total = source.buffer()
             runs: list[AsyncBatchRun] = []
             try:
                 inputs = spool.numbered(source)

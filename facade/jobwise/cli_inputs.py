@@ -2,7 +2,8 @@
 
 Files are read as UTF-8 (a byte-order mark is dropped) line by line, so a bad byte, a bad JSON
 line or a bad CSV row is reported with its line number. ``-`` is stdin; it, and any other file
-that is not a regular one (``/dev/stdin``, a pipe), is read once and streamed.
+that is not a regular one (``/dev/stdin``, a pipe), can be read once only: it is read whole and
+checked, held in memory, before anything is sent (:meth:`InputFile.buffer`).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class InputFile:
         self._csv: Any = None
         self._warned = not warn  # a JSONL object without the --input-name key, said once
         self._column = 0
+        self._buffered: list[Input] | None = None
         self.columns: list[str] = [input_name] if fmt == "txt" else ["inputs"]
         try:
             if fmt == "csv":
@@ -230,7 +232,19 @@ class InputFile:
             if row and any(cell.strip() for cell in row):
                 return start, row
 
+    def buffer(self) -> int:
+        """Read and check every input now, to be iterated from memory: a file read once
+        (stdin, a pipe) is so refused for a bad line before any of it is sent. Returns how
+        many inputs it holds."""
+        self._buffered = list(self._read())
+        return len(self._buffered)
+
     def __iter__(self) -> Iterator[Input]:
+        if self._buffered is not None:
+            return iter(self._buffered)
+        return self._read()
+
+    def _read(self) -> Iterator[Input]:
         if self.fmt == "csv":
             while (found := self._next_row()) is not None:
                 line, row = found
