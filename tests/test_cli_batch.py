@@ -121,6 +121,31 @@ def test_csv_field_over_our_limit_is_one_line(
     assert f"{sheet}:3: a field is longer than 1,000 characters" in str(caught.value)
 
 
+def test_a_line_too_long_to_be_an_input_is_refused_without_reading_it_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /dev/zero as input filled the machine's memory before (one endless line).
+    monkeypatch.setattr(cli_inputs, "MAX_LINE_BYTES", 1000)
+    endless = tmp_path / "zero.txt"
+    endless.write_bytes(b"ok\n" + b"\0" * 5000)
+    with pytest.raises(cli_inputs.UsageError) as caught, InputFile(str(endless), "txt", "P") as f:
+        list(f)
+    assert f"{endless}:2: a line longer than 1,000 bytes" in str(caught.value)
+
+
+def test_a_closed_stdin_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `jobwise batch app - <&-` was an AttributeError traceback.
+    monkeypatch.setattr("sys.stdin", None)
+    monkeypatch.setenv("WRITER_API_KEY", TOKEN)
+    assert main(["batch", "app", "-", "--input-name", "P", "--out", str(tmp_path / "r.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "jobwise: error: FILE -: stdin is closed; give a file of inputs, or pipe them in\n"
+    )
+
+
 def test_results_as_csv_put_the_input_columns_first(server: EmulatorServer, tmp_path: Path) -> None:
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("P,Colour\nTerra shoe,red\nfail me,blue\n")

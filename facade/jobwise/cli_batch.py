@@ -160,7 +160,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     }
     stream = is_stream(args.file)
     total = None if stream else count_inputs(args.file, fmt, args.input_name, **options)
-    if args.file == "-" and sys.stdin.isatty() and not args.quiet:
+    if args.file == "-" and sys.stdin is not None and sys.stdin.isatty() and not args.quiet:
         err.print("jobwise: reading inputs from the terminal, one per line; end with Ctrl-D")
     started = time.monotonic()
     interrupted = False

@@ -28,6 +28,10 @@ log = logging.getLogger("jobwise")
 FORMATS = ("txt", "csv", "jsonl")
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 """The longest CSV field read (the csv module's default, 131,072 characters, is too short)."""
+MAX_LINE_BYTES = 4 * CSV_FIELD_LIMIT
+"""The longest line read: a longest CSV field of 4-byte characters. A longer one is no input
+(one job takes 1,000,000 characters): a binary file or a device such as /dev/zero, which read
+whole filled the machine's memory."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def is_stream(path: str) -> bool:
 
 def _open(path: str) -> IO[bytes]:
     if path == "-":
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise UsageError("FILE -: stdin is closed; give a file of inputs, or pipe them in")
         return sys.stdin.buffer
     try:
         return open(path, "rb")
@@ -160,7 +166,15 @@ class InputFile:
             raise
 
     def _decoded(self) -> Iterator[str]:
-        for number, raw in enumerate(self._handle, 1):
+        for number in itertools.count(1):
+            raw = self._handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES:
+                raise UsageError(
+                    f"FILE {self.name}:{number}: a line longer than {MAX_LINE_BYTES:,} bytes "
+                    "is no input (a binary file?)"
+                )
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
@@ -298,7 +312,7 @@ class InputFile:
 
     def close(self) -> None:
         """Close the file (never stdin)."""
-        if self._handle is not sys.stdin.buffer:
+        if self.path != "-":
             with contextlib.suppress(OSError):
                 self._handle.close()
 
