@@ -3,6 +3,7 @@ retry is settled by listing, both base paths work, and plain http to another hos
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -458,3 +459,32 @@ def test_an_ambiguous_retry_prints_as_one_line_with_its_candidates(
     entry = {"id": None, "status": "ambiguous", "retried": "j1", "candidates": ["c1", "c2"]}
     show(entry, False)
     assert capsys.readouterr().out == "-  ambiguous  retry of j1  candidates: c1, c2\n"
+
+
+async def test_concurrent_retries_never_take_each_others_new_jobs(
+    server: EmulatorServer,
+) -> None:
+    # retry(B)'s answer is lost after it was stored, while retry(A) of the same operation is
+    # answered: A's new job was made in B's window, yet it is A's, and B's own is adopted.
+    a, b = make_jobs(server, operation={"type": "file.deploy", "path": "/g"}, count=2)
+    answered = asyncio.Event()
+
+    class Transport(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            if request.method == "POST" and a in request.url.path:
+                answered.set()
+            elif request.method == "POST" and b in request.url.path and not answered.is_set():
+                await response.aclose()
+                await answered.wait()
+                raise httpx.ReadError("connection reset", request=request)
+            return response
+
+    async with AsyncOsapiJobs(server.base_url, TOKEN, transport=Transport()) as jobs:
+        new_b, new_a = await asyncio.gather(jobs.retry(b), jobs.retry(a))
+    with osapi(server) as onlooker:
+        assert [new_a in made for made in _retried_into(onlooker, a)] == [True]
+        assert [new_b in made for made in _retried_into(onlooker, b)] == [True]

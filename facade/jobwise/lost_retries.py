@@ -34,18 +34,19 @@ def operation_of(job: OsapiJob) -> dict[str, Any] | None:
 
 
 class KnownJobs:
-    """The job ids a client has made (its retries' new jobs, answered or settled) or seen (the
-    jobs it retried, retrieved or listed), which a lost retry's settling never takes for its
-    new job: osapi makes one new job per retry, and a job seen before a retry was sent existed
-    before it. A job first seen after is no evidence: it may be that retry's."""
+    """The job ids a client has made (its retries' new jobs, answered or settled), retried, or
+    seen (retrieved or listed), which a lost retry's settling never takes for its new job:
+    osapi makes one new job per retry, a job retried is an old one, and a job seen before a
+    retry was sent existed before it. A job first seen after is no evidence: it may be that
+    retry's."""
 
     def __init__(self) -> None:
-        self._made: set[str] = set()
+        self._claimed: set[str] = set()  # made or retried, whenever
         self._seen: dict[str, float] = {}  # id: when first seen, on the client's clock
 
-    def made(self, job_id: str) -> None:
-        """``job_id`` is a retry's new job."""
-        self._made.add(job_id)
+    def claim(self, job_id: str) -> None:
+        """``job_id`` is a retry's new job, or a job being retried."""
+        self._claimed.add(job_id)
 
     def saw(self, job_ids: Iterable[str], at: float) -> None:
         """``job_ids`` were in an answer received at ``at``."""
@@ -54,7 +55,7 @@ class KnownJobs:
 
     def before(self, sent: float) -> Set[str]:
         """The ids no retry sent at ``sent`` can have made."""
-        return self._made | {job_id for job_id, at in self._seen.items() if at < sent}
+        return self._claimed | {job_id for job_id, at in self._seen.items() if at < sent}
 
 
 @dataclass(frozen=True)

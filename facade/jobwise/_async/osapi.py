@@ -169,12 +169,12 @@ class AsyncOsapiJobs(AsyncAPIClient):
         checked = check_uuid(job_id, "job_id")
         request = api.retry_request(checked, _hostname(target_hostname))
         lost: APIConnectionError | ServerError | None = None
-        self._known.saw([str(checked)], self.clock())
+        self._known.claim(str(checked))
         for _ in range(2):  # the retry, and once more when the listing shows it made no job
             sent = self.clock()
             try:
                 new_id = parse(await self._send(request, timeout), api.parse_new_job_id)
-                self._known.made(new_id)
+                self._known.claim(new_id)
                 return new_id
             except (APIConnectionError, ServerError) as exc:
                 if not may_have_made_a_job(exc):
@@ -185,7 +185,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
                 raise AmbiguousRetryError(str(checked), made) from lost
             if made:
                 log.info("jobwise: retry of %s got no answer; it made job %s", checked, made[0])
-                self._known.made(made[0])
+                self._known.claim(made[0])
                 return made[0]
             log.warning("jobwise: retry of %s got no answer, made no job: sent again", checked)
         assert lost is not None
