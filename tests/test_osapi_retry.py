@@ -488,3 +488,47 @@ async def test_concurrent_retries_never_take_each_others_new_jobs(
     with osapi(server) as onlooker:
         assert [new_a in made for made in _retried_into(onlooker, a)] == [True]
         assert [new_b in made for made in _retried_into(onlooker, b)] == [True]
+
+
+def interrupt_second(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """Make OsapiJobs's ``method`` raise KeyboardInterrupt (Ctrl-C) on its second call; returns
+    the job ids it is called with."""
+    original = getattr(OsapiJobs, method)
+    calls: list[str] = []
+
+    def interrupted(self: OsapiJobs, job_id: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(job_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, job_id, *args, **kwargs)
+
+    monkeypatch.setattr(OsapiJobs, method, interrupted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("method", "statuses", "said"),
+    [
+        ("retry", ["created"], "1 retry made (printed), 2 failed jobs not retried"),
+        ("wait", ["failed", "created", "created"], "the 2 new jobs printed as created go on"),
+    ],
+    ids=["while-retrying", "while-waiting"],
+)
+def test_cli_retry_failed_interrupted_prints_every_new_job_it_made(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    statuses: list[str],
+    said: str,
+) -> None:
+    with cli_emulator(monkeypatch, seed=12) as server:
+        failed = failed_jobs(server, capsys, count=3)
+        calls = interrupt_second(monkeypatch, method)
+        assert main(["osapi", "retry-failed", "--json"]) == 130
+    out, err = capsys.readouterr()
+    printed = json.loads(out)
+    assert [entry["status"] for entry in printed] == statuses
+    assert said in err and "come back with `jobwise osapi wait`" in err
+    assert not {entry["id"] for entry in printed} & set(failed)
+    firsts = [entry["retried" if method == "retry" else "id"] for entry in printed][:2]
+    assert firsts == calls[: len(firsts)]  # the retried originals, or the new jobs waited for

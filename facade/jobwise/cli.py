@@ -143,7 +143,7 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
     """Retry each failed job not retried before (the listing read first: retries add jobs to
     it), then wait for every new job and print it with the original it replaced. A retry left
     ambiguous is printed with its candidates and the others go on; exit 7 then, else 1 when
-    one did not complete."""
+    one did not complete. Ctrl-C prints the new jobs not waited for as created."""
     from jobwise.cli_output import show_each
 
     failed = [job.id for job in jobs.list(status="failed")]
@@ -155,18 +155,31 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
         )
     retries, stopped = _retry_each(jobs, originals)
     codes: list[int] = []
+    unwaited: list[str] = []  # after Ctrl-C: printed as created, left to go on
 
     def finals() -> Iterator[dict[str, Any]]:
+        nonlocal stopped
         for new_id, entry in retries:
-            if new_id is not None:
-                job = jobs.wait(new_id, timeout=args.timeout)
-                entry = {**job.to_dict(), **entry}
-                codes.append(_final(job))
-            else:
+            if new_id is None:
                 codes.append(NEEDS_DECISION)
+            elif not isinstance(stopped, KeyboardInterrupt):
+                try:
+                    job = jobs.wait(new_id, timeout=args.timeout)
+                    entry = {**job.to_dict(), **entry}
+                    codes.append(_final(job))
+                except KeyboardInterrupt as exc:
+                    stopped = exc
+            if new_id is not None and isinstance(stopped, KeyboardInterrupt):
+                unwaited.append(new_id)
+                entry = {"id": new_id, "status": "created", **entry}
             yield entry
 
     show_each(finals(), args.json)
+    if isinstance(stopped, KeyboardInterrupt):
+        jobs_left = f"{len(unwaited)} new job{'s' if len(unwaited) != 1 else ''}"
+        what = f"the {jobs_left} printed as created go on: come back with `jobwise osapi wait`"
+        notes = getattr(stopped, "__notes__", [])
+        raise Interrupted("; ".join(["interrupted", what, *notes])) from None
     if stopped is not None:
         raise stopped
     return max(codes, default=OK)
@@ -174,14 +187,14 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
 
 def _retry_each(
     jobs: Any, originals: list[str]
-) -> tuple[list[tuple[str | None, dict[str, Any]]], Exception | None]:
+) -> tuple[list[tuple[str | None, dict[str, Any]]], Exception | KeyboardInterrupt | None]:
     """Retry each of ``originals`` in turn (see :func:`_retry_or_ambiguous`), until one fails
-    otherwise: the retries made, and that error, noted with what was left."""
+    otherwise or Ctrl-C: the retries made, and that error, noted with what was left."""
     retries: list[tuple[str | None, dict[str, Any]]] = []
     for job_id in originals:
         try:
             retries.append(_retry_or_ambiguous(jobs, job_id))
-        except Exception as exc:  # the server failing, or the job gone: the rest are left
+        except (Exception, KeyboardInterrupt) as exc:  # the server failing, the job gone
             left = len(originals) - len(retries)
             exc.add_note(
                 f"{len(retries)} retr{'y' if len(retries) == 1 else 'ies'} made (printed), "
