@@ -42,7 +42,7 @@ def test_a_resumed_state_file_reads_each_input_once_with_its_last_outcome(
 ) -> None:
     path = tmp_path / "run.sqlite"
     with (
-        run_emulator(latency=(0.01, 0.02), seed=5) as server,
+        run_emulator(profile="fast", latency=(0.01, 0.02), seed=5) as server,
         WriterJobs(api_key=TOKEN, base_url=server.base_url) as jobs,
     ):
         first = [{"P": "one"}, {"P": "fail two"}]

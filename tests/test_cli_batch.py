@@ -123,6 +123,31 @@ def test_csv_field_over_our_limit_is_one_line(
     assert f"{sheet}:3: a field is longer than 1,000 characters" in str(caught.value)
 
 
+def test_a_line_too_long_to_be_an_input_is_refused_without_reading_it_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /dev/zero as input filled the machine's memory before (one endless line).
+    monkeypatch.setattr(cli_inputs, "MAX_LINE_BYTES", 1000)
+    endless = tmp_path / "zero.txt"
+    endless.write_bytes(b"ok\n" + b"\0" * 5000)
+    with pytest.raises(cli_inputs.UsageError) as caught, InputFile(str(endless), "txt", "P") as f:
+        list(f)
+    assert f"{endless}:2: a line longer than 1,000 bytes" in str(caught.value)
+
+
+def test_a_closed_stdin_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `jobwise batch app - <&-` was an AttributeError traceback.
+    monkeypatch.setattr("sys.stdin", None)
+    monkeypatch.setenv("WRITER_API_KEY", TOKEN)
+    assert main(["batch", "app", "-", "--input-name", "P", "--out", str(tmp_path / "r.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "jobwise: error: FILE -: stdin is closed; give a file of inputs, or pipe them in\n"
+    )
+
+
 def test_results_as_csv_put_the_input_columns_first(server: EmulatorServer, tmp_path: Path) -> None:
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("P,Colour\nTerra shoe,red\nfail me,blue\n")
@@ -139,7 +164,7 @@ def test_results_as_csv_put_the_input_columns_first(server: EmulatorServer, tmp_
 
 
 @pytest.mark.parametrize("name", ["-", "/dev/stdin"])
-def test_stdin_is_read_once_and_streamed(server: EmulatorServer, tmp_path: Path, name: str) -> None:
+def test_stdin_is_read_once_and_counted(server: EmulatorServer, tmp_path: Path, name: str) -> None:
     out = tmp_path / "r.jsonl"
     done = batch(server, name, out, "--json", stdin="alpha\n\nbeta\ngamma\n")
     assert done.returncode == 0, done.stderr
@@ -147,6 +172,18 @@ def test_stdin_is_read_once_and_streamed(server: EmulatorServer, tmp_path: Path,
     assert [r["inputs"]["P"] for r in found] == [["alpha"], ["beta"], ["gamma"]]
     assert [r["line"] for r in found] == [1, 3, 4]
     assert json.loads(done.stdout)["summary"]["total"] == 3
+
+
+def test_a_bad_line_on_stdin_is_refused_naming_it_before_anything_is_sent(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    # Before: the lines above it were sent as they were read, and the run then stopped.
+    out = tmp_path / "r.jsonl"
+    lines = '{"P": "a"}\n{"P": "b"}\nnope\n{"P": "c"}\n'
+    refused(server, "-", out, "--format", "jsonl", words=("stdin:3", "JSON"), stdin=lines)
+    lone = '{"P": "a"}\n\n{"P": "lone \\udc80"}\n'
+    refused(server, "-", out, "--format", "jsonl", words=("stdin:3", "surrogate"), stdin=lone)
+    assert not out.exists()
 
 
 def test_stdin_csv_header_is_checked_before_any_request(

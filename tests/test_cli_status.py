@@ -79,7 +79,7 @@ def test_a_running_batch_shows_the_counts_the_file_holds_and_its_record(tmp_path
     out = tmp_path / "r.jsonl"
     state = tmp_path / "r.jsonl.state.sqlite"
     # Jobs of 60 s: every create answered, then the batch waits, its state unchanging.
-    with run_emulator(latency=(60, 60), seed=4) as slow:
+    with run_emulator(profile="fast", latency=(60, 60), seed=4) as slow:
         env = {**os.environ, "WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": slow.base_url}
         args = ["batch", "app", str(names), "--input-name", "P", "--out", str(out), "--quiet"]
         proc = subprocess.Popen(
@@ -122,7 +122,7 @@ def test_a_finished_batch_matches_its_results_and_its_file_is_left_as_it_was(
     names.write_text("".join(f"item {n}\n" for n in range(30)))
     out = tmp_path / "r.jsonl"
     state = tmp_path / "r.jsonl.state.sqlite"
-    with run_emulator(latency=(0.01, 0.03), fail_rate=0.3, seed=5) as server:
+    with run_emulator(profile="fast", latency=(0.01, 0.03), fail_rate=0.3, seed=5) as server:
         batch = jobwise(
             "batch", "app", str(names), "--input-name", "P", "--out", str(out), "--quiet",
             "--json", base_url=server.base_url,

@@ -52,6 +52,10 @@ CLI_CASES = [
     (["osapi", "list", "--limit", "0"], "--limit"),
     (["osapi", "list", "--status", "skipped"], "--status"),
     (["osapi", "retry", UUID, "--target-hostname", " "], "target_hostname"),
+    # A byte the locale could not decode (os.fsdecode's surrogate): a traceback before.
+    (["osapi", "retry", UUID, "--target-hostname", "web-\udcff"], "target_hostname"),
+    (["batch", "app", "FILE", "--input-name", "P", "--out", "\udcff.jsonl"], "--out"),
+    (["batch", "app", "FILE", "--input-name", "P", "--state", "s\udcff"], "--state"),
 ]
 
 

@@ -3,6 +3,8 @@ retry is settled by listing, both base paths work, and plain http to another hos
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterator
@@ -175,11 +177,14 @@ def test_a_lost_retry_that_made_no_job_is_sent_once_more(server: EmulatorServer)
 def test_a_lost_retry_among_jobs_of_its_operation_is_ambiguous(server: EmulatorServer) -> None:
     operation = {"type": "file.deploy", "path": "/c"}
     job_id, *others = make_jobs(server, operation=operation, count=3)
-    with osapi(server, transport=LosingTransport(after=True)) as jobs:
-        before = set(_listed(jobs))
-        with pytest.raises(jobwise.AmbiguousRetryError) as caught:
+    with osapi(server) as onlooker:  # another client: the others are unknown to the retrier
+        before = set(_listed(onlooker))
+        with (
+            osapi(server, transport=LosingTransport(after=True)) as jobs,
+            pytest.raises(jobwise.AmbiguousRetryError) as caught,
+        ):
             jobs.retry(job_id)
-        made = set(_listed(jobs)) - before
+        made = set(_listed(onlooker)) - before
     assert len(made) == 1  # never re-sent
     assert set(caught.value.candidates) == made | set(others)
     assert all(candidate in str(caught.value) for candidate in caught.value.candidates)
@@ -251,6 +256,25 @@ def test_cli_refuses_plain_http_without_the_flag_and_accepts_it_with(
 # -- the command line ---------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def cli_emulator(monkeypatch: pytest.MonkeyPatch, seed: int) -> Iterator[EmulatorServer]:
+    """An emulator of its own, which the command line is pointed at."""
+    with run_emulator(profile="fast", latency=(0.02, 0.05), seed=seed) as server:
+        monkeypatch.setenv("OSAPI_URL", server.base_url)
+        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
+        yield server
+
+
+def failed_jobs(
+    server: EmulatorServer, capsys: pytest.CaptureFixture[str], count: int, **body: Any
+) -> list[str]:
+    """``count`` jobs that have failed, waited for through the command line."""
+    failed = make_jobs(server, count=count, **FAILING, **body)
+    assert all(main(["osapi", "wait", job_id]) == 1 for job_id in failed)
+    capsys.readouterr()
+    return failed
+
+
 def test_cli_retry_wait_follows_the_new_job(
     server: EmulatorServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -270,9 +294,7 @@ def test_cli_retry_wait_follows_the_new_job(
 def test_cli_retry_failed_retries_each_failed_job_once_and_waits(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with run_emulator(profile="fast", latency=(0.02, 0.05), seed=8) as server:
-        monkeypatch.setenv("OSAPI_URL", server.base_url)
-        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
+    with cli_emulator(monkeypatch, seed=8) as server:
         failed = make_jobs(server, count=2, **FAILING)
         fine = make_jobs(server, hosts=["web-01"])
         assert main(["osapi", "wait", fine[0]]) == 0
@@ -292,12 +314,8 @@ def test_cli_retry_failed_skips_jobs_already_retried_and_names_each_original(
 ) -> None:
     # osapi keeps a retried job failed (only a retried event marks it): a second run must not
     # run the originals' operations again, only the new jobs that failed too.
-    with run_emulator(profile="fast", latency=(0.02, 0.05), seed=9) as server:
-        monkeypatch.setenv("OSAPI_URL", server.base_url)
-        monkeypatch.setenv("OSAPI_TOKEN", TOKEN)
-        failed = make_jobs(server, count=2, **FAILING)
-        assert all(main(["osapi", "wait", job_id]) == 1 for job_id in failed)
-        capsys.readouterr()
+    with cli_emulator(monkeypatch, seed=9) as server:
+        failed = failed_jobs(server, capsys, count=2)
         assert main(["osapi", "retry-failed", "--json"]) == 1  # fail-01 fails again
         first = json.loads(capsys.readouterr().out)
         assert main(["osapi", "retry-failed"]) == 1
@@ -312,3 +330,207 @@ def test_cli_retry_failed_skips_jobs_already_retried_and_names_each_original(
     lines = second.out.splitlines()  # NEW_ID  failed  retry of ORIGINAL  error: ...
     assert len(lines) == 2 and {line.split()[4] for line in lines} == new_ids
     assert all(line.split()[2:4] == ["retry", "of"] for line in lines)
+
+
+# -- lost retries among the client's own jobs ---------------------------------------------------
+
+
+class FailingTransport(httpx.BaseTransport):
+    """Answers 500 to the retry POSTs of ``doomed`` without passing them on: a 500 that stored
+    nothing, as CreateJob's failed publish may (the client cannot tell it from a stored one)."""
+
+    def __init__(self, doomed: set[str]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.doomed = doomed
+        self.failed = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        job_id = request.url.path.split("/")[-2]
+        if request.method == "POST" and job_id in self.doomed:
+            self.doomed.discard(job_id)
+            self.failed += 1
+            return httpx.Response(500, json={"error": "publish failed"}, request=request)
+        return self.inner.handle_request(request)
+
+
+def _retried_into(jobs: OsapiJobs, job_id: str) -> list[str]:
+    """The new jobs the server says it made from ``job_id`` (its retried events)."""
+    timeline = jobs.retrieve(job_id).timeline
+    assert not isinstance(timeline, jobwise.Unset)
+    return [str(event.message) for event in timeline if event.event == "retried"]
+
+
+def test_a_lost_retry_never_adopts_another_retrys_new_job(server: EmulatorServer) -> None:
+    # A and B share one operation; retry(A) is answered, retry(B) gets a 500 that stored
+    # nothing. A's new job is this client's own: B's retry must be sent again, not take it.
+    a, b = make_jobs(server, operation={"type": "file.deploy", "path": "/d"}, count=2)
+    transport = FailingTransport({b})
+    with osapi(server, transport=transport) as jobs:
+        new_a = jobs.retry(a)
+        new_b = jobs.retry(b)
+        assert transport.failed == 1
+        assert new_b not in (new_a, a, b)
+        assert len(_retried_into(jobs, b)) == 1 and new_b in _retried_into(jobs, b)[0]
+        assert len(_retried_into(jobs, a)) == 1  # nothing retried twice
+
+
+def test_a_lost_retry_excludes_the_jobs_this_client_has_listed(server: EmulatorServer) -> None:
+    # The jobs listed before the retry was sent cannot be its new job: only the one it made is.
+    operation = {"type": "file.deploy", "path": "/e"}
+    job_id, *others = make_jobs(server, operation=operation, count=3)
+    with osapi(server, transport=LosingTransport(after=True)) as jobs:
+        before = set(_listed(jobs))
+        assert set(others) <= before
+        new_id = jobs.retry(job_id)
+        made = set(_listed(jobs)) - before
+    assert made == {new_id}
+
+
+def test_cli_retry_failed_goes_on_after_an_ambiguous_retry_and_prints_every_retry(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Six failed jobs of one operation; the third retry's answer is lost after it was stored,
+    # and a job of that operation made by someone else appears meanwhile: that retry is
+    # ambiguous (its own earlier retries are no candidates), the other five are retried once.
+    with cli_emulator(monkeypatch, seed=10) as server:
+        operation = {"type": "file.deploy", "path": "/f"}
+        failed = failed_jobs(server, capsys, count=6, operation=operation)
+        original = httpx.HTTPTransport.handle_request
+        posts: list[str] = []
+        stranger: list[str] = []
+
+        def losing(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            response = original(self, request)
+            if request.method == "POST" and request.url.path.endswith("/retry"):
+                posts.append(request.url.path.split("/")[-2])
+                if len(posts) == 3:
+                    response.close()
+                    stranger.extend(make_jobs(server, operation=operation))
+                    raise httpx.ReadError("connection reset", request=request)
+            return response
+
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", losing)
+        assert main(["osapi", "retry-failed", "--json"]) == 7  # a decision is needed
+        printed = json.loads(capsys.readouterr().out)
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", original)
+        with OsapiJobs(server.base_url, TOKEN) as jobs:
+            retried = {job_id: _retried_into(jobs, job_id) for job_id in failed}
+    assert sorted(posts) == sorted(failed)  # each sent once
+    assert all(len(made) == 1 for made in retried.values())  # none retried twice
+    assert sorted(entry["retried"] for entry in printed) == sorted(failed)
+    (ambiguous,) = [entry for entry in printed if entry["status"] == "ambiguous"]
+    assert ambiguous["retried"] == posts[2]
+    lost_into = retried[posts[2]][0]
+    assert len(ambiguous["candidates"]) == 2 and stranger[0] in ambiguous["candidates"]
+    assert any(candidate in lost_into for candidate in ambiguous["candidates"])
+    made = [entry for entry in printed if entry["status"] != "ambiguous"]
+    assert len(made) == 5 and {entry["status"] for entry in made} == {"failed"}
+    for entry in made:
+        assert entry["id"] in retried[entry["retried"]][0]
+
+
+def test_cli_retry_failed_stopped_by_the_server_prints_the_retries_it_made(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with cli_emulator(monkeypatch, seed=11) as server:
+        failed = failed_jobs(server, capsys, count=3)
+        original = httpx.HTTPTransport.handle_request
+        posts: list[str] = []
+
+        def refusing(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                posts.append(request.url.path)
+                if len(posts) == 2:
+                    return httpx.Response(403, json={"error": "token revoked"}, request=request)
+            return original(self, request)
+
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refusing)
+        assert main(["osapi", "retry-failed"]) == 3  # the token was refused
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()  # NEW_ID  failed  retry of ORIGINAL ...
+    assert line.split()[1:4] == ["failed", "retry", "of"] and line.split()[4] in failed
+    assert "1 retry made (printed), 2 failed jobs not retried" in err
+    assert len(posts) == 2 and "Traceback" not in err
+
+
+def test_an_ambiguous_retry_prints_as_one_line_with_its_candidates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jobwise.cli.output import show
+
+    entry = {"id": None, "status": "ambiguous", "retried": "j1", "candidates": ["c1", "c2"]}
+    show(entry, False)
+    assert capsys.readouterr().out == "-  ambiguous  retry of j1  candidates: c1, c2\n"
+
+
+async def test_concurrent_retries_never_take_each_others_new_jobs(
+    server: EmulatorServer,
+) -> None:
+    # retry(B)'s answer is lost after it was stored, while retry(A) of the same operation is
+    # answered: A's new job was made in B's window, yet it is A's, and B's own is adopted.
+    a, b = make_jobs(server, operation={"type": "file.deploy", "path": "/g"}, count=2)
+    answered = asyncio.Event()
+
+    class Transport(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            if request.method == "POST" and a in request.url.path:
+                answered.set()
+            elif request.method == "POST" and b in request.url.path and not answered.is_set():
+                await response.aclose()
+                await answered.wait()
+                raise httpx.ReadError("connection reset", request=request)
+            return response
+
+    async with AsyncOsapiJobs(server.base_url, TOKEN, transport=Transport()) as jobs:
+        new_b, new_a = await asyncio.gather(jobs.retry(b), jobs.retry(a))
+    with osapi(server) as onlooker:
+        assert [new_a in made for made in _retried_into(onlooker, a)] == [True]
+        assert [new_b in made for made in _retried_into(onlooker, b)] == [True]
+
+
+def interrupt_second(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """Make OsapiJobs's ``method`` raise KeyboardInterrupt (Ctrl-C) on its second call; returns
+    the job ids it is called with."""
+    original = getattr(OsapiJobs, method)
+    calls: list[str] = []
+
+    def interrupted(self: OsapiJobs, job_id: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(job_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, job_id, *args, **kwargs)
+
+    monkeypatch.setattr(OsapiJobs, method, interrupted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("method", "statuses", "said"),
+    [
+        ("retry", ["created"], "1 retry made (printed), 2 failed jobs not retried"),
+        ("wait", ["failed", "created", "created"], "the 2 new jobs printed as created go on"),
+    ],
+    ids=["while-retrying", "while-waiting"],
+)
+def test_cli_retry_failed_interrupted_prints_every_new_job_it_made(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    statuses: list[str],
+    said: str,
+) -> None:
+    with cli_emulator(monkeypatch, seed=12) as server:
+        failed = failed_jobs(server, capsys, count=3)
+        calls = interrupt_second(monkeypatch, method)
+        assert main(["osapi", "retry-failed", "--json"]) == 130
+    out, err = capsys.readouterr()
+    printed = json.loads(out)
+    assert [entry["status"] for entry in printed] == statuses
+    assert said in err and "come back with `jobwise osapi wait`" in err
+    assert not {entry["id"] for entry in printed} & set(failed)
+    firsts = [entry["retried" if method == "retry" else "id"] for entry in printed][:2]
+    assert firsts == calls[: len(firsts)]  # the retried originals, or the new jobs waited for

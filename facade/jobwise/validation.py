@@ -122,7 +122,8 @@ def unencodable(text: str) -> str | None:
     return None
 
 
-def _encodable(text: str, argument: str) -> str:
+def check_encodable(text: str, argument: str) -> str:
+    """``text``, refused when UTF-8 cannot encode it (see :func:`unencodable`)."""
     if (char := unencodable(text)) is not None:
         raise InvalidArgumentError(
             argument, f"holds {char!a}, a lone surrogate that UTF-8 cannot encode"
@@ -132,7 +133,7 @@ def _encodable(text: str, argument: str) -> str:
 
 def _values(name: str, value: object, argument: str) -> list[str]:
     if isinstance(value, str):
-        return [_encodable(value, f"{argument}[{name!r}]")]
+        return [check_encodable(value, f"{argument}[{name!r}]")]
     if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
         items = list(value)
         if not items:
@@ -142,7 +143,7 @@ def _values(name: str, value: object, argument: str) -> list[str]:
                 raise InvalidArgumentError(
                     f"{argument}[{name!r}][{n}]", f"must be a string; got {type(item).__name__}"
                 )
-            _encodable(item, f"{argument}[{name!r}][{n}]")
+            check_encodable(item, f"{argument}[{name!r}][{n}]")
         return items
     raise InvalidArgumentError(
         f"{argument}[{name!r}]",
@@ -153,7 +154,7 @@ def _values(name: str, value: object, argument: str) -> list[str]:
 def _name(name: object, argument: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidArgumentError(argument, f"input names must be non-empty strings; got {name!r}")
-    return _encodable(name, f"{argument}: input name {name!a}")
+    return check_encodable(name, f"{argument}: input name {name!a}")
 
 
 class InputSet(dict[str, list[str]]):

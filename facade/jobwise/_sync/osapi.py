@@ -25,7 +25,7 @@ from jobwise.errors import (
     ServerError,
 )
 from jobwise.http import Request, Timeout, parse
-from jobwise.lost_retries import Window, may_have_made_a_job, operation_of
+from jobwise.lost_retries import KnownJobs, Window, may_have_made_a_job, operation_of
 from jobwise.models import OsapiJob, OsapiJobStatusFilter
 from jobwise.pagination import Page
 from jobwise.polling import PollPolicy
@@ -33,6 +33,7 @@ from jobwise.retries import RetryPolicy
 from jobwise.settings import DEFAULT_TIMEOUT, check_rate_limit, osapi_settings
 from jobwise.validation import (
     check_callback,
+    check_encodable,
     check_enum,
     check_int,
     check_seconds,
@@ -46,11 +47,11 @@ SETTLE_PAGES = 20
 
 
 def _hostname(target_hostname: object) -> str | None:
-    if target_hostname is not None and (
-        not isinstance(target_hostname, str) or not target_hostname.strip()
-    ):
+    if target_hostname is None:
+        return None
+    if not isinstance(target_hostname, str) or not target_hostname.strip():
         raise InvalidArgumentError("target_hostname", "must be a non-empty string or None")
-    return target_hostname
+    return check_encodable(target_hostname, "target_hostname")
 
 
 class OsapiJobs(SyncAPIClient):
@@ -105,6 +106,7 @@ class OsapiJobs(SyncAPIClient):
             wallclock,
         )
         self._prefix: str | None = "" if api.ends_in_prefix(self.base_url) else None
+        self._known = KnownJobs()
 
     def _send(
         self, request: Request, timeout: Timeout = None, within: float | None = None
@@ -145,7 +147,9 @@ class OsapiJobs(SyncAPIClient):
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retrieve_request(checked)
-        return parse(self._send(request, timeout), api.job_parser(checked))
+        job = parse(self._send(request, timeout), api.job_parser(checked))
+        self._known.saw([job.id], self.clock())
+        return job
 
     def retry(
         self,
@@ -157,18 +161,22 @@ class OsapiJobs(SyncAPIClient):
         """Run a job's operation again, optionally on one agent; returns the NEW job's id
         (osapi makes a new job per retry and keeps the old one).
 
-        An unanswered retry is settled by listing the jobs of its operation created meanwhile:
-        one is the new job; none, and it is sent once more; several raise AmbiguousRetryError.
+        An unanswered retry is settled by listing the jobs of its operation created meanwhile,
+        but for those this client made or saw before sending it: one is the new job; none, and
+        it is sent once more; several raise AmbiguousRetryError.
 
         >>> new_id = jobs.retry(job.id, target_hostname="web-01")
         """
         checked = check_uuid(job_id, "job_id")
         request = api.retry_request(checked, _hostname(target_hostname))
         lost: APIConnectionError | ServerError | None = None
+        self._known.claim(str(checked))
         for _ in range(2):  # the retry, and once more when the listing shows it made no job
             sent = self.clock()
             try:
-                return parse(self._send(request, timeout), api.parse_new_job_id)
+                new_id = parse(self._send(request, timeout), api.parse_new_job_id)
+                self._known.claim(new_id)
+                return new_id
             except (APIConnectionError, ServerError) as exc:
                 if not may_have_made_a_job(exc):
                     raise
@@ -178,6 +186,7 @@ class OsapiJobs(SyncAPIClient):
                 raise AmbiguousRetryError(str(checked), made) from lost
             if made:
                 log.info("jobwise: retry of %s got no answer; it made job %s", checked, made[0])
+                self._known.claim(made[0])
                 return made[0]
             log.warning("jobwise: retry of %s got no answer, made no job: sent again", checked)
         assert lost is not None
@@ -185,10 +194,12 @@ class OsapiJobs(SyncAPIClient):
 
     def _jobs_made_by_retry(self, job_id: uuid.UUID, sent: float) -> list[str]:
         """The ids of jobs of ``job_id``'s operation created since ``sent`` (our clock), newest
-        first, read from the listing until it reaches older jobs."""
+        first, read from the listing until it reaches older jobs; those this client made or saw
+        before ``sent`` are left out."""
         operation = operation_of(self.retrieve(job_id))
         if operation is None:  # osapi refuses to retry such a job: it made none
             return []
+        known = self._known.before(sent)
         window: Window | None = None
         found: dict[str, None] = {}  # pages shift while read: a job may show twice
         for page_number in range(SETTLE_PAGES):
@@ -197,8 +208,8 @@ class OsapiJobs(SyncAPIClient):
             window = window or Window.back_from(
                 response.headers.get("date"), self.clock() - sent, self.wall()
             )
-            page = parse(response, api.parse_page)
-            ids, older = window.scan(page.items, operation, str(job_id))
+            page = self._seen(parse(response, api.parse_page))
+            ids, older = window.scan(page.items, operation, known)
             found.update(dict.fromkeys(ids))
             if older or len(page.items) < api.MAX_PAGE_SIZE:
                 return list(found)
@@ -244,9 +255,14 @@ class OsapiJobs(SyncAPIClient):
 
         def fetch(offset: int, limit: int) -> Page[OsapiJob]:
             request = api.list_request(wanted, offset, limit)
-            return parse(self._send(request), api.parse_page)
+            return self._seen(parse(self._send(request), api.parse_page))
 
         return SyncPager(fetch, size, api.job_id)
+
+    def _seen(self, page: Page[OsapiJob]) -> Page[OsapiJob]:
+        """``page``, its jobs noted as seen now (no retry sent later made them)."""
+        self._known.saw([job.id for job in page.items], self.clock())
+        return page
 
     def watch(
         self, job_id: str | uuid.UUID, *, timeout: float = DEFAULT_WAIT_TIMEOUT

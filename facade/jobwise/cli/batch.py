@@ -1,4 +1,4 @@
-"""``jobwise batch``: files checked first, inputs streamed in, results written in input order."""
+"""``jobwise batch``: every input checked first (stdin too), results written in input order."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     }
     stream = is_stream(args.file)
     total = None if stream else count_inputs(args.file, fmt, args.input_name, **options)
-    if args.file == "-" and sys.stdin.isatty() and not args.quiet:
+    if args.file == "-" and sys.stdin is not None and sys.stdin.isatty() and not args.quiet:
         err.print("jobwise: reading inputs from the terminal, one per line; end with Ctrl-D")
     started = time.monotonic()
     interrupted = False
@@ -183,6 +183,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         # The first pass (count_inputs) has warned of what it found already.
         reading = InputFile(args.file, fmt, args.input_name, warn=stream, **options)
         with reading as source:
+            if stream:  # read once: each line checked before any is sent, as a file's are
+                total = source.buffer()
             runs: list[AsyncBatchRun] = []
             try:
                 numbered = spool.numbered(source)

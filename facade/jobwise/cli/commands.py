@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-from jobwise.cli.errors import JOB_FAILED, OK, USAGE, Interrupted, report
+from jobwise.cli.errors import JOB_FAILED, NEEDS_DECISION, OK, USAGE, Interrupted, report
 from jobwise.cli.parser import Parsers, build_parser
 
 __all__ = ["build_parser", "emulator_main", "main"]
@@ -141,8 +141,9 @@ def _osapi(args: argparse.Namespace) -> int:
 
 def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
     """Retry each failed job not retried before (the listing read first: retries add jobs to
-    it), then wait for every new job and print it with the original it replaced; exit 1 when
-    one did not complete."""
+    it), then wait for every new job and print it with the original it replaced. A retry left
+    ambiguous is printed with its candidates and the others go on; exit 7 then, else 1 when
+    one did not complete. Ctrl-C prints the new jobs not waited for as created."""
     from jobwise.cli.output import show_each
 
     failed = [job.id for job in jobs.list(status="failed")]
@@ -152,10 +153,68 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
             f"jobwise: skipped {skipped} failed job{'s' if skipped != 1 else ''} already "
             "retried (to run one again: jobwise osapi retry JOB_ID)\n"
         )
-    retries = [(jobs.retry(job_id), job_id) for job_id in originals]
-    finals = [(jobs.wait(new_id, timeout=args.timeout), job_id) for new_id, job_id in retries]
-    show_each(({**job.to_dict(), "retried": job_id} for job, job_id in finals), args.json)
-    return max((_final(job) for job, _ in finals), default=OK)
+    retries, stopped = _retry_each(jobs, originals)
+    codes: list[int] = []
+    unwaited: list[str] = []  # after Ctrl-C: printed as created, left to go on
+
+    def finals() -> Iterator[dict[str, Any]]:
+        nonlocal stopped
+        for new_id, entry in retries:
+            if new_id is None:
+                codes.append(NEEDS_DECISION)
+            elif not isinstance(stopped, KeyboardInterrupt):
+                try:
+                    job = jobs.wait(new_id, timeout=args.timeout)
+                    entry = {**job.to_dict(), **entry}
+                    codes.append(_final(job))
+                except KeyboardInterrupt as exc:
+                    stopped = exc
+            if new_id is not None and isinstance(stopped, KeyboardInterrupt):
+                unwaited.append(new_id)
+                entry = {"id": new_id, "status": "created", **entry}
+            yield entry
+
+    show_each(finals(), args.json)
+    if isinstance(stopped, KeyboardInterrupt):
+        jobs_left = f"{len(unwaited)} new job{'s' if len(unwaited) != 1 else ''}"
+        what = f"the {jobs_left} printed as created go on: come back with `jobwise osapi wait`"
+        notes = getattr(stopped, "__notes__", [])
+        raise Interrupted("; ".join(["interrupted", what, *notes])) from None
+    if stopped is not None:
+        raise stopped
+    return max(codes, default=OK)
+
+
+def _retry_each(
+    jobs: Any, originals: list[str]
+) -> tuple[list[tuple[str | None, dict[str, Any]]], Exception | KeyboardInterrupt | None]:
+    """Retry each of ``originals`` in turn (see :func:`_retry_or_ambiguous`), until one fails
+    otherwise or Ctrl-C: the retries made, and that error, noted with what was left."""
+    retries: list[tuple[str | None, dict[str, Any]]] = []
+    for job_id in originals:
+        try:
+            retries.append(_retry_or_ambiguous(jobs, job_id))
+        except (Exception, KeyboardInterrupt) as exc:  # the server failing, the job gone
+            left = len(originals) - len(retries)
+            exc.add_note(
+                f"{len(retries)} retr{'y' if len(retries) == 1 else 'ies'} made (printed), "
+                f"{left} failed job{'s' if left != 1 else ''} not retried: run the same "
+                "command again for them"
+            )
+            return retries, exc
+    return retries, None
+
+
+def _retry_or_ambiguous(jobs: Any, job_id: str) -> tuple[str | None, dict[str, Any]]:
+    """Retry ``job_id``: the new job's id and what to print with it, or None and the entry of
+    a retry that may have made one of several jobs (check them before retrying it again)."""
+    from jobwise.errors import AmbiguousRetryError
+
+    try:
+        return jobs.retry(job_id), {"retried": job_id}
+    except AmbiguousRetryError as exc:
+        entry = {"id": None, "status": "ambiguous", "retried": job_id, "error": str(exc)}
+        return None, {**entry, "candidates": exc.candidates}
 
 
 def _not_yet_retried(jobs: Any, job_ids: list[str]) -> list[str]:

@@ -148,6 +148,9 @@ def report(exc: BaseException, as_json: bool) -> int:
     (what the command line did about it); returns its exit code."""
     code, message = classify(exc)
     message = one_line("; ".join([message, *getattr(exc, "__notes__", ())]))
+    # A path or argument holding a byte the locale could not decode, escaped: it fails a
+    # stderr that encodes strictly (one put in place by a caller or a test).
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     if as_json:
         error = {"type": type(exc).__name__, "message": message, "exit_code": code}
         sys.stderr.write(json.dumps({"error": error}) + "\n")

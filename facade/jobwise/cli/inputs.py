@@ -2,7 +2,8 @@
 
 Files are read as UTF-8 (a byte-order mark is dropped) line by line, so a bad byte, a bad JSON
 line or a bad CSV row is reported with its line number. ``-`` is stdin; it, and any other file
-that is not a regular one (``/dev/stdin``, a pipe), is read once and streamed.
+that is not a regular one (``/dev/stdin``, a pipe), can be read once only: it is read whole and
+checked, held in memory, before anything is sent (:meth:`InputFile.buffer`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ log = logging.getLogger("jobwise")
 FORMATS = ("txt", "csv", "jsonl")
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 """The longest CSV field read (the csv module's default, 131,072 characters, is too short)."""
+MAX_LINE_BYTES = 4 * CSV_FIELD_LIMIT
+"""The longest line read: a longest CSV field of 4-byte characters. A longer one is no input
+(one job takes 1,000,000 characters): a binary file or a device such as /dev/zero, which read
+whole filled the machine's memory."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ def is_stream(path: str) -> bool:
 
 def _open(path: str) -> IO[bytes]:
     if path == "-":
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise UsageError("FILE -: stdin is closed; give a file of inputs, or pipe them in")
         return sys.stdin.buffer
     try:
         return open(path, "rb")
@@ -147,6 +154,7 @@ class InputFile:
         self._csv: Any = None
         self._warned = not warn  # a JSONL object without the --input-name key, said once
         self._column = 0
+        self._buffered: list[Input] | None = None
         self.columns: list[str] = [input_name] if fmt == "txt" else ["inputs"]
         try:
             if fmt == "csv":
@@ -158,7 +166,15 @@ class InputFile:
             raise
 
     def _decoded(self) -> Iterator[str]:
-        for number, raw in enumerate(self._handle, 1):
+        for number in itertools.count(1):
+            raw = self._handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES:
+                raise UsageError(
+                    f"FILE {self.name}:{number}: a line longer than {MAX_LINE_BYTES:,} bytes "
+                    "is no input (a binary file?)"
+                )
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
@@ -230,7 +246,19 @@ class InputFile:
             if row and any(cell.strip() for cell in row):
                 return start, row
 
+    def buffer(self) -> int:
+        """Read and check every input now, to be iterated from memory: a file read once
+        (stdin, a pipe) is so refused for a bad line before any of it is sent. Returns how
+        many inputs it holds."""
+        self._buffered = list(self._read())
+        return len(self._buffered)
+
     def __iter__(self) -> Iterator[Input]:
+        if self._buffered is not None:
+            return iter(self._buffered)
+        return self._read()
+
+    def _read(self) -> Iterator[Input]:
         if self.fmt == "csv":
             while (found := self._next_row()) is not None:
                 line, row = found
@@ -284,7 +312,7 @@ class InputFile:
 
     def close(self) -> None:
         """Close the file (never stdin)."""
-        if self._handle is not sys.stdin.buffer:
+        if self.path != "-":
             with contextlib.suppress(OSError):
                 self._handle.close()
 

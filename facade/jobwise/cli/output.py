@@ -155,9 +155,11 @@ def _print_job(value: Any) -> None:
     if not isinstance(data, dict):
         out.print(str(data))
         return
-    line = f"{data.get('id') or data.get('job_id')}  {data.get('status')}"
+    line = f"{data.get('id') or data.get('job_id') or '-'}  {data.get('status')}"
     if data.get("retried"):  # an osapi retry's new job: the original it replaced
         line += f"  retry of {data['retried']}"
+    if data.get("candidates"):  # an ambiguous osapi retry: any one (or none) may be it
+        line += f"  candidates: {', '.join(data['candidates'])}"
     if data.get("error"):
         line += f"  error: {data['error']}"
     out.print(line)

@@ -489,7 +489,9 @@ class Parsers:
             "retry every failed job once and wait for the new jobs",
             "Retry each failed job of the listing once and wait for the new jobs; prints each "
             "new job's final state and the job it retried (exit 1 when one of them did not "
-            "complete). osapi keeps a retried job failed and marks it with a retried event: "
+            "complete). A retry whose answer was lost and that may have made one of several "
+            "jobs is printed as ambiguous with its candidates, the others go on (exit 7). "
+            "osapi keeps a retried job failed and marks it with a retried event: "
             "such a job is skipped (the count goes to stderr), so a second run retries only the "
             "failed jobs not retried yet, the new jobs that failed among them.",
         )

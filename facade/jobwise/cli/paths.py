@@ -7,6 +7,7 @@ import os
 
 from jobwise.cli.errors import UsageError
 from jobwise.cli.results import temporary_path
+from jobwise.validation import unencodable
 
 
 def _same(a: str, b: str) -> bool:
@@ -66,3 +67,9 @@ def check_batch_paths(file: str, out: str, state: str) -> None:
             "(.csv); give it one of those extensions"
         )
     _check_folder("--state", state, state + ".jobwise-probe")
+    if (char := unencodable(state)) is not None:  # a name's byte the locale could not decode
+        flag = "--state" if state != f"{out}.state.sqlite" else "--out (the state file's name)"
+        raise UsageError(
+            f"{flag} {state}: holds {char!a}, a byte that is not UTF-8, and SQLite opens UTF-8 "
+            "names only; give it a UTF-8 name"
+        )
