@@ -26,6 +26,8 @@ from jobwise_emulator.config import EmulatorConfig
 from tests.recording import TOKEN
 from tests.sim.schedule import EPOCH, inline_threads
 
+URL = "http://127.0.0.1:9"
+"""The base URL of virtual clients: never dialled, their transport is the app."""
 HANG = 3600.0
 """Virtual seconds after which a test is taken to hang (no test here waits an hour)."""
 
@@ -108,7 +110,7 @@ class Emulated:
         options.setdefault("transport", self.transport)
         return AsyncWriterJobs(
             TOKEN,
-            "http://127.0.0.1:9",  # never dialled: the transport is the app
+            URL,
             sleep=asyncio.sleep,
             clock=self.clock,
             wallclock=self.wall,
