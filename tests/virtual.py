@@ -28,6 +28,8 @@ from tests.sim.schedule import EPOCH, inline_threads
 
 URL = "http://127.0.0.1:9"
 """The base URL of virtual clients: never dialled, their transport is the app."""
+LOOPBACK = 0.001
+"""Seconds of a round trip on loopback: as there, no answer comes back in the same instant."""
 HANG = 3600.0
 """Virtual seconds after which a test is taken to hang (no test here waits an hour)."""
 
@@ -75,6 +77,7 @@ class AppTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         read = request.extensions.get("timeout", {}).get("read")
         inner = httpx.ASGITransport(app=self._watched)
+        await asyncio.sleep(LOOPBACK / 2)
         try:
             async with asyncio.timeout(read):
                 response = await inner.handle_async_request(request)
@@ -84,6 +87,7 @@ class AppTransport(httpx.AsyncBaseTransport):
         except TimeoutError:
             raise httpx.ReadTimeout("timed out", request=request) from None
         response.headers["date"] = formatdate(self.wall(), usegmt=True)
+        await asyncio.sleep(LOOPBACK / 2)
         return response
 
 
