@@ -121,9 +121,13 @@ class Emulated:
             **options,
         )
 
+    def http(self, **options: Any) -> httpx.AsyncClient:
+        """A plain httpx client of the app (``options`` as httpx.AsyncClient takes)."""
+        return httpx.AsyncClient(transport=self.transport, base_url=URL, **options)
+
     async def stats(self) -> dict[str, Any]:
         """What ``GET /_emulator/stats`` answers."""
-        async with httpx.AsyncClient(transport=self.transport, base_url="http://emulator") as http:
+        async with self.http() as http:
             answer: dict[str, Any] = (await http.get("/_emulator/stats")).json()
         return answer
 
