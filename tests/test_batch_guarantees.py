@@ -28,7 +28,7 @@ from jobwise_emulator import run_emulator
 from .conftest import TOKEN
 from .misbehaving import never_answers
 from .test_batch import cli, products, read_results, stats
-from .virtual import URL, emulated, in_virtual_time
+from .virtual import URL, Refused, emulated, in_virtual_time
 
 
 @in_virtual_time
@@ -232,14 +232,14 @@ async def test_a_stuck_job_ends_timed_out_and_the_others_come_back(tmp_path: Pat
 
 
 @pytest.mark.parametrize("deadline", [1, 6])
+@in_virtual_time
 async def test_items_timed_out_by_a_silent_server_say_so(
     tmp_path: Path, deadline: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Silent for longer than SILENT, or never heard at all, however short the deadline; and a
     warning says so while the batch runs on."""
-    with run_emulator() as server:
-        gone = server.base_url
-    async with AsyncWriterJobs(TOKEN, gone, max_retries=0) as jobs:
+    gone = URL
+    async with emulated() as server, server.client(transport=Refused(), max_retries=0) as jobs:
         run = jobs.run_batch("g5", products(3), state=str(tmp_path / "s"), deadline=deadline)
         items = [item async for item in run]
     assert [item.status for item in items] == ["timed_out"] * 3

@@ -91,6 +91,14 @@ class AppTransport(httpx.AsyncBaseTransport):
         return response
 
 
+class Refused(httpx.AsyncBaseTransport):
+    """A server that is gone: every connection refused, as a closed port on loopback does."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(LOOPBACK)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
 class Emulated:
     """One emulator app on the running loop's clock, and clients wired to it."""
 
