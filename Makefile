@@ -57,16 +57,23 @@ check-generated: $(STAMP)
 	$(BIN)/python scripts/unasync.py --check
 
 # The network is blocked but for loopback (the emulator); cassettes replay, never record.
+# Logic tests run in virtual time (tests/virtual.py); the live ones (sockets, processes,
+# signals) mostly wait, so PYTEST_WORKERS of them (pytest-xdist) wait side by side, twice the
+# cores of the 2-core machine the target is timed on.
+PYTEST_WORKERS ?= 4
 pytest: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider --record-mode=none --block-network \
-		--allowed-hosts=127.0.0.1,localhost,::1
+		--allowed-hosts=127.0.0.1,localhost,::1 -n $(PYTEST_WORKERS)
 
 # Re-record every cassette: against a fresh emulator, or the live API when WRITER_API_KEY,
 # WRITER_BASE_URL and WRITER_APP_ID are set.
 record: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_cassettes.py --record-mode=rewrite
 
-test: lint spec check-generated sim sim-mutants pytest
+# Two checks at a time, each one's output in one piece: pytest's live tests mostly wait on
+# sockets and timers while the simulator's schedules keep a core busy. Longest first.
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j2 -Otarget pytest sim sim-mutants lint spec check-generated
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench

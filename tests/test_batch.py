@@ -24,6 +24,7 @@ from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN
 from .fakes import FakeClock, job_body
+from .virtual import emulated, in_virtual_time
 
 
 def stats(base_url: str) -> dict[str, Any]:
@@ -32,7 +33,12 @@ def stats(base_url: str) -> dict[str, Any]:
 
 
 def api_requests(base_url: str) -> int:
-    by_route = stats(base_url)["requests"]
+    return requests_of(stats(base_url))
+
+
+def requests_of(seen: dict[str, Any]) -> int:
+    """The API requests an emulator's stats count (not its own admin routes)."""
+    by_route = seen["requests"]
     return sum(sum(codes.values()) for route, codes in by_route.items() if "_emulator" not in route)
 
 
@@ -43,14 +49,14 @@ def products(n: int, fail_every: int = 0) -> list[dict[str, str]]:
     ]
 
 
-def test_every_input_comes_back_once_with_its_own_result(tmp_path: Path) -> None:
-    with run_emulator(profile="fast", latency=(0.05, 0.3), seed=11) as server:
-        jobs = WriterJobs(TOKEN, server.base_url)
+@in_virtual_time
+async def test_every_input_comes_back_once_with_its_own_result(tmp_path: Path) -> None:
+    async with emulated(latency=(0.05, 0.3), seed=11) as server, server.client() as jobs:
         run = jobs.run_batch(
             "b1", iter(products(120)), concurrency=8, state=str(tmp_path / "s.sqlite")
         )
-        items = list(run)
-        created = stats(server.base_url)["jobs_created"]
+        items = [item async for item in run]
+        created = (await server.stats())["jobs_created"]
     assert sorted(item.index for item in items) == list(range(120))
     for item in items:
         assert item.status == "completed"
@@ -62,26 +68,26 @@ def test_every_input_comes_back_once_with_its_own_result(tmp_path: Path) -> None
     assert summary["requests"] <= 120 * 1.5
 
 
-def test_rerun_with_the_same_state_sends_nothing_again(tmp_path: Path) -> None:
+@in_virtual_time
+async def test_rerun_with_the_same_state_sends_nothing_again(tmp_path: Path) -> None:
     state = str(tmp_path / "s.sqlite")
-    with run_emulator(profile="fast", latency=(0.01, 0.05), seed=12) as server:
-        jobs = WriterJobs(TOKEN, server.base_url)
-        first = list(jobs.run_batch("b2", products(30), state=state))
-        before = api_requests(server.base_url)
-        second = list(jobs.run_batch("b2", products(30), state=state))
-        after = api_requests(server.base_url)
+    async with emulated(latency=(0.01, 0.05), seed=12) as server, server.client() as jobs:
+        first = [item async for item in jobs.run_batch("b2", products(30), state=state)]
+        before = requests_of(await server.stats())
+        second = [item async for item in jobs.run_batch("b2", products(30), state=state)]
+        after = requests_of(await server.stats())
     assert sorted(i.index for i in first) == sorted(i.index for i in second) == list(range(30))
     assert after == before
     assert {i.suggestion for i in first} == {i.suggestion for i in second}
 
 
-def test_failed_jobs_are_retried_up_to_n_times(tmp_path: Path) -> None:
-    with run_emulator(profile="fast", latency=(0.01, 0.05), seed=13) as server:
-        run = WriterJobs(TOKEN, server.base_url).run_batch(
-            "b3", products(20, fail_every=5), retry_failed=2
-        )
-        items = {item.index: item for item in run}
-        retried = stats(server.base_url)["requests"]["POST /v1/applications/jobs/{job_id}/retry"]
+@in_virtual_time
+async def test_failed_jobs_are_retried_up_to_n_times(tmp_path: Path) -> None:
+    async with emulated(latency=(0.01, 0.05), seed=13) as server, server.client() as jobs:
+        run = jobs.run_batch("b3", products(20, fail_every=5), retry_failed=2)
+        items = {item.index: item async for item in run}
+        seen = await server.stats()
+        retried = seen["requests"]["POST /v1/applications/jobs/{job_id}/retry"]
     failing = [i for i in items if i % 5 == 0]
     assert all(items[i].status == "failed" and items[i].retries == 2 for i in failing)
     assert all(items[i].error for i in failing)
@@ -100,11 +106,13 @@ def test_invalid_inputs_are_reported_and_never_sent(tmp_path: Path) -> None:
     assert created == 2
 
 
-def test_the_rate_budget_rides_out_429s() -> None:
-    with run_emulator(profile="fast", latency=(0.01, 0.05), rate_limit=40, seed=14) as server:
-        run = WriterJobs(TOKEN, server.base_url).run_batch("b5", products(150), concurrency=32)
-        items = list(run)
-        seen = stats(server.base_url)
+@in_virtual_time
+async def test_the_rate_budget_rides_out_429s() -> None:
+    async with emulated(latency=(0.01, 0.05), rate_limit=40, seed=14) as server:
+        async with server.client() as jobs:
+            run = jobs.run_batch("b5", products(150), concurrency=32)
+            items = [item async for item in run]
+        seen = await server.stats()
     assert len(items) == 150 and all(i.status == "completed" for i in items)
     assert seen["faults"]["rate_limited"] > 0
     assert seen["jobs_created"] == 150
@@ -112,23 +120,25 @@ def test_the_rate_budget_rides_out_429s() -> None:
     assert learned is not None and learned <= 40 * 60
 
 
-def test_a_given_rate_limit_meets_the_server_without_429s() -> None:
-    with run_emulator(profile="fast", latency=(0.01, 0.05), rate_limit=40, seed=16) as server:
-        jobs = WriterJobs(TOKEN, server.base_url)
-        run = jobs.run_batch("b5", products(100), concurrency=32, rate_limit=30 * 60)
-        items = list(run)
-        seen = stats(server.base_url)
+@in_virtual_time
+async def test_a_given_rate_limit_meets_the_server_without_429s() -> None:
+    async with emulated(latency=(0.01, 0.05), rate_limit=40, seed=16) as server:
+        async with server.client() as jobs:
+            run = jobs.run_batch("b5", products(100), concurrency=32, rate_limit=30 * 60)
+            items = [item async for item in run]
+        seen = await server.stats()
     assert len(items) == 100 and all(i.status == "completed" for i in items)
     assert seen["faults"].get("rate_limited", 0) == 0
     assert jobs.rate_limit == 30 * 60
 
 
+@in_virtual_time
 async def test_async_batch(tmp_path: Path) -> None:
-    with run_emulator(profile="fast", latency=(0.02, 0.1), seed=15) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+    async with emulated(latency=(0.02, 0.1), seed=15) as server:
+        async with server.client() as jobs:
             run = jobs.run_batch("b6", products(40), state=str(tmp_path / "a.sqlite"))
             indexes = sorted([item.index async for item in run])
-        assert stats(server.base_url)["jobs_created"] == 40
+        assert (await server.stats())["jobs_created"] == 40
     assert indexes == list(range(40))
     assert run.summary()["counts"] == {"completed": 40}
 
@@ -371,15 +381,16 @@ def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
     assert len(failed) == 1 and "please fail" in failed[0]["error"]
 
 
+@in_virtual_time
 async def test_more_inputs_than_jobs_allowed_in_flight_do_not_deadlock() -> None:
-    with run_emulator(profile="fast", latency=(0.02, 0.1), seed=18) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+    async with emulated(latency=(0.02, 0.1), seed=18) as server:
+        async with server.client() as jobs:
             options = BatchOptions(
                 "b8", products(60), concurrency=4, max_outstanding=5, sweep_interval=0.05
             )  # far fewer in flight than the inputs
             run = AsyncBatchRun(jobs, options)
             indexes = sorted([item.index async for item in run])
-        created = stats(server.base_url)["jobs_created"]
+        created = (await server.stats())["jobs_created"]
     assert indexes == list(range(60))
     assert created == 60
 

@@ -28,72 +28,74 @@ from jobwise_emulator import run_emulator
 from .conftest import TOKEN
 from .misbehaving import never_answers
 from .test_batch import cli, products, read_results, stats
+from .virtual import URL, Refused, emulated, in_virtual_time
 
 
-def test_lost_creates_are_settled_from_the_listing_never_resent_blindly(tmp_path: Path) -> None:
+@in_virtual_time
+async def test_lost_creates_are_settled_from_the_listing_never_resent_blindly(
+    tmp_path: Path,
+) -> None:
     # Keys ignored (the default), a quarter of the answers dropped, half of those after the
     # job is stored. Creates go one at a time until the server shows it honours keys, so each
     # lost create's window holds one job at most: every one is settled, none ambiguous.
-    with run_emulator(profile="fast", latency=(0.02, 0.05), reset_rate=0.25, seed=5) as server:
-        jobs = WriterJobs(TOKEN, server.base_url, max_retries=2)
-        run = jobs.run_batch("g1", products(40), concurrency=8, state=str(tmp_path / "s"))
-        items = list(run)
-        created = stats(server.base_url)["jobs_created"]
+    async with emulated(latency=(0.02, 0.05), reset_rate=0.25, seed=5) as server:
+        async with server.client(max_retries=2) as jobs:
+            run = jobs.run_batch("g1", products(40), concurrency=8, state=str(tmp_path / "s"))
+            items = [item async for item in run]
+        created = (await server.stats())["jobs_created"]
     assert sorted(item.index for item in items) == list(range(40))
     assert [item.status for item in items] == ["completed"] * 40
     assert all(f"product {item.index}" in (item.suggestion or "") for item in items)  # never wrong
     assert created == 40
 
 
-class _CreatesInFlight(httpx.BaseTransport):
-    """A real transport that counts the creates in flight at once."""
+class _CreatesInFlight(httpx.AsyncBaseTransport):
+    """A transport that counts the creates in flight at once."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
         self.now = self.most = 0
-        self.lock = threading.Lock()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method != "POST":
-            return self.inner.handle_request(request)
-        with self.lock:
-            self.now += 1
-            self.most = max(self.most, self.now)
+            return await self.inner.handle_async_request(request)
+        self.now += 1
+        self.most = max(self.most, self.now)
         try:
-            response = self.inner.handle_request(request)
-            response.read()
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
             return response
         finally:
-            with self.lock:
-                self.now -= 1
+            self.now -= 1
 
 
 @pytest.mark.parametrize(("idempotency", "alone"), [("ignore", True), ("honour", False)])
-def test_creates_go_one_at_a_time_until_the_server_honours_keys(
+@in_virtual_time
+async def test_creates_go_one_at_a_time_until_the_server_honours_keys(
     idempotency: str, alone: bool
 ) -> None:
-    counter = _CreatesInFlight()
-    with run_emulator(
-        profile="fast", latency=(0.01, 0.02), hold_create=0.05, idempotency=idempotency
-    ) as server:
-        jobs = WriterJobs(TOKEN, server.base_url, transport=counter)
-        items = list(jobs.run_batch("g8", products(24), concurrency=8))
+    async with emulated(latency=(0.01, 0.02), hold_create=0.05, idempotency=idempotency) as server:
+        counter = _CreatesInFlight(server.transport)
+        async with server.client(transport=counter) as jobs:
+            items = [item async for item in jobs.run_batch("g8", products(24), concurrency=8)]
     assert [item.status for item in items] == ["completed"] * 24
     assert (counter.most == 1) is alone, counter.most
 
 
 @pytest.mark.parametrize(("rtt", "rpm", "side_by_side"), [(0.05, None, True), (0, 2400, False)])
-def test_creates_go_side_by_side_where_round_trips_not_the_budget_hold_them_back(
+@in_virtual_time
+async def test_creates_go_side_by_side_where_round_trips_not_the_budget_hold_them_back(
     rtt: float, rpm: float | None, side_by_side: bool
 ) -> None:
     # Keys ignored. One at a time, a create 0.3 s away allowed 200 a minute of Writer's 400
     # (a 500-job batch took 161 s; its floor is 85 s). Past a calm start, creates held back by
     # round trips go side by side; creates held back by the rate budget stay one at a time.
-    counter = _CreatesInFlight()
-    with run_emulator(profile="fast", latency=(0.01, 0.02), rtt=rtt) as server:
-        jobs = WriterJobs(TOKEN, server.base_url, transport=counter)
-        items = list(jobs.run_batch("g14", products(90), concurrency=8, rate_limit=rpm))
-        created = stats(server.base_url)["jobs_created"]
+    async with emulated(latency=(0.01, 0.02), rtt=rtt) as server:
+        counter = _CreatesInFlight(server.transport)
+        async with server.client(transport=counter) as jobs:
+            run = jobs.run_batch("g14", products(90), concurrency=8, rate_limit=rpm)
+            items = [item async for item in run]
+        created = (await server.stats())["jobs_created"]
     assert [item.status for item in items] == ["completed"] * 90 and created == 90
     assert (counter.most > 1) is side_by_side, counter.most
 
@@ -102,8 +104,8 @@ class _LosesTwoSideBySide(httpx.AsyncBaseTransport):
     """Creates 61 and 62 lose their answers while both are in flight: the first is stored, the
     second never reaches the server."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
         self.creates = 0
         self.both = asyncio.Event()
         self.stored_input = self.unsent_input = ""
@@ -131,16 +133,17 @@ class _LosesTwoSideBySide(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+@in_virtual_time
 async def test_two_lost_creates_side_by_side_never_take_each_others_job() -> None:
     # Past the calm start creates go side by side; two are lost together, and the job the
     # first made lies in both windows: neither adopts it (the second would have taken the
     # first's result), both end ambiguous with it as their candidate, nothing else is touched.
-    lossy = _LosesTwoSideBySide()
-    with run_emulator(profile="fast", latency=(0.01, 0.02), rtt=0.05) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url, transport=lossy, max_retries=0) as jobs:
+    async with emulated(latency=(0.01, 0.02), rtt=0.05) as server:
+        lossy = _LosesTwoSideBySide(server.transport)
+        async with server.client(transport=lossy, max_retries=0) as jobs:
             run = jobs.run_batch("g15", products(100), concurrency=8)
             items = [item async for item in run]
-        created = stats(server.base_url)["jobs_created"]
+        created = (await server.stats())["jobs_created"]
     lost = [item for item in items if item.status != "completed"]
     assert {item.status for item in lost} == {"ambiguous"}, [(i.status, i.error) for i in lost]
     sent = {lossy.stored_input, lossy.unsent_input}
@@ -196,46 +199,47 @@ def test_a_kill_while_a_stored_create_is_held_resumes_without_a_duplicate(tmp_pa
     assert created == 3
 
 
-def test_retry_failed_at_concurrency_one_finishes(tmp_path: Path) -> None:
-    with run_emulator(profile="fast", latency=(0.01, 0.03), seed=2) as server:
-        jobs = WriterJobs(TOKEN, server.base_url)
+@in_virtual_time
+async def test_retry_failed_at_concurrency_one_finishes(tmp_path: Path) -> None:
+    async with emulated(latency=(0.01, 0.03), seed=2) as server, server.client() as jobs:
         run = jobs.run_batch("g2", products(6, fail_every=3), concurrency=1, retry_failed=1)
-        items = sorted(run, key=lambda item: item.index)
+        items = sorted([item async for item in run], key=lambda item: item.index)
     assert [i.status for i in items] == ["failed", "completed", "completed"] * 2
     assert all(i.retries == 1 for i in items if i.status == "failed")
 
 
-def test_retry_failed_under_a_429_storm_finishes() -> None:
-    with run_emulator(profile="fast", latency=(0.01, 0.03), throttle_rate=0.4, seed=4) as server:
-        jobs = WriterJobs(TOKEN, server.base_url, max_retries=8)
-        run = jobs.run_batch("g12", products(12, fail_every=4), concurrency=4, retry_failed=1)
-        items = sorted(run, key=lambda item: item.index)
-        seen = stats(server.base_url)
+@in_virtual_time
+async def test_retry_failed_under_a_429_storm_finishes() -> None:
+    async with emulated(latency=(0.01, 0.03), throttle_rate=0.4, seed=4) as server:
+        async with server.client(max_retries=8) as jobs:
+            run = jobs.run_batch("g12", products(12, fail_every=4), concurrency=4, retry_failed=1)
+            items = sorted([item async for item in run], key=lambda item: item.index)
+        seen = await server.stats()
     assert [i.status for i in items] == ["failed", "completed", "completed", "completed"] * 3
     assert all(i.retries == 1 for i in items if i.status == "failed")
     assert seen["faults"]["throttled"] > 0 and seen["jobs_created"] == 12
 
 
+@in_virtual_time
 async def test_a_stuck_job_ends_timed_out_and_the_others_come_back(tmp_path: Path) -> None:
     inputs = [{"Product": "stuck one"}, {"Product": "fine"}, {"Product": "also fine"}]
-    with run_emulator(profile="fast", latency=(0.01, 0.03)) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
-            run = jobs.run_batch("g3", inputs, state=str(tmp_path / "s"), deadline=3)
-            items = {item.index: item async for item in run}
+    async with emulated(latency=(0.01, 0.03)) as server, server.client() as jobs:
+        run = jobs.run_batch("g3", inputs, state=str(tmp_path / "s"), deadline=3)
+        items = {item.index: item async for item in run}
     assert items[0].status == "timed_out" and items[0].job_id
     assert items[1].status == items[2].status == "completed"
     assert run.summary()["needs_decision"] == 1
 
 
 @pytest.mark.parametrize("deadline", [1, 6])
+@in_virtual_time
 async def test_items_timed_out_by_a_silent_server_say_so(
     tmp_path: Path, deadline: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Silent for longer than SILENT, or never heard at all, however short the deadline; and a
     warning says so while the batch runs on."""
-    with run_emulator(profile="fast") as server:
-        gone = server.base_url
-    async with AsyncWriterJobs(TOKEN, gone, max_retries=0) as jobs:
+    gone = URL
+    async with emulated() as server, server.client(transport=Refused(), max_retries=0) as jobs:
         run = jobs.run_batch("g5", products(3), state=str(tmp_path / "s"), deadline=deadline)
         items = [item async for item in run]
     assert [item.status for item in items] == ["timed_out"] * 3
@@ -249,25 +253,17 @@ async def test_items_timed_out_by_a_silent_server_say_so(
     assert all(f"no usable answer from {gone}" in line for line in warned)
 
 
+@in_virtual_time
 async def test_a_long_job_is_not_taken_for_a_silent_server(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Looks at old jobs come ever further apart (at 7.5 % of their age), and nothing is asked
     in between. The watchdog counted that quiet as a silent server: a job 13 minutes old
-    stopped the run (ServerUnavailableError), and a job a minute old had it warn. The client
-    here runs 100 times faster than real time (its clock and its sleep)."""
-    fast = 100.0
-
-    def clock() -> float:
-        return time.monotonic() * fast
-
-    async def sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds / fast)
-
-    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url, clock=clock, sleep=sleep) as jobs:
-            run = jobs.run_batch("g13", [{"P": "stuck"}], state=str(tmp_path / "s"), deadline=1500)
-            items = [item async for item in run]
+    stopped the run (ServerUnavailableError), and a job a minute old had it warn. The 25
+    minutes pass in virtual time."""
+    async with emulated(latency=(0.01, 0.02)) as server, server.client() as jobs:
+        run = jobs.run_batch("g13", [{"P": "stuck"}], state=str(tmp_path / "s"), deadline=1500)
+        items = [item async for item in run]
     assert items[0].status == "timed_out" and items[0].job_id
     assert items[0].error == "the batch's deadline passed first"
     assert not [r for r in caplog.records if "still trying" in r.getMessage()]
@@ -628,28 +624,29 @@ def test_summary_counts_add_up(tmp_path: Path) -> None:
     assert summary["total"] == 5 and summary["needs_decision"] == 0
 
 
-def test_the_first_result_comes_back_while_creates_are_still_being_sent() -> None:
+@in_virtual_time
+async def test_the_first_result_comes_back_while_creates_are_still_being_sent() -> None:
     # Creates go one at a time on a server that ignores keys; the sweeps must not wait for them.
-    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=0.01) as server:
-        items = iter(WriterJobs(TOKEN, server.base_url).run_batch("g9", products(300)))
-        first = next(items)
-        created_then = stats(server.base_url)["jobs_created"]
-        rest = list(items)
+    async with emulated(latency=(0.01, 0.02), hold_create=0.01) as server, server.client() as jobs:
+        items = aiter(jobs.run_batch("g9", products(300)))
+        first = await anext(items)
+        created_then = (await server.stats())["jobs_created"]
+        rest = [item async for item in items]
     assert first.status == "completed"
     assert created_then < 300, "no result came back until every input was sent"
     assert len(rest) == 299
 
 
+@in_virtual_time
 async def test_creates_queued_for_their_turn_hold_no_place_among_requests_in_flight() -> None:
     # Queued for their turn while holding a place among the requests in flight, creates (and
     # the re-sends of lost ones) left none to the retrieves of the few jobs due: a 5,000-job
     # soak ran for over ten minutes, 3,000 jobs submitted and none collected.
-    with run_emulator(profile="fast", latency=(0.01, 0.02), hold_create=0.1) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
-            run = jobs.run_batch("g21", products(40), concurrency=8)
-            held: list[int] = []
-            async for _ in run:
-                held.append(run._engine.limit.active)
+    async with emulated(latency=(0.01, 0.02), hold_create=0.1) as server, server.client() as jobs:
+        run = jobs.run_batch("g21", products(40), concurrency=8)
+        held: list[int] = []
+        async for _ in run:
+            held.append(run._engine.limit.active)
     assert len(held) == 40
     assert max(held[:20]) <= 2, held  # the create under way, and a retrieve at most
 
@@ -786,8 +783,8 @@ class _DropsFirstCreate(httpx.AsyncBaseTransport):
     """The first create times out before it leaves (nothing stored); the client cannot know.
     With ``hang``, the next create never answers."""
 
-    def __init__(self, hang: bool = False) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+    def __init__(self, inner: httpx.AsyncBaseTransport, hang: bool = False) -> None:
+        self.inner = inner
         self.dropped, self.hang = False, hang
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -799,19 +796,20 @@ class _DropsFirstCreate(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+@in_virtual_time
 async def test_a_first_create_lost_is_settled_in_a_window_the_date_header_bounds() -> None:
     """The first create of a run is lost before any answer has taught the server's clock.
     Settled in a window of +-120 s, it held an earlier batch's job, taken for the lost one:
     "bike" came back with "teapot"'s result. The listing's Date header bounds the clock."""
-    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+    async with emulated(latency=(0.01, 0.02)) as server:
+        async with server.client() as jobs:
             earlier = [item async for item in jobs.run_batch("g13", [{"P": "teapot"}])]
         await asyncio.sleep(3.0)  # past the Date's second and its margin
-        transport = _DropsFirstCreate()
-        async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
+        transport = _DropsFirstCreate(server.transport)
+        async with server.client(transport=transport) as jobs:
             items = [item async for item in jobs.run_batch("g13", [{"P": "bike"}])]
             offset = jobs.server_clock_offset
-        created = stats(server.base_url)["jobs_created"]
+        created = (await server.stats())["jobs_created"]
     assert transport.dropped
     assert earlier[0].status == items[0].status == "completed"
     assert items[0].job_id != earlier[0].job_id
@@ -820,20 +818,21 @@ async def test_a_first_create_lost_is_settled_in_a_window_the_date_header_bounds
     assert offset is not None and offset[0] <= 0.0 <= offset[1] and offset[1] - offset[0] < 4.0
 
 
+@in_virtual_time
 async def test_a_run_stopped_before_any_create_answered_keeps_the_dates_bounds(
     tmp_path: Path,
 ) -> None:
     """A create sent again after the listing has dated the server's clock, and never answered:
     the state file keeps the bounds the Date headers taught, for the next run to settle it in."""
     path = str(tmp_path / "s.sqlite")
-    with run_emulator(profile="fast", latency=(0.01, 0.02)) as server:
-        transport = _DropsFirstCreate(hang=True)
-        async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
+    async with emulated(latency=(0.01, 0.02)) as server:
+        transport = _DropsFirstCreate(server.transport, hang=True)
+        async with server.client(transport=transport) as jobs:
             run = jobs.run_batch("g14", [{"P": "bike"}], state=path, deadline=4.0)
             items = [item async for item in run]
             offset = jobs.server_clock_offset
     assert [item.status for item in items] == ["timed_out"]
-    saved = jobwise.batch.state.BatchState(path, "g14", server.base_url)
+    saved = jobwise.batch_state.BatchState(path, "g14", URL)
     try:
         assert [row.status for row in saved.unsettled()] == ["timed_out"]  # settled on resume
         assert offset is not None and saved.clock_bounds() == (*offset, 1.0)

@@ -17,10 +17,9 @@ from jobwise.batch.schedule import (
     TAIL_INTERVAL,
     Schedule,
 )
-from jobwise_emulator import run_emulator
 
-from .conftest import TOKEN
-from .test_batch import api_requests, products, stats
+from .test_batch import products, requests_of
+from .virtual import emulated, in_virtual_time
 
 
 def test_each_age_is_looked_at_after_at_most_a_share_of_it() -> None:
@@ -106,27 +105,29 @@ async def _run(jobs: AsyncWriterJobs, app: str, count: int) -> list[str]:
     return [item.status async for item in AsyncBatchRun(jobs, options)]
 
 
+@in_virtual_time
 async def test_jobs_still_running_are_not_retrieved_one_by_one() -> None:
     # Jobs last 10 to 40 sweep intervals: one the sweeps have not yet seen finish is running,
     # not a straggler (main at 7ebdb7a retrieved each on every cycle: 3.1 requests per job
     # here). At 20 sweeps a second the sweeps' floor of a page or two each costs about 0.2
     # requests per job for 300 jobs; at the default interval of 1 s it is a few hundredths.
-    with run_emulator(profile="fast", latency=(0.5, 2.0), seed=31) as server:
-        async with AsyncWriterJobs(TOKEN, server.base_url) as jobs:
+    async with emulated(latency=(0.5, 2.0), seed=31) as server:
+        async with server.client() as jobs:
             statuses = await _run(jobs, "s1", 300)
-        requests = api_requests(server.base_url)
-        by_route = stats(server.base_url)["requests"]
+        seen = await server.stats()
+        requests = requests_of(seen)
+        by_route = seen["requests"]
         retrieves = sum(by_route.get("GET /v1/applications/jobs/{job_id}", {}).values())
     assert statuses == ["completed"] * 300
     assert retrieves <= 30  # the last few jobs, when fewer than a sweep's pages; 578 before
     assert requests / 300 <= 1.3
 
 
+@in_virtual_time
 async def test_every_job_comes_back_when_the_listing_is_oldest_first() -> None:
-    with run_emulator(profile="fast", latency=(0.1, 0.4), seed=32) as server:
-        transport = OldestFirst(httpx.AsyncHTTPTransport())
-        async with AsyncWriterJobs(TOKEN, server.base_url, transport=transport) as jobs:
+    async with emulated(latency=(0.1, 0.4), seed=32) as server:
+        async with server.client(transport=OldestFirst(server.transport)) as jobs:
             statuses = await _run(jobs, "s2", 150)
-        created = stats(server.base_url)["jobs_created"]
+        created = (await server.stats())["jobs_created"]
     assert statuses == ["completed"] * 150
     assert created == 150

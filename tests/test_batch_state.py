@@ -17,7 +17,8 @@ from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
 from .conftest import TOKEN
-from .test_batch import products, stats
+from .test_batch import products
+from .virtual import emulated, in_virtual_time
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "COMMIT")
 
@@ -45,7 +46,8 @@ class _FillsUp:
 
 
 @pytest.mark.parametrize("fail_at", [40, 157, 301])
-def test_a_full_disk_is_named_and_the_first_resume_finishes_every_input_once(
+@in_virtual_time
+async def test_a_full_disk_is_named_and_the_first_resume_finishes_every_input_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:
     # Before (issue 28): the run ended with "cannot commit - no transaction is active", never
@@ -59,15 +61,14 @@ def test_a_full_disk_is_named_and_the_first_resume_finishes_every_input_once(
         return _FillsUp(db, fail_at) if path == state else db
 
     inputs = products(120)
-    with run_emulator(profile="fast", latency=(0.01, 0.02), seed=8) as server:
-        jobs = WriterJobs(TOKEN, server.base_url)
+    async with emulated(latency=(0.01, 0.02), seed=8) as server, server.client() as jobs:
         monkeypatch.setattr(sqlite3, "connect", filling)
         with pytest.raises(jobwise.StateFileError, match="the disk is full") as caught:
-            list(jobs.run_batch("g28", inputs, concurrency=8, state=state))
+            [item async for item in jobs.run_batch("g28", inputs, concurrency=8, state=state)]
         monkeypatch.setattr(sqlite3, "connect", connect)
         assert "run the same batch again to resume" in str(caught.value)
-        items = list(jobs.run_batch("g28", inputs, concurrency=8, state=state))
-        created = stats(server.base_url)["jobs_created"]
+        items = [item async for item in jobs.run_batch("g28", inputs, concurrency=8, state=state)]
+        created = (await server.stats())["jobs_created"]
     assert sorted(item.index for item in items) == list(range(120))
     assert all(f"product {item.index}" in (item.suggestion or "") for item in items)
     assert {item.status for item in items} == {"completed"}

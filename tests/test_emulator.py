@@ -21,6 +21,7 @@ from jobwise_emulator.osapi_store import OsapiStore
 from jobwise_emulator.writer_store import WriterStore
 
 from .conftest import TOKEN
+from .virtual import emulated, in_virtual_time
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -405,14 +406,18 @@ def test_slow_rate_delays_answers() -> None:
     assert time.monotonic() - started >= 0.6
 
 
-def test_rtt_delays_every_api_answer_by_a_round_trip_not_scaled_by_speed() -> None:
-    with run_emulator(profile="fast", rtt=0.2, speed=60, latency=(0, 0)) as server:
-        started = time.monotonic()
-        answers = run_requests(server, 3)
-        took = time.monotonic() - started
-        started = time.monotonic()
-        httpx.get(f"{server.base_url}/_emulator/stats")
-        admin = time.monotonic() - started
+@in_virtual_time
+async def test_rtt_delays_every_api_answer_by_a_round_trip_not_scaled_by_speed() -> None:
+    async with emulated(rtt=0.2, speed=60, latency=(0, 0)) as server, server.http() as client:
+        started = server.clock()
+        answers = [
+            await client.post("/v1/applications/f/jobs", json=inputs(f"x{i}"), headers=AUTH)
+            for i in range(3)
+        ]
+        took = server.clock() - started
+        started = server.clock()
+        await client.get("/_emulator/stats")
+        admin = server.clock() - started
     assert all(isinstance(a, httpx.Response) and a.status_code == 202 for a in answers)
     assert took >= 0.6
     assert admin < 0.1
