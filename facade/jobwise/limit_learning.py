@@ -1,0 +1,393 @@
+"""The rules that learn a server's rate limit from its answers, for
+:class:`jobwise.pacing.RateBudget` (which paces at what they learn). Where the rate comes from:
+
+* ``rate_limit=`` (requests per minute) from the caller: a ceiling that learning never exceeds;
+* a server's own headers on any answer: ``RateLimit-Limit``/``-Remaining``/``-Reset`` (IETF
+  draft; a quota policy ``;w=`` or ``RateLimit-Policy: ...;q=...;w=...`` gives the window, else
+  60 s) and ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` (a reset above 10**9 is an epoch
+  time). ``Remaining: 0`` pauses every request until the reset;
+* 429 answers: every request waits out ``Retry-After`` (one pause for all, not one per
+  request). Between two throttling episodes the server's allowance was spent at both ends, so
+  what it accepted in between, divided by the time between, is its rate: the budget paces at
+  97 % of that. It never falls below half of its highest estimate (no collapse to 1, the
+  failure of halving a concurrency limit on every 429), and after a window with no 429 while
+  requests queued it probes 5 % higher, up to the ceiling; a 429 after a probe takes it back
+  and doubles the quiet time before the next probe.
+
+  Not every 429 is a limit: a server's stray 429s (faults, a proxy) come at random, and reading
+  each as a spent allowance walks the rate down episode after episode. So an episode is judged
+  when its pause ends, and before any rate is in force only clear evidence sets one: a storm
+  (3 or more answers in flight 429, none accepted) or 429s making a quarter of the last 32
+  answers; a 429 now and then is left to its pause, and one after which most answers in flight
+  were accepted is stray. Once a limit has been seen, an episode re-estimates it only with 20
+  accepted requests since the last estimate (or a storm): the 429s of one bunch come
+  milliseconds apart, and 2 accepted over 10 ms say nothing of a rate. Nor does a storm-free
+  span shorter than the estimate in force had: the rest of the bunch that set a first
+  estimate, read 0.13 s after it, said 17,600 a minute of a 24,000 limit. It lowers the pace only
+  when over 1 % of the answers since the last estimate were 429s: at a pace just under the
+  limit, a request the network held back arrives with the next ones now and then, and reading
+  each such 429 as a lower limit took 3 % off the pace every time (a 10,000-job Writer-profile
+  batch ran at 110 a second of its 400). A re-estimate without a storm lowers the pace to no
+  less than 80 % of the best estimate. A storm read over a shorter span than the estimate in
+  force cuts the pace until that span goes by without a 429, then the pace before comes back:
+  after a pause, a server counting a sliding window gives back what was sent a window before,
+  and a slow start (creates one at a time) read that way held 4,000 a minute at 1,166. But
+  when a quarter of the last 64 answers at the pace in force are 429s, or a tenth of the last
+  512, the limit fell (a second client on the key): the pace becomes what the server accepted of
+  it, down to half the pace before the fall and half the best estimate. The costs, stated: a
+  limit that rejects under a quarter of the requests is not learned before a first rate is; each
+  of its 429s is waited out instead. A limit that falls by less than a tenth is learned slowly,
+  by the re-estimates. A server that refuses a tenth of the requests at random, whatever the
+  pace, is paced down to half the best estimate.
+
+No I/O here either: the budget calls :meth:`LimitLearning.observe` after each answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import httpx
+
+from jobwise.retries import parse_retry_after
+
+log = logging.getLogger("jobwise")
+
+MINUTE = 60.0
+MIN_EVIDENCE = 20
+"""Accepted requests between two episodes for their estimate to count (one or two requests
+over an idle minute say nothing of a server's limit)."""
+STORM = 3
+"""429s in one episode, none accepted among them: a spent allowance, evidence enough alone."""
+RECENT = 32
+HOT_SHARE = 0.25
+"""429s among the last :data:`RECENT` answers that say the allowance is spent again and again
+(stray 429s at 5 % make 8 of 32 about once in 3,000 answers)."""
+FALLEN = 64
+"""Answers at one pace judged together: a quarter of them 429s says the limit fell (stray 429s
+at 5 % make 16 of 64 about once in ten million windows; at 10 %, once in two thousand)."""
+FALLEN_LONG = 512
+SLIPPED_SHARE = 0.1
+"""A tenth of the last :data:`FALLEN_LONG` answers at one pace 429s says the limit fell by less
+than a quarter (stray 429s at 5 % make 52 of 512 about once in 680,000 windows; at 7 %, once
+in 200; at 10 %, once in two: a server refusing a tenth at random is paced down to half the
+best estimate)."""
+TOLERATED_SHARE = 0.01
+"""429s, as a share of the answers since the last estimate, that do not lower the pace."""
+CALM_FLOOR = 0.8
+"""A re-estimate without a storm lowers the pace to no less than this share of the best."""
+EPOCH_THRESHOLD = 1e9
+"""A reset value above this is a Unix time, not a number of seconds."""
+
+
+_SIGNS = (
+    ("ratelimit-limit", "ratelimit-"),
+    ("ratelimit-policy", "ratelimit-"),
+    ("ratelimit", "ratelimit-"),
+    ("ratelimit-remaining", "ratelimit-"),
+    ("x-ratelimit-limit", "x-ratelimit-"),
+    ("x-ratelimit-remaining", "x-ratelimit-"),
+)
+"""Headers whose presence says a server tells its limit, and the prefix of their family (each
+name holds "ratelimit")."""
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.split(",")[0].split(";")[0].strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _param(value: str | None, name: str) -> float | None:
+    if not value:
+        return None
+    found = re.search(rf"(?:^|[;,\s]){name}\s*=\s*([0-9.]+)", value)
+    return _number(found.group(1)) if found else None
+
+
+class LimitLearning:
+    """What a budget learns of a server's limit from its answers (429s, rate-limit headers):
+    the state of that learning and its rules. :class:`jobwise.pacing.RateBudget` is one, and
+    sets the budget's state declared here."""
+
+    ceiling: float | None
+    rate: float | None
+    headroom: float
+    window: float
+    clock: Callable[[], float]
+    wallclock: Callable[[], float]
+    _lock: threading.Lock
+    _not_before: float
+    _started: float | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def interval(self) -> float:
+            """Seconds between two grants at the current rate (the budget's)."""
+
+    def __init__(self, window: float) -> None:
+        self.throttled = 0
+        """429 answers observed."""
+        self.server_limit: float | None = None
+        """The server's own limit per minute, once its headers said."""
+        self._accepted = 0
+        self._episode: tuple[float, int, int] | None = None
+        """The last episode that set the reference: its refill time, accepted and 429 counts."""
+        self._episode_began = -math.inf
+        self._episode_end = -math.inf
+        self._judging: tuple[float, int, int] | None = None
+        """The open episode (its refill time, accepted and 429 counts), judged when its pause
+        ends."""
+        self._answers_in_episode = [0, 0]
+        """Accepted answers and 429s observed during the open episode."""
+        self._before_probe: float | None = None
+        self._quiet = window
+        """How long the pace must go without a 429 before it probes (doubled by a failed probe)."""
+        self._recent: deque[bool] = deque(maxlen=RECENT)
+        """Whether each of the last answers was a 429."""
+        self._fallen_from: float | None = None
+        """The pace before the first cut for a fallen limit since a calm window (None: none)."""
+        self._paced: deque[bool] = deque(maxlen=FALLEN_LONG)
+        """The same, of the last answers to requests granted at the pace in force."""
+        self._paced_429s = [0, 0]
+        """429s among the last :data:`FALLEN` and :data:`FALLEN_LONG` of them."""
+        self._best = 0.0
+        self._span = 0.0
+        """How long the evidence of the estimate in force spanned (seconds)."""
+        self._restore: tuple[float, float] | None = None
+        """After a storm read over a shorter span than the estimate in force: the pace before
+        it, and how long without a 429 brings it back."""
+        self._last_throttle = -math.inf
+        self._last_change = -math.inf
+        self._queued_since_change = False
+
+    def _set_rate(self, per_minute: float, now: float, why: str) -> None:
+        if self.ceiling is not None:
+            per_minute = min(per_minute, self.ceiling)
+        log.info("pacing at %.0f requests per minute (%s)", per_minute, why)
+        self.rate = per_minute
+        self._restore = None
+        self._before_probe = None
+        self._last_change = now
+        self._forget_paced()
+        self._queued_since_change = False
+
+    def _probe(self, now: float) -> None:
+        """After a quiet spell (a window, doubled by each probe taken back) while requests
+        queued, try 5 % more (learned rates only); after a storm's cut, the pace before it once
+        the estimate before it spanned without a 429."""
+        if self.rate is None or self._episode is None or self.server_limit is not None:
+            return
+        if self._restore is not None:
+            before, quiet = self._restore
+            if now - self._last_change >= quiet and now - self._last_throttle >= quiet:
+                self._set_rate(before, now, f"no 429 for {quiet:.1f} s: back to the pace before")
+            return
+        if now - self._last_change < self._quiet or now - self._last_throttle < self._quiet:
+            return
+        if self._queued_since_change and (self.ceiling is None or self.rate < self.ceiling):
+            before = self.rate  # a probe that lasted a quiet window is the new base
+            self._set_rate(self.rate * 1.05, now, "no 429 for a while: trying 5 % more")
+            self._before_probe = before
+
+    def observe(self, response: httpx.Response, sent: float | None = None) -> None:
+        """Learn from an answer: its rate-limit headers, and whether it is a 429. ``sent``: when
+        its request was granted (the budget's clock); it tells an answer to a request that was
+        in flight when an episode began from one sent after it."""
+        headers = response.headers
+        with self._lock:
+            now = self.clock()
+            in_flight = self._in_flight(now, sent)
+            if self.rate is not None and sent is not None and sent >= self._last_change:
+                self._pace_answered(response.status_code == 429)
+                if len(self._paced) >= FALLEN and self._paced_429s[0] < HOT_SHARE * FALLEN:
+                    self._fallen_from = None  # a calm window at this pace: the cuts held
+            if response.status_code == 429:
+                self.throttled += 1
+                self._recent.append(True)
+                self._throttled(now, parse_retry_after(headers), in_flight)
+            else:
+                self._accepted += 1
+                self._recent.append(False)
+                if self._judging is not None and in_flight:
+                    self._answers_in_episode[0] += 1
+            # One pass over the raw names first: six lookups in httpx's headers on every
+            # answer cost more than the rest of this method.
+            if not any(b"ratelimit" in name.lower() for name, _ in headers.raw):
+                return
+            for name, prefix in _SIGNS:
+                if name in headers:
+                    self._headers(now, headers, prefix)
+                    return
+
+    def _pace_answered(self, throttled: bool) -> None:
+        """Count an answer at the pace in force in both windows (one sum per answer cost more
+        than the rest of :meth:`observe`)."""
+        paced, counts = self._paced, self._paced_429s
+        if len(paced) >= FALLEN:
+            counts[0] -= paced[-FALLEN]
+        if len(paced) == FALLEN_LONG:
+            counts[1] -= paced[0]
+        paced.append(throttled)
+        counts[0] += throttled
+        counts[1] += throttled
+
+    def _forget_paced(self) -> None:
+        self._paced.clear()
+        self._paced_429s = [0, 0]
+
+    def _fallen_share(self) -> float:
+        """The share of 429s at the pace in force that says the limit fell, else 0."""
+        paced, (short, long) = len(self._paced), self._paced_429s
+        if paced >= FALLEN and short >= HOT_SHARE * FALLEN:
+            return short / FALLEN
+        if paced == FALLEN_LONG and long >= SLIPPED_SHARE * FALLEN_LONG:
+            return long / FALLEN_LONG
+        return 0.0
+
+    def _in_flight(self, now: float, sent: float | None) -> bool:
+        """Whether an answer belongs to the episode under way: its request left before the
+        episode's first 429 (without ``sent``: it came before the pause ended, or just after)."""
+        if sent is not None:
+            return sent < self._episode_began
+        return now <= self._episode_end
+
+    def _throttled(self, now: float, retry_after: float | None, in_flight: bool) -> None:
+        pause = retry_after if retry_after is not None else max(self.interval, 1.0)
+        self._not_before = max(self._not_before, now + pause)
+        self._last_throttle = now
+        if in_flight:  # the same episode: an answer to a request already sent
+            self._episode_end = max(self._episode_end, self._not_before)
+            if self._judging is not None:
+                self._answers_in_episode[1] += 1
+            return
+        self._judge(math.inf)  # an episode still open (no request since its pause) is judged
+        self._episode_began = now
+        self._episode_end = self._not_before + max(0.05, 2 * self.interval)
+        if self._before_probe is not None:
+            self._set_rate(self._before_probe, now, "a 429 after trying more: back")
+            self._quiet *= 2  # the limit is near: probing it often would cost a 429 each time
+        if self.server_limit is None:
+            self._judging = (now + pause, self._accepted, self.throttled)
+            self._answers_in_episode = [0, 1]
+
+    def _judge(self, now: float) -> None:
+        """Once the open episode's pause is over: learn from it, unless it was stray."""
+        if self._judging is None or now < self._not_before:
+            return
+        refilled, accepted_then, throttled_then = self._judging
+        accepted_during, throttled_during = self._answers_in_episode
+        self._judging = None
+        share = self._fallen_share()
+        if self.rate is not None and share:
+            # A quarter or more of the last 64 answers at this pace were 429s, or a tenth of
+            # the last 512: the limit fell (a second client on the key), and what the server
+            # accepts of the pace is the new rate. The
+            # estimate between episodes, read since a reference set before the fall and held at
+            # 80 % of the best, never learned a halved limit: 46 % of requests were 429s. Cuts
+            # in a row stop at half the pace before the first, and all at half the best
+            # estimate (a server refusing at random would collapse it, cut after cut).
+            self._forget_paced()
+            if self._fallen_from is None:
+                self._fallen_from = self.rate
+            floor = 0.5 * max(self._fallen_from, self._best)  # never below half the best
+            paced = max(self.rate * (1 - share) * self.headroom, floor)
+            if paced < self.rate:
+                self._episode = (refilled, accepted_then, throttled_then)
+                why = f"429s: {share:.0%} of the last answers at this pace"
+                self._set_rate(paced, self.clock(), why)
+            return
+        if self.rate is None and accepted_during > throttled_during:
+            log.debug(
+                "a stray 429: %d of %d answers during its pause were accepted; not a limit",
+                accepted_during,
+                accepted_during + throttled_during,
+            )
+            return
+        # The server's allowance was spent when the episode began and came back when its pause
+        # ended: from the end of the last episode's pause to the end of this one it accepted
+        # exactly its rate.
+        previous = self._episode
+        if previous is None:  # first episode: since the start (an upper bound: bursts count)
+            began = self._started if self._started is not None else refilled
+            span, accepted = refilled - began, accepted_then
+        else:
+            span, accepted = refilled - previous[0], accepted_then - previous[1]
+        # Evidence enough: a storm (3 or more 429s in flight, none accepted); for a first
+        # estimate, 429s again and again, a quarter of the last answers (a stray 5 % hardly
+        # ever); or, once a rate is in force, 20 accepted. Unpaced, a lone 429 now and then is
+        # what the server's pause already handles: read as a limit, its span (idle time
+        # included) measured the client's demand. After the first, the hot share does not
+        # count: the 429s of the bunch that set it come milliseconds apart, and 2 accepted over
+        # 10 ms say nothing of a rate. Without evidence, the next estimate spans this one too.
+        storm = throttled_during >= STORM and not accepted_during
+        enough = self.rate is not None and accepted >= MIN_EVIDENCE
+        hot = previous is None and sum(self._recent) >= HOT_SHARE * RECENT
+        if span <= 0 or accepted < 1 or not (storm or hot or enough):
+            return
+        if previous is not None and not storm and span < self._span:
+            # Shorter than the estimate in force: it reads how one bunch of requests was timed
+            # (the 429s of the bunch that set a first estimate came after its pause, 0.13 s on,
+            # and read 17,600 a minute of a 24,000 limit). The reference stays.
+            return
+        estimate = accepted / span * MINUTE
+        if previous is not None:
+            self._best = max(self._best, estimate)
+            throttled = throttled_then - previous[2]
+            if throttled < 2 or throttled <= TOLERATED_SHARE * (accepted + throttled):
+                # Nearly all of what was sent since the reference was accepted: the pace is not
+                # above the limit, and a 429 now and then is timing (a burst the network or the
+                # server bunched up). Read as a limit, each would take 3 % off the pace. The
+                # reference stays, so the share is read over an ever longer span.
+                return
+        self._episode = (refilled, accepted_then, throttled_then)
+        # 429s without a storm may be timing (nothing tells them from a limit just under the
+        # pace): they move the pace at most 20 % below the best estimate; a storm, to half of it.
+        paced = max(estimate * self.headroom, self._best * (CALM_FLOOR if not storm else 0.5))
+        before, shorter = self.rate, span < self._span
+        if not shorter:
+            self._span = span
+        if before is None or paced < before:
+            why = f"429s: the server accepted about {estimate:.0f} a minute"
+            self._set_rate(paced, self.clock(), why)
+            if before is not None and shorter:
+                # A storm over a shorter span than the estimate in force: a server counting a
+                # sliding window gives back, after a pause, what was sent a window before, and
+                # a batch's slow start (creates one at a time) read as 1,166 a minute of 4,000
+                # for good. The cut holds until as long as that estimate spanned goes by
+                # without a 429; a limit that truly fell storms again and is read anew.
+                self._restore = (before, self._span)
+
+    def _headers(self, now: float, headers: httpx.Headers, prefix: str) -> None:
+        policy = headers.get("ratelimit-policy") if prefix == "ratelimit-" else None
+        combined = headers.get("ratelimit") if prefix == "ratelimit-" else None
+        limit_text = headers.get(prefix + "limit")
+        limit = _number(limit_text) or _param(policy, "q")
+        window = _param(limit_text, "w") or _param(policy, "w") or self.window
+        remaining = _number(headers.get(prefix + "remaining"))
+        reset = _number(headers.get(prefix + "reset"))
+        if combined:
+            remaining = _param(combined, "r") if remaining is None else remaining
+            reset = _param(combined, "t") if reset is None else reset
+        if limit and window > 0:
+            per_minute = limit * MINUTE / window
+            if per_minute != self.server_limit:
+                self.server_limit = per_minute
+                self._set_rate(
+                    per_minute * self.headroom, now, f"the server's limit is {per_minute:.0f}"
+                )
+        if remaining is not None and remaining < 1 and reset is not None:
+            if reset > EPOCH_THRESHOLD:
+                reset = max(0.0, reset - self.wallclock())
+            self._not_before = max(self._not_before, now + reset)
