@@ -832,7 +832,7 @@ async def test_a_run_stopped_before_any_create_answered_keeps_the_dates_bounds(
             items = [item async for item in run]
             offset = jobs.server_clock_offset
     assert [item.status for item in items] == ["timed_out"]
-    saved = jobwise.batch_state.BatchState(path, "g14", URL)
+    saved = jobwise.batch.state.BatchState(path, "g14", URL)
     try:
         assert [row.status for row in saved.unsettled()] == ["timed_out"]  # settled on resume
         assert offset is not None and saved.clock_bounds() == (*offset, 1.0)

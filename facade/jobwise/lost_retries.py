@@ -11,7 +11,7 @@ from typing import Any
 
 from jobwise.errors import APIConnectionError, JobwiseError, ServerError
 from jobwise.models import OsapiJob, Unset
-from jobwise.retries import REFUSED
+from jobwise.retries import NOT_ACTED_ON
 from jobwise.times import parse_time
 
 SKEW = 2.0
@@ -25,7 +25,7 @@ def may_have_made_a_job(exc: JobwiseError) -> bool:
     publish answers 500)."""
     if isinstance(exc, APIConnectionError):
         return exc.may_have_arrived
-    return isinstance(exc, ServerError) and exc.status_code not in REFUSED
+    return isinstance(exc, ServerError) and exc.status_code not in NOT_ACTED_ON
 
 
 def operation_of(job: OsapiJob) -> dict[str, Any] | None:

@@ -39,7 +39,7 @@ CONGESTION = frozenset({429, 503})
 """Answers that tell a client to slow down (reported to ``observer``)."""
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """The errors of a request that never left, when a transport jobwise knows raised them."""
-REFUSED = frozenset({408, 429, 503})
+NOT_ACTED_ON = frozenset({408, 429, 503})
 """Answers after which a request was not acted on: safe to send again, POST included."""
 IDEMPOTENCY_MODES = ("auto", "server")
 """``auto``: trust an Idempotency-Key once the server echoes it; ``server``: trust it always."""
@@ -145,7 +145,7 @@ class Attempts:
     def after_response(self, response: httpx.Response) -> float | None:
         """Seconds to wait before trying again, or None to hand the answer back."""
         status = response.status_code
-        if not retryable_status(status) or not (self.replay_safe or status in REFUSED):
+        if not retryable_status(status) or not (self.replay_safe or status in NOT_ACTED_ON):
             return None
         asked = parse_retry_after(response.headers)
         if asked is not None and asked > self.policy.max_retry_after:

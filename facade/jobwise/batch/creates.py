@@ -25,7 +25,7 @@ from jobwise.errors import (
     PermissionDeniedError,
 )
 from jobwise.models import JobCreated
-from jobwise.retries import REFUSED
+from jobwise.retries import NOT_ACTED_ON
 
 
 def _maybe_stored(exc: JobwiseError) -> bool:
@@ -33,7 +33,7 @@ def _maybe_stored(exc: JobwiseError) -> bool:
     if isinstance(exc, APIConnectionError):
         return exc.may_have_arrived
     if isinstance(exc, APIStatusError):
-        return exc.status_code >= 500 and exc.status_code not in REFUSED
+        return exc.status_code >= 500 and exc.status_code not in NOT_ACTED_ON
     return isinstance(exc, InvalidResponseError)  # a 2xx with a garbled body: it was stored
 
 
@@ -41,7 +41,7 @@ def _refused(exc: JobwiseError) -> bool:
     """Whether a failed POST certainly was not acted on (never arrived, or refused)."""
     if isinstance(exc, APIConnectionError):
         return not exc.may_have_arrived
-    return isinstance(exc, APIStatusError) and exc.status_code in REFUSED
+    return isinstance(exc, APIStatusError) and exc.status_code in NOT_ACTED_ON
 
 
 class Creating(Health, ServerWindow):

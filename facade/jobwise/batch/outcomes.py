@@ -17,7 +17,7 @@ from jobwise.errors import (
 )
 from jobwise.models import Job, JobResult, JobStatus
 from jobwise.polling import status_text
-from jobwise.retries import REFUSED
+from jobwise.retries import NOT_ACTED_ON
 
 
 class Outcomes(Health):
@@ -75,7 +75,7 @@ class Outcomes(Health):
             self._last_error = str(exc)
             return  # unknown: the next retrieve tells, and the retry is sent again if needed
         except APIStatusError as exc:
-            if exc.status_code >= 500 or exc.status_code in REFUSED:
+            if exc.status_code >= 500 or exc.status_code in NOT_ACTED_ON:
                 self._last_error = str(exc)
                 return
             # Any other refusal (409, 400, 422: no source says what Writer answers for a job

@@ -15,16 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobwise.batch.items import BatchSummary, ItemStatus
 from jobwise.batch.schema import OtherInputsError, StateFileError
-from jobwise.cli.errors import (
-    JOB_FAILED,
-    NEEDS_DECISION,
-    OK,
-    CliError,
-    Interrupted,
-    LocalFileError,
-    UsageError,
-    report,
-)
+from jobwise.cli.errors import CliError, ExitCode, Interrupted, LocalFileError, UsageError, report
 from jobwise.cli.inputs import InputFile, count_inputs, file_format, format_guessed, is_stream
 from jobwise.cli.paths import check_batch_paths
 from jobwise.cli.results import InputSpool, write_results
@@ -51,8 +42,12 @@ def _exit_code(summary: BatchSummary) -> int:
     not complete."""
     counts: dict[str, int] = summary["counts"]
     if summary["needs_decision"]:
-        return NEEDS_DECISION
-    return JOB_FAILED if summary["total"] - counts.get(ItemStatus.COMPLETED, 0) else OK
+        return ExitCode.NEEDS_DECISION
+    return (
+        ExitCode.JOB_FAILED
+        if summary["total"] - counts.get(ItemStatus.COMPLETED, 0)
+        else ExitCode.OK
+    )
 
 
 async def _consume(
@@ -238,7 +233,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         err.print(
             f"[yellow]FILE {args.file} holds no inputs (blank lines are skipped)[/]", soft_wrap=True
         )
-    if code != OK and not args.json:
+    if code != ExitCode.OK and not args.json:
         unfinished = summary["total"] - summary["counts"].get(ItemStatus.COMPLETED, 0)
         err.print(f"[red]{unfinished:,} of {summary['total']:,} inputs did not complete[/]")
     return code

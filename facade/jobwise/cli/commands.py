@@ -18,14 +18,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-from jobwise.cli.errors import JOB_FAILED, NEEDS_DECISION, OK, USAGE, Interrupted, report
+from jobwise.cli.errors import ExitCode, Interrupted, report
 from jobwise.cli.parser import Parsers, build_parser
 
 __all__ = ["build_parser", "emulator_main", "main"]
 
 
 def _final(job: Any) -> int:
-    return OK if str(getattr(job.status, "value", job.status)) == "completed" else JOB_FAILED
+    return (
+        ExitCode.OK
+        if str(getattr(job.status, "value", job.status)) == "completed"
+        else ExitCode.JOB_FAILED
+    )
 
 
 def _wait_for(
@@ -87,7 +91,7 @@ def _writer(args: argparse.Namespace) -> int:
         elif command == "retry-failed":
             failed = [job.id for job in jobs.list(args.app_id, status="failed", page_size=100)]
             show_each((jobs.retry(job_id) for job_id in failed), args.json)
-    return OK
+    return ExitCode.OK
 
 
 def _page(limit: int | None) -> int:
@@ -136,7 +140,7 @@ def _osapi(args: argparse.Namespace) -> int:
         elif command == "delete":
             jobs.delete(args.job_id)
             show({"id": args.job_id, "status": "deleted"}, args.json)
-    return OK
+    return ExitCode.OK
 
 
 def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
@@ -161,7 +165,7 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
         nonlocal stopped
         for new_id, entry in retries:
             if new_id is None:
-                codes.append(NEEDS_DECISION)
+                codes.append(ExitCode.NEEDS_DECISION)
             elif not isinstance(stopped, KeyboardInterrupt):
                 try:
                     job = jobs.wait(new_id, timeout=args.timeout)
@@ -182,7 +186,7 @@ def _osapi_retry_failed(jobs: Any, args: argparse.Namespace) -> int:
         raise Interrupted("; ".join(["interrupted", what, *notes])) from None
     if stopped is not None:
         raise stopped
-    return max(codes, default=OK)
+    return max(codes, default=ExitCode.OK)
 
 
 def _retry_each(
@@ -246,7 +250,7 @@ def _emulator(argv: list[str], prog: str = "jobwise emulator") -> int:
             "jobwise: the emulator needs its extra: pip install 'jobwise[emulator]'",
             file=sys.stderr,
         )
-        return USAGE
+        return ExitCode.USAGE
     return emulator_main(argv, prog=prog)
 
 
@@ -304,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "jobwise: the command line needs its extra: pip install 'jobwise[cli]'",
                 file=sys.stderr,
             )
-            return USAGE
+            return ExitCode.USAGE
         from jobwise.cli.verbosity import configure_logging
 
         configure_logging(args.verbose, os.environ)
@@ -312,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dispatch(args)
     except BrokenPipeError:  # `jobwise list APP | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return OK
+        return ExitCode.OK
     except Exception as exc:
         return report(exc, as_json)
     except KeyboardInterrupt as exc:

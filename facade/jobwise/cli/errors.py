@@ -6,6 +6,7 @@ import errno
 import json
 import sqlite3
 import sys
+from enum import IntEnum
 
 from jobwise.errors import (
     AmbiguousRetryError,
@@ -21,34 +22,39 @@ from jobwise.errors import (
     WaitTimeoutError,
 )
 
-OK = 0
-JOB_FAILED = 1
-USAGE = 2
-AUTH = 3
-NOT_FOUND = 4
-WAIT_TIMEOUT = 5
-UNREACHABLE = 6
-NEEDS_DECISION = 7
-REFUSED = 8
-LOCAL_FILE = 9
-INTERRUPTED = 130
+
+class ExitCode(IntEnum):
+    """What the ``jobwise`` command exits with (``jobwise --help`` lists them)."""
+
+    OK = 0
+    JOB_FAILED = 1
+    USAGE = 2
+    AUTH = 3
+    NOT_FOUND = 4
+    WAIT_TIMEOUT = 5
+    UNREACHABLE = 6
+    NEEDS_DECISION = 7
+    REFUSED = 8
+    LOCAL_FILE = 9
+    INTERRUPTED = 130
+
 
 EXIT_CODES = (
-    (OK, "success"),
-    (JOB_FAILED, "a job failed (batch: some input did not complete)"),
-    (USAGE, "bad usage or input, refused before any request"),
-    (AUTH, "the key or token was refused (401/403)"),
-    (NOT_FOUND, "no such job or application (404)"),
-    (WAIT_TIMEOUT, "a wait ran out of time"),
-    (UNREACHABLE, "the server could not be reached or kept failing (5xx)"),
+    (ExitCode.OK, "success"),
+    (ExitCode.JOB_FAILED, "a job failed (batch: some input did not complete)"),
+    (ExitCode.USAGE, "bad usage or input, refused before any request"),
+    (ExitCode.AUTH, "the key or token was refused (401/403)"),
+    (ExitCode.NOT_FOUND, "no such job or application (404)"),
+    (ExitCode.WAIT_TIMEOUT, "a wait ran out of time"),
+    (ExitCode.UNREACHABLE, "the server could not be reached or kept failing (5xx)"),
     (
-        NEEDS_DECISION,
+        ExitCode.NEEDS_DECISION,
         "a decision is needed: batch items ambiguous or timed out, or an "
         "unanswered osapi retry that may have made one of several jobs",
     ),
-    (REFUSED, "the server refused the request (400/409/422/429) or answered off the spec"),
-    (LOCAL_FILE, "a local file failed: state file in use or of another batch, disk full"),
-    (INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"),
+    (ExitCode.REFUSED, "the server refused the request (400/409/422/429) or answered off the spec"),
+    (ExitCode.LOCAL_FILE, "a local file failed: state file in use or of another batch, disk full"),
+    (ExitCode.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)"),
 )
 
 
@@ -60,7 +66,7 @@ def exit_codes_text() -> str:
 class CliError(Exception):
     """An error the command line reports as it is: ``exit_code`` and a one-line message."""
 
-    exit_code = USAGE
+    exit_code: int = ExitCode.USAGE
 
     def __init__(self, message: str, exit_code: int | None = None) -> None:
         super().__init__(message)
@@ -75,13 +81,13 @@ class UsageError(CliError):
 class LocalFileError(CliError):
     """A local file could not be written or used (exit 9)."""
 
-    exit_code = LOCAL_FILE
+    exit_code = ExitCode.LOCAL_FILE
 
 
 class Interrupted(CliError):
     """Ctrl-C: the message says how to come back (exit 130)."""
 
-    exit_code = INTERRUPTED
+    exit_code = ExitCode.INTERRUPTED
 
 
 # The library's advice, as the command line's: flags and variables instead of arguments.
@@ -117,29 +123,29 @@ def classify(exc: BaseException) -> tuple[int, str]:
         message = str(exc)
         for library, command_line in _LIBRARY_TO_CLI:
             message = message.replace(library, command_line)
-        return USAGE, message
+        return ExitCode.USAGE, message
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return AUTH, str(exc)
+        return ExitCode.AUTH, str(exc)
     if isinstance(exc, NotFoundError):
-        return NOT_FOUND, str(exc)
+        return ExitCode.NOT_FOUND, str(exc)
     if isinstance(exc, WaitTimeoutError):
-        return WAIT_TIMEOUT, str(exc)
+        return ExitCode.WAIT_TIMEOUT, str(exc)
     if isinstance(exc, AmbiguousRetryError):
-        return NEEDS_DECISION, str(exc)
+        return ExitCode.NEEDS_DECISION, str(exc)
     if isinstance(exc, APIConnectionError | ServerError):
-        return UNREACHABLE, str(exc)
+        return ExitCode.UNREACHABLE, str(exc)
     if isinstance(exc, APIError | InvalidResponseError):
-        return REFUSED, str(exc)
+        return ExitCode.REFUSED, str(exc)
     if isinstance(exc, JobwiseError):  # the state file's errors: locked, another batch
-        return LOCAL_FILE, str(exc)
+        return ExitCode.LOCAL_FILE, str(exc)
     if isinstance(exc, OSError):
-        return LOCAL_FILE, os_error_text(exc)
+        return ExitCode.LOCAL_FILE, os_error_text(exc)
     if isinstance(exc, sqlite3.Error):
         full = "full" in str(exc)
         text = "disk full (no space left on device)" if full else str(exc)
-        return LOCAL_FILE, f"state file: {text}"
+        return ExitCode.LOCAL_FILE, f"state file: {text}"
     if isinstance(exc, KeyboardInterrupt):
-        return INTERRUPTED, "interrupted"
+        return ExitCode.INTERRUPTED, "interrupted"
     raise exc
 
 
@@ -154,7 +160,7 @@ def report(exc: BaseException, as_json: bool) -> int:
     if as_json:
         error = {"type": type(exc).__name__, "message": message, "exit_code": code}
         sys.stderr.write(json.dumps({"error": error}) + "\n")
-    elif code == INTERRUPTED:
+    elif code == ExitCode.INTERRUPTED:
         sys.stderr.write(f"jobwise: {message}\n")
     else:
         sys.stderr.write(f"jobwise: error: {message}\n")

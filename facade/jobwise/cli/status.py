@@ -43,7 +43,7 @@ from typing import Any
 from jobwise.batch.items import FINAL_ITEM_STATUSES, OUTCOMES, ItemStatus
 from jobwise.batch.reader import read_snapshot
 from jobwise.batch.schema import StateFileError
-from jobwise.cli.errors import OK, UsageError
+from jobwise.cli.errors import ExitCode, UsageError
 
 DAY = 86_400.0
 """How long ``--watch`` refreshes at most (a batch of 100,000 inputs at Writer's 400 requests a
@@ -180,7 +180,7 @@ def run_status_command(
     status = read_status(args.state_file, wall())
     _show(status, args.json, wall())
     if interval is None:
-        return OK
+        return ExitCode.OK
     try:
         # Bounded: a day of refreshes at most; then the last one shown stands.
         for _ in range(int(DAY / interval)):
@@ -193,4 +193,4 @@ def run_status_command(
             _show(status, args.json, wall())
     except KeyboardInterrupt:
         pass
-    return OK
+    return ExitCode.OK
