@@ -9,23 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobwise.errors import APIConnectionError, JobwiseError, ServerError
+from jobwise.lost_posts import OSAPI_SKEW
 from jobwise.models import OsapiJob, Unset
-from jobwise.retries import NOT_ACTED_ON
 from jobwise.times import parse_time
-
-SKEW = 2.0
-"""Seconds added on each side of the window: osapi stamps ``created`` in whole seconds
-(time.RFC3339 in internal/job/client/jobs.go CreateJob), and its Date header too."""
-
-
-def may_have_made_a_job(exc: JobwiseError) -> bool:
-    """Whether a retry that raised ``exc`` may still have made a job: no answer after sending,
-    or a 5xx other than 503 (CreateJob stores the job before it publishes, and a failed
-    publish answers 500)."""
-    if isinstance(exc, APIConnectionError):
-        return exc.may_have_arrived
-    return isinstance(exc, ServerError) and exc.status_code not in NOT_ACTED_ON
 
 
 def operation_of(job: OsapiJob) -> dict[str, Any] | None:
@@ -73,7 +59,9 @@ class Window:
             now = parse_time(server_date) or datetime.fromtimestamp(wall, UTC)
         except ValueError:
             now = datetime.fromtimestamp(wall, UTC)
-        return cls(now - timedelta(seconds=elapsed + SKEW), now + timedelta(seconds=SKEW))
+        return cls(
+            now - timedelta(seconds=elapsed + OSAPI_SKEW), now + timedelta(seconds=OSAPI_SKEW)
+        )
 
     def scan(
         self, jobs: Iterable[OsapiJob], operation: dict[str, Any], known: Set[str]

@@ -10,8 +10,8 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     # name: (module, the line as it is, the line as the bug has it)
     "resend-lost-blindly": (
         "jobwise.batch.creates",
-        "if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):",
-        "if _refused(exc) or _maybe_stored(exc):",
+        "if not_stored(exc) or (may_be_stored(exc) and self.jobs.keys_trusted):",
+        "if not_stored(exc) or may_be_stored(exc):",
     ),
     "commit-send-after-it-leaves": (
         "jobwise.batch.state",
@@ -30,7 +30,7 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return (row.sent_at",
     ),
     "reset-after-send-as-never-sent": (
-        "jobwise.batch.creates",
+        "jobwise.lost_posts",
         "    if isinstance(exc, APIConnectionError):\n        return exc.may_have_arrived",
         "    if isinstance(exc, APIConnectionError):\n        return False",
     ),
@@ -43,6 +43,7 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
 
 
 ENGINE = [
+    "jobwise.lost_posts",
     "jobwise.batch.state",
     "jobwise.batch.core",
     "jobwise.batch.health",

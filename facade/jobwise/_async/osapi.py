@@ -24,7 +24,8 @@ from jobwise.errors import (
     ServerError,
 )
 from jobwise.http import Request, Timeout, parse
-from jobwise.lost_retries import KnownJobs, Window, may_have_made_a_job, operation_of
+from jobwise.lost_posts import may_be_stored
+from jobwise.lost_retries import KnownJobs, Window, operation_of
 from jobwise.models import OsapiJob, OsapiJobStatusFilter
 from jobwise.pagination import Page
 from jobwise.polling import PollPolicy
@@ -177,7 +178,7 @@ class AsyncOsapiJobs(AsyncAPIClient):
                 self._known.claim(new_id)
                 return new_id
             except (APIConnectionError, ServerError) as exc:
-                if not may_have_made_a_job(exc):
+                if not may_be_stored(exc):
                     raise
                 lost = exc
             made = await self._jobs_made_by_retry(checked, sent)

@@ -12,36 +12,17 @@ from jobwise.attempts import EXPOSURE, Exposure
 from jobwise.batch.health import Health
 from jobwise.batch.items import ItemStatus
 from jobwise.batch.schema import Row
-from jobwise.batch.window import COARSE_MARGIN, ServerWindow
+from jobwise.batch.window import ServerWindow
 from jobwise.errors import (
-    APIConnectionError,
-    APIStatusError,
     AuthenticationError,
     ClientClosedError,
-    InvalidResponseError,
     JobIdReusedError,
     JobwiseError,
     NotFoundError,
     PermissionDeniedError,
 )
+from jobwise.lost_posts import COARSE_MARGIN, may_be_stored, not_stored
 from jobwise.models import JobCreated
-from jobwise.retries import NOT_ACTED_ON
-
-
-def _maybe_stored(exc: JobwiseError) -> bool:
-    """Whether a failed POST may still have been acted on by the server."""
-    if isinstance(exc, APIConnectionError):
-        return exc.may_have_arrived
-    if isinstance(exc, APIStatusError):
-        return exc.status_code >= 500 and exc.status_code not in NOT_ACTED_ON
-    return isinstance(exc, InvalidResponseError)  # a 2xx with a garbled body: it was stored
-
-
-def _refused(exc: JobwiseError) -> bool:
-    """Whether a failed POST certainly was not acted on (never arrived, or refused)."""
-    if isinstance(exc, APIConnectionError):
-        return not exc.may_have_arrived
-    return isinstance(exc, APIStatusError) and exc.status_code in NOT_ACTED_ON
 
 
 class Creating(Health, ServerWindow):
@@ -125,7 +106,7 @@ class Creating(Health, ServerWindow):
     async def _create_failed(self, row: Row, exc: JobwiseError, attempt: int) -> bool:
         """Record a create that failed; returns whether to send it again."""
         self._last_error = str(exc)
-        if _refused(exc) or (_maybe_stored(exc) and self.jobs.keys_trusted):
+        if not_stored(exc) or (may_be_stored(exc) and self.jobs.keys_trusted):
             # Not stored, or stored under a key the server honours: send it again. The
             # transport below has already retried; this second, slower layer rides out an
             # outage longer than one call's retry deadline.
@@ -133,7 +114,7 @@ class Creating(Health, ServerWindow):
             self.limit.congested()
             await self.jobs.sleep(max(0.0, min(30.0, 0.5 * 2**attempt, self._left())))
             return True
-        if _maybe_stored(exc):
+        if may_be_stored(exc):
             now = self.jobs.wall()
             self._state.unknown(row, now, str(exc))
             window = self._lost_window(row)

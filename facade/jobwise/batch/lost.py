@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from jobwise.batch.core import SWEEP_PAGE_SIZE
 from jobwise.batch.creates import Creating
 from jobwise.batch.schema import Row
-from jobwise.batch.window import COARSE_MARGIN
 from jobwise.errors import (
     APIError,
     AuthenticationError,
     InvalidResponseError,
     PermissionDeniedError,
 )
+from jobwise.lost_posts import COARSE_MARGIN
 from jobwise.models import Job
 
 log = logging.getLogger("jobwise")

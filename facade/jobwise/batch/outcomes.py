@@ -7,7 +7,6 @@ from jobwise._api.writer import FINAL_STATUSES
 from jobwise.batch.core import Track
 from jobwise.batch.health import Health
 from jobwise.batch.items import ItemStatus
-from jobwise.batch.window import COARSE_MARGIN
 from jobwise.errors import (
     APIConnectionError,
     APIStatusError,
@@ -15,6 +14,7 @@ from jobwise.errors import (
     InvalidResponseError,
     PermissionDeniedError,
 )
+from jobwise.lost_posts import COARSE_MARGIN
 from jobwise.models import Job, JobResult, JobStatus
 from jobwise.polling import status_text
 from jobwise.retries import NOT_ACTED_ON

@@ -12,7 +12,6 @@ from jobwise.batch.items import ItemStatus
 from jobwise.batch.lost import Settling
 from jobwise.batch.outcomes import Outcomes
 from jobwise.batch.schedule import STRAGGLER_SWEEPS
-from jobwise.batch.window import COARSE_MARGIN
 from jobwise.errors import (
     APIError,
     AuthenticationError,
@@ -20,6 +19,7 @@ from jobwise.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from jobwise.lost_posts import COARSE_MARGIN
 from jobwise.models import Job
 from jobwise.polling import status_text
 

@@ -10,20 +10,9 @@ from jobwise.batch.core import EngineCore
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.protocol import AsyncBatchClient
 from jobwise.batch.schema import Row
+from jobwise.lost_posts import COARSE_MARGIN, FINE_MARGIN, UNANSWERED_WINDOW, UNKNOWN_CLOCK_SKEW
 
 log = logging.getLogger("jobwise")
-
-# How far apart the client's and the server's clocks may be before any create has answered
-# (after one has, its created_at bounds the offset) and before any answer's Date header has
-# (see jobwise.server_clock). A wide window holds other batches' jobs.
-UNKNOWN_CLOCK_SKEW = 120.0
-
-# The latest a killed run's unanswered create may still have been stored: a request timeout.
-UNANSWERED_WINDOW = 60.0
-
-# The offset bounds already hold the uncertainty of each answered create; the margin covers
-# the resolution of the server's timestamps (whole seconds where they carry no fraction).
-FINE_MARGIN, COARSE_MARGIN = 0.05, 1.0
 
 # How far the machine's wall clock may wander from the steady one (jobwise.times.SteadyWall)
 # before it counts as a step: NTP slews by at most 0.5 ms a second, so a second in a run is a
