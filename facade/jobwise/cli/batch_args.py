@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 
+from jobwise.batch.options import BatchOptions
 from jobwise.cli.arguments import (
     CommandBuilder,
     _common,
@@ -65,14 +66,14 @@ class BatchArgs(CommandBuilder):
         batch.add_argument(
             "--concurrency",
             type=_positive,
-            default=16,
+            default=BatchOptions.concurrency,
             metavar="N",
             help="requests in flight at most; lowered on 503",
         )
         batch.add_argument(
             "--retry-failed",
             type=_non_negative,
-            default=0,
+            default=BatchOptions.retry_failed,
             metavar="N",
             help="retry a failed job up to N times",
         )

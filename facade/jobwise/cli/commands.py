@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
+from jobwise.batch.items import ItemStatus
 from jobwise.cli.errors import ExitCode, Interrupted, report
 from jobwise.cli.parser import Parsers, build_parser
 
@@ -217,7 +218,7 @@ def _retry_or_ambiguous(jobs: Any, job_id: str) -> tuple[str | None, dict[str, A
     try:
         return jobs.retry(job_id), {"retried": job_id}
     except AmbiguousRetryError as exc:
-        entry = {"id": None, "status": "ambiguous", "retried": job_id, "error": str(exc)}
+        entry = {"id": None, "status": ItemStatus.AMBIGUOUS, "retried": job_id, "error": str(exc)}
         return None, {**entry, "candidates": exc.candidates}
 
 
