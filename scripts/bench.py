@@ -18,7 +18,7 @@ against its bound.
 3. listing: jobwise against writer-sdk auto-pagination; jobwise's peak RSS at two sizes.
 
 Prints each ratio beside its target (issue 30's acceptance, see TARGETS) and which targets
-hold; writes the figures as JSON, the table as Markdown (docs/bench.md is a copy) and a PNG
+hold; writes the figures as JSON, the table as Markdown (docs/bench.md shows it) and a PNG
 chart (matplotlib, from the `bench` group).
 
     .venv/bin/python scripts/bench.py [--quick] [--only writer,network] [--jobs 10000]
