@@ -43,13 +43,14 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 POLL_INTERVAL = 0.5
-# The interval users write in a polling loop (seconds of API time): Writer's jobs take tens of
-# seconds to minutes, and a loop at 2 s is what a user picks to see each result soon.
+# A user's polling interval, in seconds of API time (issue 30's reading of the loop users
+# write): short beside jobs of tens of seconds, so that each result is seen soon.
 USER_POLL_INTERVAL = 2.0
 TOKEN = "bench-token"
 SDK_RETRIES = 30
@@ -117,7 +118,7 @@ def _sdk(url: str, aiohttp: bool) -> Any:
 
 
 def _writer_sdk(
-    url: str, app: str, jobs: int, concurrency: int, make: Any, poll: float
+    url: str, app: str, jobs: int, concurrency: int, make: Callable[[], Any], poll: float
 ) -> dict[str, int]:
     """gather over every input, a semaphore around each request, a retrieve each ``poll`` s of
     wall time until final, on the client ``make()`` builds."""
