@@ -79,7 +79,7 @@ $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	@touch $@
 
-# Every contender on emulators started alike, in one run; BENCH_ARGS=--quick for under a minute.
+# Every contender on emulators started alike, in one run; BENCH_ARGS=--quick for a few minutes.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 

@@ -5,20 +5,26 @@ Contenders, each in a fresh process against an emulator process of its own on lo
 * ``jobwise``: run_batch with its default async transport (httpx-aiohttp when installed);
 * ``jobwise-httpx``: the same with httpx's own async pool;
 * ``writer-sdk`` and ``writer-sdk-aiohttp``: writer-sdk 3.0's best plain use (asyncio.gather,
-  a semaphore of the same size around each request, a polling loop at 0.5 s, ``max_retries``
-  high enough to finish) with its default client and with ``DefaultAioHttpClient``;
+  a semaphore of the same size around each request, a polling loop at 0.5 s of wall time,
+  ``max_retries`` high enough to finish) with its default client and with
+  ``DefaultAioHttpClient``;
+* ``writer-sdk-users``: writer-sdk 3.0 as users write it: ``AsyncWriter`` as its README shows
+  (default client, default retries, so its 429s are retried by writer-sdk as a user gets
+  them), asyncio.gather over every input, the same semaphore around each request, create
+  then ``retrieve`` every 2 s of API time (2 / ``--speed`` s of wall time) until final;
 * ``floor``: creates only, through a bare httpx-aiohttp client at the same concurrency: the
   emulator's own create throughput, measured in the same run.
 
 Each contender runs against an emulator of its own, started alike, so that the n-th job each
-creates takes as long as the others' n-th. Prints wall time, HTTP requests per job and 429
-answers (the emulator's counts), client CPU seconds and peak RSS; the floor: N x minimal
-requests / R + p99 latency when the emulator is rate-limited, N / create throughput + p99
-latency otherwise; and each contender's bound: the wall time of a client that creates its jobs
-one each 1/R s (or at the measured create throughput) and sees each the moment it ends, with
-the latencies its own jobs had. The floor's p99 is not a bound: the batch ends with its
-slowest late job (a 10,000-job Writer-profile batch at speed 60 has a job of 8.5 s created
-near the end, against a p99 of 3 s), so the bound is the fair yardstick for a given run.
+creates takes as long as the others' n-th. Prints wall time and its ratio to the contender's
+bound, HTTP requests per job and 429 answers and their share (the emulator's counts), client
+CPU seconds and peak RSS; the floor: N x minimal requests / R + p99 latency when the emulator
+is rate-limited, N / create throughput + p99 latency otherwise; and each contender's bound:
+the wall time of a client that creates its jobs one each 1/R s (or at the measured create
+throughput) and sees each the moment it ends, with the latencies its own jobs had. The floor's
+p99 is not a bound: the batch ends with its slowest late job (a 10,000-job Writer-profile
+batch at speed 60 has a job of 8.5 s created near the end, against a p99 of 3 s), so the
+bound is the fair yardstick for a given run.
 
     .venv/bin/python scripts/bench_batch.py [--jobs 10000] [--latency 0.5-2] [--concurrency 16]
         [--contenders jobwise,writer-sdk] [--emulator-args "--profile writer --speed 60"]
@@ -37,15 +43,21 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 POLL_INTERVAL = 0.5
+# A user's polling interval, in seconds of API time (issue 30's reading of the loop users
+# write): short beside jobs of tens of seconds, so that each result is seen soon.
+USER_POLL_INTERVAL = 2.0
 TOKEN = "bench-token"
 SDK_RETRIES = 30
 PAGE = 100
 ALL = ("floor", "jobwise", "jobwise-httpx", "writer-sdk", "writer-sdk-aiohttp")
+USERS = "writer-sdk-users"
+"""writer-sdk as users write it: run where the rate limit binds (bench.py's Writer scenario)."""
 
 
 YIELDS: dict[str, float] = {}
@@ -74,18 +86,23 @@ def _jobwise(
     return asyncio.run(main())
 
 
-def _worker_jobwise(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+def _worker_jobwise(
+    url: str, app: str, jobs: int, concurrency: int, speed: float
+) -> dict[str, int]:
     """The async client's default transport: httpx-aiohttp's when installed."""
     return _jobwise(url, app, jobs, concurrency, None)
 
 
-def _worker_jobwise_httpx(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+def _worker_jobwise_httpx(
+    url: str, app: str, jobs: int, concurrency: int, speed: float
+) -> dict[str, int]:
     from jobwise.http import LIMITS
 
     return _jobwise(url, app, jobs, concurrency, httpx.AsyncHTTPTransport(limits=LIMITS))
 
 
 def _sdk(url: str, aiohttp: bool) -> Any:
+    """writer-sdk at its best: retries enough to finish, on httpx or on aiohttp."""
     import writerai
 
     if aiohttp:
@@ -100,9 +117,14 @@ def _sdk(url: str, aiohttp: bool) -> Any:
     return writerai.AsyncWriter(api_key=TOKEN, base_url=url, max_retries=SDK_RETRIES)
 
 
-def _writer_sdk(url: str, app: str, jobs: int, concurrency: int, aiohttp: bool) -> dict[str, int]:
+def _writer_sdk(
+    url: str, app: str, jobs: int, concurrency: int, make: Callable[[], Any], poll: float
+) -> dict[str, int]:
+    """gather over every input, a semaphore around each request, a retrieve each ``poll`` s of
+    wall time until final, on the client ``make()`` builds."""
+
     async def main() -> dict[str, int]:
-        sdk = _sdk(url, aiohttp)
+        sdk = make()
         gate = asyncio.Semaphore(concurrency)
         statuses: dict[str, int] = {}
 
@@ -112,7 +134,7 @@ def _writer_sdk(url: str, app: str, jobs: int, concurrency: int, aiohttp: bool) 
                     application_id=app, inputs=[{"id": "Product", "value": [f"product {n}"]}]
                 )
             while True:
-                await asyncio.sleep(POLL_INTERVAL)
+                await asyncio.sleep(poll)
                 async with gate:
                     got = await sdk.applications.jobs.retrieve(job.id)
                 if got.status in ("completed", "failed"):
@@ -126,15 +148,33 @@ def _writer_sdk(url: str, app: str, jobs: int, concurrency: int, aiohttp: bool) 
     return asyncio.run(main())
 
 
-def _worker_writer_sdk(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
-    return _writer_sdk(url, app, jobs, concurrency, aiohttp=False)
+def _worker_writer_sdk(
+    url: str, app: str, jobs: int, concurrency: int, speed: float
+) -> dict[str, int]:
+    return _writer_sdk(url, app, jobs, concurrency, lambda: _sdk(url, False), POLL_INTERVAL)
 
 
-def _worker_writer_sdk_aiohttp(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
-    return _writer_sdk(url, app, jobs, concurrency, aiohttp=True)
+def _worker_writer_sdk_aiohttp(
+    url: str, app: str, jobs: int, concurrency: int, speed: float
+) -> dict[str, int]:
+    return _writer_sdk(url, app, jobs, concurrency, lambda: _sdk(url, True), POLL_INTERVAL)
 
 
-def _worker_floor(url: str, app: str, jobs: int, concurrency: int) -> dict[str, int]:
+def _worker_writer_sdk_users(
+    url: str, app: str, jobs: int, concurrency: int, speed: float
+) -> dict[str, int]:
+    """AsyncWriter as writer-sdk's README builds it (here with the emulator's URL and token in
+    place of WRITER_BASE_URL and WRITER_API_KEY), its default retries, a poll each 2 s of API
+    time."""
+    import writerai
+
+    def make() -> Any:
+        return writerai.AsyncWriter(api_key=TOKEN, base_url=url)
+
+    return _writer_sdk(url, app, jobs, concurrency, make, USER_POLL_INTERVAL / speed)
+
+
+def _worker_floor(url: str, app: str, jobs: int, concurrency: int, speed: float) -> dict[str, int]:
     """Creates only, as fast as the emulator takes them (429s waited out, not counted)."""
     from jobwise.transports import default_async_transport
 
@@ -173,14 +213,16 @@ WORKERS = {
     "jobwise-httpx": _worker_jobwise_httpx,
     "writer-sdk": _worker_writer_sdk,
     "writer-sdk-aiohttp": _worker_writer_sdk_aiohttp,
+    USERS: _worker_writer_sdk_users,
 }
 
 
-def worker(name: str, url: str, app: str, jobs: int, concurrency: int) -> None:
-    """Run one contender in this process and print its figures as JSON."""
+def worker(name: str, url: str, app: str, jobs: int, concurrency: int, speed: float) -> None:
+    """Run one contender in this process and print its figures as JSON (``speed``: the
+    emulator's, which a loop written in API time divides its intervals by)."""
     started = time.perf_counter()
     cpu = time.process_time()
-    statuses = WORKERS[name](url, app, jobs, concurrency)
+    statuses = WORKERS[name](url, app, jobs, concurrency, speed)
     figures = {
         "wall_s": time.perf_counter() - started,
         "cpu_s": time.process_time() - cpu,
@@ -309,8 +351,15 @@ def _uniform_p99(latency: str | None) -> float | None:
     return low + 0.99 * (high - low)
 
 
+def emulator_speed(emulator_args: list[str]) -> float:
+    """The ``--speed`` among the emulator's flags (1 without one)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--speed", type=float, default=1.0)
+    return float(parser.parse_known_args(emulator_args)[0].speed)
+
+
 def _contend(
-    name: str, url: str, jobs: int, concurrency: int
+    name: str, url: str, jobs: int, concurrency: int, speed: float
 ) -> tuple[dict[str, Any], list[float]]:
     """One contender's figures in its own process, and its jobs' latencies in creation order."""
     app = f"bench-{name}"
@@ -328,6 +377,8 @@ def _contend(
             str(jobs),
             "--concurrency",
             str(concurrency),
+            "--speed",
+            str(speed),
         ],
         capture_output=True,
         text=True,
@@ -371,10 +422,11 @@ def run(
     """
     results: dict[str, Any] = {}
     took: dict[str, list[float]] = {}
+    speed = emulator_speed(emulator_args or [])
     for name in contenders:
         emulator, url = start_emulator(latency, *(emulator_args or []))
         try:
-            results[name], took[name] = _contend(name, url, jobs, concurrency)
+            results[name], took[name] = _contend(name, url, jobs, concurrency, speed)
         finally:
             emulator.terminate()
             emulator.wait(timeout=10)
@@ -410,15 +462,16 @@ def best_sdk(results: dict[str, Any]) -> str | None:
 
 
 def print_table(results: dict[str, Any], jobs: int) -> None:
-    """Figures side by side, the floor, and ratios to the floor and to writer-sdk at its best."""
+    """Figures side by side, the floor and the bound, and jobwise's ratios to writer-sdk at its
+    best and as users write it."""
     floor = results.get("_floor", {})
     print(
         f"batch of {jobs} jobs; floor {floor.get('wall_s', float('nan')):.1f} s "
         f"({floor.get('basis', 'n/a')}; p99 latency {floor.get('p99_latency_s')})"
     )
     head = (
-        "contender", "wall s", "x floor", "x bound", "req/job", "429s", "cpu s", "ms/job",
-        "peak MB", "delay s", "in bound",
+        "contender", "wall s", "bound s", "x bound", "x floor", "req/job", "429s", "429 %",
+        "cpu s", "ms/job", "peak MB", "delay s", "in bound",
     )  # fmt: skip
     print(f"{head[0]:<19}" + "".join(f"{h:>9}" for h in head[1:]))
     for name, f in results.items():
@@ -428,26 +481,29 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
             print(f"{name:<19} failed: {f['error']}")
             continue
         ratio = f["wall_s"] / floor["wall_s"] if floor.get("wall_s") else float("nan")
-        tight = f["wall_s"] / f["bound_s"] if "bound_s" in f else float("nan")
+        limit = f"{f['bound_s']:>9.1f}{f['wall_s'] / f['bound_s']:>9.2f}" if "bound_s" in f else ""
         delay = ""
         if "within_bound" in f:
             delay = f"{f['median_delay_s']:>9.2f}{f['within_bound']:>9.0%}"
         print(
-            f"{name:<19}{f['wall_s']:>9.1f}{ratio:>9.2f}{tight:>9.2f}{f['requests_per_job']:>9.2f}"
-            f"{f['429s']:>9d}{f['cpu_s']:>9.1f}{f['cpu_ms_per_job']:>9.2f}{f['peak_rss_mb']:>9.0f}"
-            + delay
+            f"{name:<19}{f['wall_s']:>9.1f}{limit or ' ' * 18}{ratio:>9.2f}"
+            f"{f['requests_per_job']:>9.2f}{f['429s']:>9d}{f['429_share']:>9.2%}"
+            f"{f['cpu_s']:>9.1f}{f['cpu_ms_per_job']:>9.2f}{f['peak_rss_mb']:>9.0f}" + delay
         )
-    sdk = best_sdk(results)
-    for ours in ("jobwise", "jobwise-httpx"):
-        if sdk and "wall_s" in results.get(ours, {}):
-            a, b = results[ours], results[sdk]
-            print(
-                f"{ours} / {sdk} (writer-sdk at its best): "
-                + ", ".join(
-                    f"{key} {a[key] / b[key]:.2f}x"
-                    for key in ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
+    for other, label in (
+        (best_sdk(results), "writer-sdk at its best"),
+        (USERS, "as users write it"),
+    ):
+        for ours in ("jobwise", "jobwise-httpx"):
+            if other and "wall_s" in results.get(ours, {}) and "wall_s" in results.get(other, {}):
+                a, b = results[ours], results[other]
+                print(
+                    f"{ours} / {other} ({label}): "
+                    + ", ".join(
+                        f"{key} {a[key] / b[key]:.2f}x"
+                        for key in ("wall_s", "requests_per_job", "cpu_s", "peak_rss_mb")
+                    )
                 )
-            )
 
 
 def main() -> None:
@@ -465,11 +521,12 @@ def main() -> None:
     parser.add_argument("--p99", type=float, help="p99 job latency in s (else measured)")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--app", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.url, args.app, args.jobs, args.concurrency)
+        worker(args.worker, args.url, args.app, args.jobs, args.concurrency, args.speed)
         return
     try:
         results = run(
