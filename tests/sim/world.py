@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 
@@ -18,6 +19,13 @@ FAULTS = (
     "slow_after",  # no answer within the timeout, the job stored
     "held",  # the server sits on the request a while before handling it
 )
+STORED_AND_LOST = ("reset_after", "error_after", "html_after", "slow_after")
+"""Faults after which a create's job exists but its answer is lost."""
+BURSTS = 0.1
+"""The share of worlds that are bursts: a calm network over which the create slots widen (50
+creates answered in a row, round trips of 20 ms or more), then a create lost beside others in
+flight, so that their windows overlap and only the candidates each one has alone tell them apart
+(the rule a planted adopt-one-of-two breaks: creates one at a time never share a window)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class World:
     def draw(cls, seed: int) -> World:
         """The world of ``seed``: small batches, often hostile, every feature now and then."""
         rng = random.Random(f"world-{seed}")
+        burst = random.Random(f"burst-{seed}").random() < BURSTS  # apart: the rest stay alike
         inputs = rng.choice((1, 2, 3, 5, 8, 12, 20, 30))
         low = rng.choice((0.0, 0.5, 2.0, 10.0))
         latency = (low, low + rng.choice((0.5, 5.0, 30.0, 120.0)))
@@ -70,7 +79,7 @@ class World:
         )
         others = tuple(sorted(rng.uniform(0, horizon) for _ in range(rng.choice((0, 0, 0, 2, 10)))))
         kills = tuple(rng.uniform(0.0, horizon / 2) for _ in range(rng.choice((0, 0, 1, 2, 4))))
-        return cls(
+        world = cls(
             seed=seed,
             inputs=inputs,
             concurrency=rng.choice((1, 2, 4, 8, 16)),
@@ -97,6 +106,21 @@ class World:
             timeout=rng.choice((5.0, 20.0)),
             rpm=rng.choice((None, None, 120.0, 400.0)),
             coarse_clock=rng.random() < 0.3,
+        )
+        if not burst:
+            return world
+        return dataclasses.replace(
+            world,
+            inputs=120,
+            concurrency=max(world.concurrency, 4),
+            honour_keys=False,
+            latency=(0.5, 2.0),
+            fault_rate=0.02,
+            faults=STORED_AND_LOST,
+            rtt=0.05,
+            other_creates=(),
+            restart_at=None,
+            adopt=True,
         )
 
     def describe(self) -> str:
