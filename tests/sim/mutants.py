@@ -26,7 +26,8 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     ),
     "window-on-client-clock": (
         "jobwise.batch.window",
-        "        low, high, margin = self._clock_bounds()\n        return (row.sent_at",
+        "        low, high, margin = self._clock_bounds() if bounds is None else bounds\n"
+        "        return (row.sent_at",
         "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return (row.sent_at",
     ),
     "reset-after-send-as-never-sent": (

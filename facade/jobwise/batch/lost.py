@@ -54,16 +54,18 @@ class Settling(Creating):
             self._resending -= 1
 
     async def _reconcile_killed(self, rows: list[Row]) -> None:
-        """Settle a killed run's lost creates with the clock bounds that run learned, else
-        with this run's widened to hold that run's wall clock (see _clock_bounds)."""
+        """Settle a killed run's lost creates in windows drawn on the clock bounds that run
+        learned, else on this run's widened to hold that run's wall clock (see _clock_bounds).
+        Drawn at once: a step of the wall clock in this run forgets this run's bounds, not that
+        one's (seed 1727 of the simulator: redrawn on this run's Date bounds, 42 s of steps
+        apart, a killed create's window took another's job)."""
         bounds = self._state.clock_bounds()
         if bounds is not None:
-            self._offset_low, self._offset_high, self._margin = bounds
-            self._offset_known = True
+            for row in rows:
+                self._drawn[row.index] = self._draw(row, bounds)
         self._killed_wall = bounds is None
         await self._reconcile(rows, killed=True)
         self._killed_wall = False
-        self._forget_clock()
 
     async def _reconcile(self, rows: list[Row], *, killed: bool) -> list[Row]:
         """Settle lost creates against the server's listing; returns the rows to send again.

@@ -138,8 +138,12 @@ class ServerWindow(EngineCore):
         """Forget the window of ``row``'s lost create: it is settled (a re-send draws anew)."""
         self._drawn.pop(row.index, None)
 
-    def _draw(self, row: Row) -> tuple[float, float]:
+    def _draw(
+        self, row: Row, bounds: tuple[float, float, float] | None = None
+    ) -> tuple[float, float]:
+        """``row``'s window on ``bounds`` (the server's clock offset and margin), else on the
+        bounds this run knows now."""
         assert row.sent_at is not None
         last = row.answered_at if row.answered_at is not None else row.sent_at + UNANSWERED_WINDOW
-        low, high, margin = self._clock_bounds()
+        low, high, margin = self._clock_bounds() if bounds is None else bounds
         return (row.sent_at + low - margin, last + high + margin)
