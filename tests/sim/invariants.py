@@ -20,17 +20,25 @@ def _key(inputs: Any) -> str:
 
 
 class Ledger:
-    """Every job any server instance ever created, with its inputs (restarts included)."""
+    """Every job any server instance ever created, with its inputs and the instance (its life:
+    0, then 1 after a restart, ...). A restart loses every job: a create sent again after one
+    makes the input's only job, not a duplicate (seed 4323: its lost create's job vanished
+    with the restart before the listing; sent again, it was counted twice)."""
 
     def __init__(self) -> None:
         self.jobs: list[tuple[str, str]] = []
+        self.lives: list[int] = []
+        self._life = -1
 
     def watch(self, store: WriterStore) -> None:
         create = store.create
+        self._life += 1
+        life = self._life
 
         def recording(app_id: str, inputs: list[dict[str, Any]]) -> Any:
             job = create(app_id, inputs)
             self.jobs.append((job.id, _key(inputs)))
+            self.lives.append(life)
             return job
 
         store.create = recording  # type: ignore[method-assign]
@@ -54,7 +62,7 @@ def check(
     read = len(inputs) if whole else len(rows)
     if [r["idx"] for r in rows] != list(range(read)) or read > len(inputs):
         found.append(f"rows {[r['idx'] for r in rows]} for {len(inputs)} inputs")
-    made = Counter(key for _, key in ledger.jobs)
+    made = Counter((life, key) for (_, key), life in zip(ledger.jobs, ledger.lives, strict=True))
     jobs_of = {(job_id, key) for job_id, key in ledger.jobs}
     holders: Counter[str] = Counter()
     for row in rows:
@@ -74,8 +82,8 @@ def check(
                     f"input {index} completed with job {row['job_id']}, not one of its own"
                 )
     found += [f"job {job} held by {n} items" for job, n in holders.items() if n > 1]
-    ours = [_key(w) for w in wire]
-    extra = sum(max(0, made[key] - 1) for key in ours)
+    ours = {_key(w) for w in wire}
+    extra = sum(max(0, n - 1) for (_, key), n in made.items() if key in ours)
     ambiguous = sum(1 for row in rows if row["status"] == "ambiguous")
     if extra > ambiguous:
         found.append(
