@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, "-m", "tests.sim", *(argv or sys.argv[1:])])
     seeds = range(args.seed, args.seed + args.seeds)
+    _init(None)  # this process replays a mutant's catching seed without it: quietly too
     started = time.perf_counter()
     kills = faults = violations = ran = 0
     caught: int | None = None
