@@ -11,6 +11,7 @@ from typing import Any
 import jobwise
 import pytest
 from jobwise import WriterJobs
+from jobwise.batch.items import ItemStatus
 from jobwise.batch.state import BatchState
 from jobwise.batch.state_file import CHECKPOINT_SECONDS
 from jobwise.validation import normalize_inputs
@@ -124,3 +125,33 @@ def test_the_wal_is_folded_in_at_intervals_and_at_the_end(tmp_path: Path) -> Non
     state.add(2, inputs, "pending", None)
     state.close()
     assert copied_rows() == 3
+
+
+def test_an_ambiguous_items_candidates_are_known_until_it_is_sent_again(tmp_path: Path) -> None:
+    """A lost create's listing excludes every job the state file knows: an ambiguous item's
+    candidates too (one of them may be its own job). knows() read only held job ids, so a later
+    lost create could take an ambiguous item's job for its own (seed 42 of the simulator saw
+    the sweeps take it for another client's job)."""
+    path = str(tmp_path / "s.sqlite")
+    state = BatchState(path, "app", "http://127.0.0.1:1")
+    first = state.add(0, normalize_inputs({"P": "a"}), ItemStatus.PENDING, None)
+    second = state.add(1, normalize_inputs({"P": "b"}), ItemStatus.PENDING, None)
+    state.sending(first, 1.0)
+    state.sending(second, 2.0)
+    state.ambiguous(first, ["job-a", "job-b"], killed=False)
+    state.ambiguous(second, ["job-b"], killed=False)
+    assert state.knows("job-a") and state.knows("job-b") and not state.knows("job-c")
+    state.close()
+    again = BatchState(path, "app", "http://127.0.0.1:1")  # read back from the file
+    try:
+        assert again.knows("job-a") and again.knows("job-b")
+        resent = again.get(0)
+        assert resent is not None
+        again.resend(resent)  # its candidates are no longer claimed, but for the other item's
+        assert not again.knows("job-a") and again.knows("job-b")
+        other = again.get(1)
+        assert other is not None
+        again.submitted(other, "job-b", "2026-01-01T00:00:00+00:00")
+        assert again.knows("job-b")  # now held
+    finally:
+        again.close()
