@@ -26,8 +26,8 @@ class Ledger:
     with the restart before the listing; sent again, it was counted twice)."""
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, str]] = []
-        self.lives: list[int] = []
+        self.jobs: list[tuple[str, str, int]] = []
+        """(job id, inputs, life) of each job made."""
         self._life = -1
 
     def watch(self, store: WriterStore) -> None:
@@ -37,8 +37,7 @@ class Ledger:
 
         def recording(app_id: str, inputs: list[dict[str, Any]]) -> Any:
             job = create(app_id, inputs)
-            self.jobs.append((job.id, _key(inputs)))
-            self.lives.append(life)
+            self.jobs.append((job.id, _key(inputs), life))
             return job
 
         store.create = recording  # type: ignore[method-assign]
@@ -62,8 +61,8 @@ def check(
     read = len(inputs) if whole else len(rows)
     if [r["idx"] for r in rows] != list(range(read)) or read > len(inputs):
         found.append(f"rows {[r['idx'] for r in rows]} for {len(inputs)} inputs")
-    made = Counter((life, key) for (_, key), life in zip(ledger.jobs, ledger.lives, strict=True))
-    jobs_of = {(job_id, key) for job_id, key in ledger.jobs}
+    made = Counter((life, key) for _, key, life in ledger.jobs)
+    jobs_of = {(job_id, key) for job_id, key, _ in ledger.jobs}
     holders: Counter[str] = Counter()
     for row in rows:
         index, status = row["idx"], row["status"]

@@ -57,7 +57,8 @@ class Creating(Health, ServerWindow):
                 self._creating += 1
                 sent = self.jobs.wall()  # the window opens when the request may leave
                 dated = None if self._offset_known else self.jobs.server_clock_offset
-                if dated is not None:  # a killed run's resume settles it in these
+                if dated is not None:  # a killed run's resume settles it in these (committed with
+                    # the send, below)
                     self._save_bounds((*dated, COARSE_MARGIN))
                 self._state.sending(row, sent)
                 exposure = Exposure()

@@ -61,8 +61,7 @@ class Settling(Creating):
         apart, a killed create's window took another's job)."""
         bounds = self._state.clock_bounds()
         if bounds is not None:
-            for row in rows:
-                self._drawn[row.index] = self._draw(row, bounds)
+            self._draw_killed(rows, bounds)
         self._killed_wall = bounds is None
         await self._reconcile(rows, killed=True)
         self._killed_wall = False

@@ -52,7 +52,8 @@ class BatchState(StateFile):
         in memory, where a look in the JSON of every row cost a scan a listed job)."""
 
     def _drop_candidates(self, row: Row) -> None:
-        self._candidates -= Counter(row.candidates)
+        if row.candidates:  # most never had any: no counter rebuilt a create
+            self._candidates -= Counter(row.candidates)
 
     def _write(
         self, row: Row, status: ItemStatus, sets: str = "", args: tuple[Any, ...] = ()

@@ -20,6 +20,16 @@ log = logging.getLogger("jobwise")
 STEP = 1.0
 
 
+Bounds = tuple[float, float, float]
+"""The lowest and highest offset of the server's clock from the client's, and the margin of
+its timestamps."""
+
+
+def _hull(a: Bounds, b: Bounds) -> Bounds:
+    """The bounds that hold both ``a`` and ``b``."""
+    return min(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2])
+
+
 class ServerWindow(EngineCore):
     """The bounds of the server's clock offset, and each lost create's window on that clock."""
 
@@ -31,17 +41,18 @@ class ServerWindow(EngineCore):
         self._offset_known: bool
         self._margin: float
         self._forget_clock()
-        self._saved_bounds: tuple[float, float, float] | None = None
-        self._before_steps: tuple[float, float, float] | None = None
+        self._saved_bounds: Bounds | None = None
+        self._before_steps: Bounds | None = None
         """The bounds in force before this run's steps of the wall clock, widened over each."""
         self._killed_wall = False
         """Settling a killed run's creates, whose bounds died with it."""
         self._drawn: dict[int, tuple[float, float]] = {}
-        """Windows of this run's lost creates, drawn as each was lost on bounds that answered
-        creates taught. A later step of the wall clock forgets the bounds for what is sent after
-        it, not for these: redrawn at settlement on forgotten bounds, a lost create's window
-        widened over the job of another lost just after it, and took it (seed 1574 of the
-        simulator: another input's result)."""
+        """Windows of lost creates, kept for their settlement: this run's, drawn as each was
+        lost on bounds that answered creates taught, and a killed run's, drawn on its saved
+        bounds (see :meth:`_draw_killed`). A later step of the wall clock forgets the bounds
+        for what is sent after it, not for these: redrawn at settlement on forgotten bounds, a
+        lost create's window widened over the job of another lost just after it, and took it
+        (seed 1574 of the simulator: another input's result)."""
         self._wall_step = 0.0
 
     def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
@@ -58,22 +69,23 @@ class ServerWindow(EngineCore):
             self._offset_high = min(self._offset_high, high)
             if self._offset_low > self._offset_high:  # timestamps of coarse resolution
                 self._offset_low, self._offset_high = low, high
-        self._save_bounds((self._offset_low, self._offset_high, self._margin))
-
-    def _save_bounds(self, bounds: tuple[float, float, float]) -> None:
-        """Record the bounds for a later run's settlement of this run's lost creates: with
-        those in force before each step of the wall clock, since its creates were sent under
-        either (seed 234 of the simulator: saved as forgotten, +-120 s, they missed a server
-        200 s behind)."""
-        kept = self._before_steps
-        if kept is not None:
-            bounds = (min(kept[0], bounds[0]), max(kept[1], bounds[1]), max(kept[2], bounds[2]))
-        if bounds != self._saved_bounds:  # they settle after a few answers: no write per create
-            self._state.save_clock_bounds(bounds)
+        if self._save_bounds((self._offset_low, self._offset_high, self._margin)):
             # Durable at once: a run killed before its next commit left its creates "sending"
             # with no bounds, to be settled on the next run's clock (see _clock_bounds).
             self._state.commit(force=True)
-            self._saved_bounds = bounds
+
+    def _save_bounds(self, bounds: Bounds) -> bool:
+        """Record the bounds for a later run's settlement of this run's lost creates: with
+        those in force before each step of the wall clock, since its creates were sent under
+        either (seed 234 of the simulator: saved as forgotten, +-120 s, they missed a server
+        200 s behind). Returns whether they changed (written, not committed)."""
+        if self._before_steps is not None:
+            bounds = _hull(self._before_steps, bounds)
+        if bounds == self._saved_bounds:  # they settle after a few answers: no write per create
+            return False
+        self._state.save_clock_bounds(bounds)
+        self._saved_bounds = bounds
+        return True
 
     def _relearn_after_step(self) -> None:
         """Forget the server's clock offset after a step of the wall clock. The windows rest
@@ -89,15 +101,11 @@ class ServerWindow(EngineCore):
                 "jobwise: the wall clock moved %+.1f s; the server's clock is relearned", moved
             )
             known = (self._offset_low, self._offset_high, self._margin)
-            kept = self._before_steps or known
-            self._before_steps = (
-                min(kept[0], known[0]),
-                max(kept[1], known[1]),
-                max(kept[2], known[2]),
-            )
+            kept = self._before_steps
+            self._before_steps = known if kept is None else _hull(kept, known)
             self._forget_clock()
 
-    def _clock_bounds(self) -> tuple[float, float, float]:
+    def _clock_bounds(self) -> Bounds:
         """(lowest, highest) offset of the server's clock from the client's steady wall clock,
         and the margin of its timestamps: from answered creates, else from the answers' Date
         headers."""
@@ -129,6 +137,13 @@ class ServerWindow(EngineCore):
             self._drawn[row.index] = window
         return window
 
+    def _draw_killed(self, rows: list[Row], bounds: Bounds) -> None:
+        """Draw a killed run's lost creates' windows on the ``bounds`` it saved, kept for their
+        settlement: a step of the wall clock in this run forgets this run's bounds, not that
+        one's."""
+        for row in rows:
+            self._drawn[row.index] = self._draw(row, bounds)
+
     def _window(self, row: Row) -> tuple[float, float]:
         """When, on the server's clock, the row's lost create may have made its job."""
         drawn = self._drawn.get(row.index)
@@ -138,9 +153,7 @@ class ServerWindow(EngineCore):
         """Forget the window of ``row``'s lost create: it is settled (a re-send draws anew)."""
         self._drawn.pop(row.index, None)
 
-    def _draw(
-        self, row: Row, bounds: tuple[float, float, float] | None = None
-    ) -> tuple[float, float]:
+    def _draw(self, row: Row, bounds: Bounds | None = None) -> tuple[float, float]:
         """``row``'s window on ``bounds`` (the server's clock offset and margin), else on the
         bounds this run knows now."""
         assert row.sent_at is not None
