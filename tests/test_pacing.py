@@ -19,6 +19,7 @@ from jobwise._async.pacing import AsyncPacedTransport, acquire
 from jobwise._sync.pacing import PacedTransport
 from jobwise.errors import InvalidArgumentError
 from jobwise.pacing import Priority, RateBudget, priority_of
+from jobwise.retries import PAUSED_BELOW, Attempts, RetryPolicy
 
 
 class VirtualTime:
@@ -523,3 +524,41 @@ async def test_a_limit_that_falls_is_learned_again(
     _, sent = await _load(vt, rb, server, requests)
     assert rb.throttled - before <= most_429s * sent
     assert rb.rate is not None and 0.8 * fallen_to <= rb.rate <= fallen_to
+
+
+async def test_a_429_without_retry_after_pauses_briefly_then_doubles() -> None:
+    """No Writer page documents Retry-After: a lone 429 pauses every request 0.05 s (a fixed
+    second was a whole window at speed 60), each 429 right after the last pause doubles it up to
+    8 s, and a 429 long after the last pause starts at 0.05 s again."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    pauses = []
+    await vt.run(take(rb, Priority.CREATE))
+    for _ in range(10):  # each retry meets a 429 again: the allowance stays spent
+        before = vt.now
+        rb.observe(answer(429), vt.now)
+        await vt.run(take(rb, Priority.CREATE))
+        pauses.append(round(vt.now - before, 3))
+    assert pauses[:4] == [0.05, 0.1, 0.2, 0.4] and max(pauses) == 8.0
+    await vt.run(vt.sleep(60))
+    for _ in range(50):  # a calm spell
+        await vt.run(take(rb, Priority.CREATE))
+        rb.observe(answer(), vt.now)
+    rb.observe(answer(429), vt.now)
+    before = vt.now
+    await vt.run(take(rb, Priority.CREATE))
+    assert round(vt.now - before, 3) == 0.05
+
+
+def test_a_429_the_budget_waits_out_is_retried_without_a_backoff_of_its_own() -> None:
+    """Below the retries, the paced transport marks a 429 without Retry-After: the budget holds
+    every request for its pause, so the retry adds none (it held a serial batch's create slot)."""
+    clock = [1000.0]
+    rb = RateBudget(clock=lambda: clock[0])
+    paced = PacedTransport(httpx.MockTransport(lambda _: answer(429)), rb, time.sleep, time.time)
+    request = httpx.Request("POST", "http://127.0.0.1/v1/jobs")
+    response = paced.handle_request(request)
+    assert response.extensions.get(PAUSED_BELOW) is True
+    attempts = Attempts(RetryPolicy(), request, lambda: clock[0], random.Random(1))
+    assert attempts.after_response(response) == 0.0
+    assert attempts.after_response(answer(429)) > 0  # no budget below: a backoff of its own

@@ -7,8 +7,9 @@
   60 s) and ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` (a reset above 10**9 is an epoch
   time). ``Remaining: 0`` pauses every request until the reset;
 * 429 answers: every request waits out ``Retry-After`` (one pause for all, not one per
-  request). Between two throttling episodes the server's allowance was spent at both ends, so
-  what it accepted in between, divided by the time between, is its rate: the budget paces at
+  request); without one, :data:`FIRST_PAUSE`, doubled by each 429 right after a pause.
+  Between two throttling episodes the server's allowance was spent at both ends, so what it
+  accepted in between, divided by the time between, is its rate: the budget paces at
   97 % of that. It never falls below half of its highest estimate (no collapse to 1, the
   failure of halving a concurrency limit on every 429), and after a window with no 429 while
   requests queued it probes 5 % higher, up to the ceiling; a 429 after a probe takes it back
@@ -82,6 +83,15 @@ TOLERATED_SHARE = 0.01
 """429s, as a share of the answers since the last estimate, that do not lower the pace."""
 CALM_FLOOR = 0.8
 """A re-estimate without a storm lowers the pace to no less than this share of the best."""
+FIRST_PAUSE = 0.05
+"""Seconds every request waits after a 429 without Retry-After that begins an episode long after
+the last one. No Writer page documents Retry-After or the shape of its window, and a fixed
+second (this pause before) is a whole window at the emulator's speed 60: each lone 429 of a
+serial batch at the limit stopped it for as long as 400 creates, 26 of them 12 s of a 10,000-job
+batch. A server whose allowance is spent for longer answers 429 again and the pause doubles."""
+LONGEST_PAUSE = 8.0
+"""Seconds: the longest such pause (the retries' own longest backoff), reached after eight 429s
+in a row; a minute-long window spent in a burst is waited out in about a dozen of them."""
 EPOCH_THRESHOLD = 1e9
 """A reset value above this is a Unix time, not a number of seconds."""
 
@@ -169,6 +179,8 @@ class LimitLearning:
         """After a storm read over a shorter span than the estimate in force: the pace before
         it, and how long without a 429 brings it back."""
         self._last_throttle = -math.inf
+        self._unasked_pause = FIRST_PAUSE
+        """The pause of the last 429 without Retry-After (doubled by each that follows it)."""
         self._last_change = -math.inf
         self._queued_since_change = False
 
@@ -264,7 +276,7 @@ class LimitLearning:
         return now <= self._episode_end
 
     def _throttled(self, now: float, retry_after: float | None, in_flight: bool) -> None:
-        pause = retry_after if retry_after is not None else max(self.interval, 1.0)
+        pause = retry_after if retry_after is not None else self._unasked(now, in_flight)
         self._not_before = max(self._not_before, now + pause)
         self._last_throttle = now
         if in_flight:  # the same episode: an answer to a request already sent
@@ -281,6 +293,18 @@ class LimitLearning:
         if self.server_limit is None:
             self._judging = (now + pause, self._accepted, self.throttled)
             self._answers_in_episode = [0, 1]
+
+    def _unasked(self, now: float, in_flight: bool) -> float:
+        """The pause of a 429 without Retry-After: :data:`FIRST_PAUSE`, doubled (up to
+        :data:`LONGEST_PAUSE`) for an episode that begins within one pause of the last one's
+        end, the same for the answers in flight of one episode; never under one interval of
+        the pace in force."""
+        if not in_flight:
+            if now <= self._episode_end + self._unasked_pause:
+                self._unasked_pause = min(2 * self._unasked_pause, LONGEST_PAUSE)
+            else:
+                self._unasked_pause = FIRST_PAUSE
+        return max(self._unasked_pause, self.interval)
 
     def _judge(self, now: float) -> None:
         """Once the open episode's pause is over: learn from it, unless it was stray."""

@@ -43,6 +43,11 @@ NOT_ACTED_ON = frozenset({408, 429, 503})
 """Answers after which a request was not acted on: safe to send again, POST included."""
 IDEMPOTENCY_MODES = ("auto", "server")
 """``auto``: trust an Idempotency-Key once the server echoes it; ``server``: trust it always."""
+PAUSED_BELOW = "jobwise_paused_below"
+"""A response extension the paced transport sets on a 429 without Retry-After: its budget holds
+every request until the pause it chose ends, so the retry waits no backoff of its own. Both
+waits, one after the other, held a serial batch's one create slot for up to half a second a
+429 on top of the budget's pause (3,000 Writer-profile creates at speed 60: 1.45x the bound)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,12 @@ class Attempts:
         asked = parse_retry_after(response.headers)
         if asked is not None and asked > self.policy.max_retry_after:
             return None
-        delay = asked if asked is not None else self.policy.backoff(self.retries, self.rng)
+        if asked is not None:
+            delay = asked
+        elif response.extensions.get(PAUSED_BELOW):
+            delay = 0.0
+        else:
+            delay = self.policy.backoff(self.retries, self.rng)
         return self._spend(delay, f"answer {status}")
 
     def after_error(self, exc: httpx.TransportError) -> float | None:

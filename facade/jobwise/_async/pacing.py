@@ -9,6 +9,7 @@ import httpx
 
 from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
+from jobwise.retries import PAUSED_BELOW
 from jobwise.server_clock import ServerClock
 
 MIN_PAUSE = 0.001
@@ -54,6 +55,8 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
             exposure.paced += sent - asked
         response = await self.inner.handle_async_request(request)
         self.budget.observe(response, sent)
+        if response.status_code == 429 and "retry-after" not in response.headers:
+            response.extensions[PAUSED_BELOW] = True
         self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response
 

@@ -10,6 +10,7 @@ import httpx
 
 from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
+from jobwise.retries import PAUSED_BELOW
 from jobwise.server_clock import ServerClock
 
 MIN_PAUSE = 0.001
@@ -53,6 +54,8 @@ class PacedTransport(httpx.BaseTransport):
             exposure.paced += sent - asked
         response = self.inner.handle_request(request)
         self.budget.observe(response, sent)
+        if response.status_code == 429 and "retry-after" not in response.headers:
+            response.extensions[PAUSED_BELOW] = True
         self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response
 
