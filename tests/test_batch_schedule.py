@@ -40,13 +40,14 @@ def test_each_age_is_looked_at_after_at_most_a_share_of_it() -> None:
     ("latencies", "jobs", "expected"),
     [
         ([], 10_000, 1.0),  # nothing seen: the interval stays
-        ([2.0] * 5, 10_000, FRESHNESS * 2.0),  # a share of the median latency
-        ([0.1] * 5, 10_000, TAIL_INTERVAL),  # no closer than the tail's floor
-        ([60.0] * 5, 10_000, 1.0),  # never longer than the interval
-        ([2.0, 2.0, 2.0, 8.0], 1000, 8.0 / (TAIL_BUDGET * 1000)),  # looks within the budget
+        ([2.0] * 5, 10_000, TAIL_INTERVAL),  # no closer than the tail's floor
+        ([60.0] * 5, 10_000, 60.0 / (TAIL_BUDGET * 10_000)),  # looks within the budget
+        ([600.0] * 5, 10_000, 1.0),  # never longer than the interval
+        ([2.0, 2.0, 2.0, 8.0], 1000, 8.0 / (TAIL_BUDGET * 1000)),
+        ([2.0] * 5, 1, 1.0),  # one job: the tail adds no look
     ],
 )
-def test_the_tail_looks_a_share_of_the_median_latency_apart(
+def test_the_tail_looks_as_often_as_its_budget_allows(
     latencies: list[float], jobs: int, expected: float
 ) -> None:
     schedule = Schedule(1.0)

@@ -95,13 +95,14 @@ class Schedule:
 
     def tail(self, jobs: int) -> None:
         """Every input is sent: only the batch's last jobs are left, and the last of them to be
-        seen ends the batch. Look :data:`FRESHNESS` of the median latency apart (within the
-        interval, no closer than :data:`TAIL_INTERVAL`), as long as the looks this adds over
-        the longest latency seen stay within :data:`TAIL_BUDGET` of the batch's ``jobs``: a
-        few requests paid once, at the end, for up to an interval of wall time."""
+        seen ends the batch. Look as often as the looks this adds over the longest latency seen
+        stay within :data:`TAIL_BUDGET` of the batch's ``jobs`` (within the interval, no closer
+        than :data:`TAIL_INTERVAL`): a few requests paid once, at the end, for up to an
+        interval of wall time. (A share of the median latency apart, as before, the last jobs of
+        a batch of 1-10 s jobs were looked for every 0.8 s, seen 0.4 s late on average.)"""
         ordered = self._sorted()
         if not ordered:
             return
-        median, longest = ordered[len(ordered) // 2], ordered[-1]
+        longest = ordered[-1]
         affordable = longest / max(1.0, TAIL_BUDGET * jobs)
-        self.interval = min(self.base_interval, max(FRESHNESS * median, TAIL_INTERVAL, affordable))
+        self.interval = min(self.base_interval, max(TAIL_INTERVAL, affordable))
