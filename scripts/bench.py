@@ -54,7 +54,10 @@ TARGETS = {
     "overhead jobwise / writer-sdk": ("<=", 0.4),
     "unthrottled: wall / bound (jobwise)": ("<=", 1.5),
     "writer: wall jobwise / writer-sdk as users write it": ("<=", 0.7),
-    "writer: requests per job jobwise / writer-sdk as users write it": ("<=", 0.4),
+    # Issue 30 asked 0.4x, reading that loop at 3.04 requests a job; measured (docs/bench.md) it
+    # made 2.01, as gather queues every create before the first poll, and 0.4x of that is 0.80,
+    # under the one create each job needs. 0.55x is issue 30's own 1.1 requests a job over 2.01.
+    "writer: requests per job jobwise / writer-sdk as users write it": ("<=", 0.55),
     "listing RSS large / small (jobwise)": ("<=", 1.2),
 }
 for _name in AT_THE_BOUND:
