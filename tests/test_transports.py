@@ -132,7 +132,7 @@ async def test_a_post_after_a_hang_up_is_not_retried(
     async with httpx.AsyncClient(transport=retry) as client:
         with pytest.raises(httpx.RemoteProtocolError):
             await client.post(url, json={"a": 1})
-    assert retry.sent == 1
+    assert retry.signals.sent == 1
 
 
 async def test_a_writer_sdk_aiohttp_client_after_a_hang_up_is_not_taken_for_never_sent(

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 import httpcore
 import httpx
 
+from jobwise.signals import TransportSignals
 from jobwise.times import parse_time
 
 log = logging.getLogger("jobwise")
@@ -191,8 +192,8 @@ Outcome = httpx.Response | httpx.TransportError
 
 
 class Retrying:
-    """What both retry transports share: settings, observers of congestion, and the decision
-    after each attempt (``observers`` are called with 429 or 503; each batch adds its own)."""
+    """What both retry transports share: settings, the decision after each attempt, and the
+    :class:`jobwise.signals.TransportSignals` the clients read (attempts, congestion, key trust)."""
 
     def __init__(
         self,
@@ -203,28 +204,24 @@ class Retrying:
         self.policy = policy
         self.clock = clock
         self.rng = rng or random.Random()
-        self.sent = 0
-        self.observers: list[Callable[[int], None]] = []
-        self.keys_trusted = False
-        """Whether the server honours Idempotency-Key (said by the user, or seen echoed)."""
+        self.signals = TransportSignals()
 
     def attempts(self, request: httpx.Request, ends: float) -> Attempts:
         """The retry decisions for one request whose call ends at ``ends`` (by ``clock``)."""
-        return Attempts(self.policy, request, self.clock, self.rng, ends, self.keys_trusted)
+        return Attempts(self.policy, request, self.clock, self.rng, ends, self.signals.keys_trusted)
 
     def heard(self, request: httpx.Request, response: httpx.Response) -> None:
         """Learn from an answer whether the server honours keys: it echoes the key back."""
         key = request.headers.get("idempotency-key")
         if key is not None and response.headers.get("idempotency-key") == key:
-            self.keys_trusted = True
+            self.signals.keys_trusted = True
 
     def delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
         """Seconds before the next attempt, or None when ``outcome`` is final."""
         if isinstance(outcome, httpx.TransportError):
             return attempts.after_error(outcome)
         if outcome.status_code in CONGESTION:
-            for observer in self.observers:
-                observer(outcome.status_code)
+            self.signals.congested(outcome.status_code)
         return attempts.after_response(outcome)
 
 

@@ -79,6 +79,7 @@ class AsyncConnection:
             self.clock,
             max_response_bytes=check_int(max_response_bytes, "max_response_bytes", 1, 2**62),
         )
+        self.signals = self.transport.signals
         self.http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers=auth_headers(settings, http_client),
@@ -167,7 +168,7 @@ class AsyncAPIClient:
             on_response=on_response,
             wallclock=wallclock,
         )
-        self._connection.transport.keys_trusted = idempotency_mode(idempotency) == "server"
+        self._connection.signals.keys_trusted = idempotency_mode(idempotency) == "server"
 
     async def _send(
         self, request: Request, timeout: Timeout = None, within: float | None = None
@@ -200,17 +201,17 @@ class AsyncAPIClient:
     @property
     def requests_sent(self) -> int:
         """HTTP attempts sent so far, retries included."""
-        return self._connection.transport.sent
+        return self._connection.signals.sent
 
     @property
     def keys_trusted(self) -> bool:
         """Whether POSTs may be re-sent under their Idempotency-Key (the server honours it)."""
-        return self._connection.transport.keys_trusted
+        return self._connection.signals.keys_trusted
 
     def trust_keys(self) -> None:
         """Re-send POSTs under their Idempotency-Key from now on: the server is known to honour
         it (an earlier batch run against this URL saw it echoed)."""
-        self._connection.transport.keys_trusted = True
+        self._connection.signals.keys_trusted = True
 
     @property
     def server_clock_offset(self) -> tuple[float, float] | None:
@@ -247,9 +248,7 @@ class AsyncAPIClient:
 
     def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """Call ``callback(status)`` on every 429 or 503 answer; returns what removes it."""
-        observers = self._connection.transport.observers
-        observers.append(callback)
-        return lambda: observers.remove(callback)
+        return self._connection.signals.on_congestion(callback)
 
     async def aclose(self) -> None:
         """Close the connections."""

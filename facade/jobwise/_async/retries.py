@@ -63,7 +63,7 @@ async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Respon
 
 
 class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
-    """Wraps a transport; ``sent`` counts every attempt."""
+    """Wraps a transport; ``signals.sent`` counts every attempt."""
 
     def __init__(
         self,
@@ -89,12 +89,12 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
         return outcome
 
     async def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
-        self.sent += 1
+        self.signals.sent += 1
         attempt = limits.attempt()
         try:
             async with AsyncTimeLimit(attempt):
                 response = await self.inner.handle_async_request(request)
-                if not self.keys_trusted and request.method == "POST":
+                if not self.signals.keys_trusted and request.method == "POST":
                     self.heard(request, response)
                 return await read_whole(response, attempt)
         except httpx.TransportError as exc:

@@ -64,7 +64,7 @@ def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
 
 
 class RetryTransport(Retrying, httpx.BaseTransport):
-    """Wraps a transport; ``sent`` counts every attempt."""
+    """Wraps a transport; ``signals.sent`` counts every attempt."""
 
     def __init__(
         self,
@@ -90,12 +90,12 @@ class RetryTransport(Retrying, httpx.BaseTransport):
         return outcome
 
     def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
-        self.sent += 1
+        self.signals.sent += 1
         attempt = limits.attempt()
         try:
             with TimeLimit(attempt):
                 response = self.inner.handle_request(request)
-                if not self.keys_trusted and request.method == "POST":
+                if not self.signals.keys_trusted and request.method == "POST":
                     self.heard(request, response)
                 return read_whole(response, attempt)
         except httpx.TransportError as exc:
