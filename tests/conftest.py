@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from jobwise_emulator import EmulatorServer, run_emulator
 
 from .recording import TOKEN, VCR_CONFIG, Target, target
+
+# Folders whose tests run against a live emulator (sockets, subprocesses, signals).
+LIVE_FOLDERS = ("live", "emulator")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under a live folder ``live``, so ``-m 'not live'`` runs the unit tests."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        parts = item.path.resolve().relative_to(tests).parts
+        if parts[0] in LIVE_FOLDERS:
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture(scope="module")

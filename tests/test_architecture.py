@@ -121,3 +121,28 @@ def test_imports_point_down_the_layers_only() -> None:
         if layer(target) > layer(name)
     ]
     assert not wrong, wrong
+
+
+# Test files that name a feature rather than a module (tests/live/ holds live tests by kind).
+FEATURES = {
+    "answers",
+    "architecture",
+    "cassettes",
+    "contract",
+    "fuzz",
+    "hygiene",
+    "packaging",
+    "writerai",
+}
+FEATURES |= {"batch/guarantees", "cli/readme", "emulator/server"}
+
+
+def test_every_test_file_names_a_module_or_a_documented_feature() -> None:
+    tests = Path(__file__).resolve().parent
+    for path in tests.rglob("test_*.py"):
+        relative = path.relative_to(tests).with_suffix("")
+        if relative.parts[0] in ("live", "sim"):
+            continue
+        name = "/".join((*relative.parts[:-1], relative.name.removeprefix("test_")))
+        module = FACADE / f"{name}.py"
+        assert module.exists() or name in FEATURES, f"{path} names no module of jobwise"

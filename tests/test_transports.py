@@ -291,8 +291,8 @@ async def test_a_batch_over_a_callers_transport_makes_no_silent_duplicate(how: s
     from jobwise import AsyncWriterJobs
     from jobwise_emulator import arun_emulator
 
+    from .batch.test_engine import products, stats
     from .conftest import TOKEN
-    from .test_batch import products, stats
 
     given: dict[str, Any] = {
         "DefaultAioHttpClient": lambda: {"http_client": _writer_sdk_client()},

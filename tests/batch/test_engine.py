@@ -22,9 +22,9 @@ from jobwise.batch.schema import StateFileError
 from jobwise.batch.state import BatchState
 from jobwise_emulator import run_emulator
 
-from .conftest import TOKEN
-from .fakes import FakeClock, job_body
-from .virtual import emulated, in_virtual_time
+from ..conftest import TOKEN
+from ..fakes import FakeClock, job_body
+from ..virtual import emulated, in_virtual_time
 
 
 def stats(base_url: str) -> dict[str, Any]:

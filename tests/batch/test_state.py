@@ -17,9 +17,9 @@ from jobwise.batch.state_file import CHECKPOINT_SECONDS
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
-from .conftest import TOKEN
-from .test_batch import products
-from .virtual import emulated, in_virtual_time
+from ..conftest import TOKEN
+from ..virtual import emulated, in_virtual_time
+from .test_engine import products
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "COMMIT")
 

@@ -23,9 +23,9 @@ from jobwise.cli import status as cli_status
 from jobwise.validation import InputSet
 from jobwise_emulator import run_emulator
 
-from .cli_support import JOBWISE, TOKEN, jobwise, one_error_line
+from ..cli_support import JOBWISE, TOKEN, jobwise, one_error_line
 
-SCHEMA_2 = Path(__file__).parent / "data" / "state-schema-2.sqlite"
+SCHEMA_2 = Path(__file__).parent.parent / "data" / "state-schema-2.sqlite"
 """Written by the jobwise before progress was recorded (schema 2): 4 inputs, the third empty,
 the others completed."""
 

@@ -8,9 +8,9 @@ import jobwise.cli
 import pytest
 from jobwise.cli.results import InputSpool, write_results
 
-from .state_fixture import COLUMNS, read_inputs, write_state
+from ..state_fixture import COLUMNS, read_inputs, write_state
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "golden"
 CLI = Path(jobwise.cli.__file__).parent
 
 

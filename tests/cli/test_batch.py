@@ -31,7 +31,7 @@ from jobwise.cli import results as cli_results
 from jobwise.cli.inputs import InputFile
 from jobwise_emulator import EmulatorServer, run_emulator
 
-from .cli_support import JOBWISE, TOKEN, api_requests, jobwise, one_error_line
+from ..cli_support import JOBWISE, TOKEN, api_requests, jobwise, one_error_line
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from jobwise_emulator.clock import Clock
 from jobwise_emulator.osapi_store import OsapiStore
 from jobwise_emulator.writer_store import WriterStore
 
-from .conftest import TOKEN
-from .virtual import emulated, in_virtual_time
+from ..conftest import TOKEN
+from ..virtual import emulated, in_virtual_time
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

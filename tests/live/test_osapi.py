@@ -17,7 +17,7 @@ from jobwise import AsyncOsapiJobs, OsapiJobs, PollPolicy
 from jobwise.cli import main
 from jobwise_emulator import EmulatorServer, run_emulator
 
-from .conftest import TOKEN
+from ..conftest import TOKEN
 
 FAST = PollPolicy(initial=0.05, max_interval=0.2)
 # The emulator fails a job on a host in failing_hosts, and a retry on a host named "fail..."

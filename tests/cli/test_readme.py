@@ -16,9 +16,9 @@ from jobwise import OsapiJobs
 from jobwise.cli.errors import EXIT_CODES
 from jobwise_emulator import EmulatorServer, run_emulator
 
-from .cli_support import JOBWISE, TOKEN
+from ..cli_support import JOBWISE, TOKEN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 README = (ROOT / "README.md").read_text()
 
 

@@ -25,10 +25,10 @@ from jobwise.batch.options import BatchOptions
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
-from .conftest import TOKEN
-from .misbehaving import never_answers
-from .test_batch import cli, products, read_results, stats
-from .virtual import URL, Refused, emulated, in_virtual_time
+from ..conftest import TOKEN
+from ..misbehaving import never_answers
+from ..virtual import URL, Refused, emulated, in_virtual_time
+from .test_engine import cli, products, read_results, stats
 
 
 @in_virtual_time

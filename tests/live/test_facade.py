@@ -10,7 +10,7 @@ import pytest
 from jobwise import AsyncOsapiJobs, AsyncWriterJobs, OsapiJobs, PollPolicy, WriterJobs
 from jobwise_emulator import EmulatorServer
 
-from .conftest import TOKEN
+from ..conftest import TOKEN
 
 FAST = PollPolicy(initial=0.05, max_interval=0.2)
 

@@ -7,8 +7,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from jobwise_emulator import EmulatorServer
 
-from .contract import SPEC_PATH
-from .recording import TOKEN
+from ..contract import SPEC_PATH
+from ..recording import TOKEN
 
 schema = schemathesis.openapi.from_path(str(SPEC_PATH))
 

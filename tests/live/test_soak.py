@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SOAK = Path(__file__).resolve().parent.parent / "scripts" / "soak.py"
+SOAK = Path(__file__).resolve().parent.parent.parent / "scripts" / "soak.py"
 
 
 def test_short_soak_accounts_for_every_input_once() -> None:

@@ -18,8 +18,8 @@ from jobwise.batch.schedule import (
     Schedule,
 )
 
-from .test_batch import products, requests_of
-from .virtual import emulated, in_virtual_time
+from ..virtual import emulated, in_virtual_time
+from .test_engine import products, requests_of
 
 
 def test_each_age_is_looked_at_after_at_most_a_share_of_it() -> None:

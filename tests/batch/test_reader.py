@@ -12,8 +12,8 @@ from jobwise.batch.state import BatchState
 from jobwise.validation import InputSet
 from jobwise_emulator import run_emulator
 
-from .conftest import TOKEN
-from .state_fixture import ITEMS, SUGGESTION, write_state
+from ..conftest import TOKEN
+from ..state_fixture import ITEMS, SUGGESTION, write_state
 
 
 def test_items_come_in_input_order_with_their_status_job_and_candidates(tmp_path: Path) -> None:

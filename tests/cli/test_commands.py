@@ -23,9 +23,9 @@ from jobwise.cli.verbosity import configure_logging, log_level
 from jobwise_emulator import EmulatorServer, run_emulator
 from rich.console import Console
 
-from .cli_support import TOKEN
-from .cli_support import jobwise as run_jobwise
-from .misbehaving import never_answers
+from ..cli_support import TOKEN
+from ..cli_support import jobwise as run_jobwise
+from ..misbehaving import never_answers
 
 
 @pytest.fixture
