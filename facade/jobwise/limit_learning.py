@@ -182,7 +182,7 @@ class LimitLearning:
         it, and how long without a 429 brings it back."""
         self._last_throttle = -math.inf
         self._unasked_pause = FIRST_PAUSE
-        """The pause of the last 429 without Retry-After (doubled by each that follows it)."""
+        """The pause of the last 429 without Retry-After (see :meth:`_unasked`)."""
         self._last_change = -math.inf
         self._queued_since_change = False
 

@@ -45,8 +45,9 @@ NOT_ACTED_ON = frozenset({408, 429, 503})
 IDEMPOTENCY_MODES = ("auto", "server")
 """``auto``: trust an Idempotency-Key once the server echoes it; ``server``: trust it always."""
 PAUSED_BELOW = "jobwise_paused_below"
-"""A response extension the paced transport sets on a 429 without Retry-After: its budget holds
-every request until the pause it chose ends, so the retry waits no backoff of its own. Both
+"""A response extension the paced transport sets on every 429: its budget holds every request
+until the pause it took ends (Retry-After's, or its own without one), so a retry without
+Retry-After waits no backoff of its own. Both
 waits, one after the other, held a serial batch's one create slot for up to half a second a
 429 on top of the budget's pause (3,000 Writer-profile creates at speed 60: 1.45x the bound)."""
 

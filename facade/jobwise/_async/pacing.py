@@ -55,7 +55,7 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
             exposure.paced += sent - asked
         response = await self.inner.handle_async_request(request)
         self.budget.observe(response, sent)
-        if response.status_code == 429 and "retry-after" not in response.headers:
+        if response.status_code == 429:
             response.extensions[PAUSED_BELOW] = True
         self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response

@@ -54,7 +54,7 @@ class PacedTransport(httpx.BaseTransport):
             exposure.paced += sent - asked
         response = self.inner.handle_request(request)
         self.budget.observe(response, sent)
-        if response.status_code == 429 and "retry-after" not in response.headers:
+        if response.status_code == 429:
             response.extensions[PAUSED_BELOW] = True
         self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response
