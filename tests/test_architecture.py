@@ -146,3 +146,43 @@ def test_every_test_file_names_a_module_or_a_documented_feature() -> None:
         name = "/".join((*relative.parts[:-1], relative.name.removeprefix("test_")))
         module = FACADE / f"{name}.py"
         assert module.exists() or name in FEATURES, f"{path} names no module of jobwise"
+
+
+def hand_written() -> list[Path]:
+    """The facade's modules but the sync ones, which scripts/unasync.py writes from _async."""
+    return [p for p in FACADE.rglob("*.py") if "_sync" not in p.relative_to(FACADE).parts]
+
+
+def test_no_module_is_over_400_lines_and_no_class_over_300() -> None:
+    """A module holds one concept and a class one object (issue 29's house rules)."""
+    for path in hand_written():
+        text = path.read_text()
+        assert text.count("\n") <= 400, f"{path.relative_to(FACADE)}: {text.count(chr(10))} lines"
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                size = node.end_lineno - node.lineno + 1
+                assert size <= 300, f"{path.relative_to(FACADE)}: class {node.name}, {size} lines"
+
+
+# Item statuses no server job has (a job can be submitted, completed or failed too).
+ITEM_ONLY = {"pending", "sending", "unknown", "retrying", "invalid", "ambiguous", "timed_out"}
+
+
+def test_item_statuses_are_spelled_only_by_the_status_enum() -> None:
+    """Everywhere else names ``ItemStatus`` members, so a status is renamed in one place."""
+    allowed = {FACADE / "batch" / "items.py"}
+    for path in hand_written():
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in ITEM_ONLY:
+                raise AssertionError(f"{path.relative_to(FACADE)}:{node.lineno} {node.value!r}")
+
+
+def test_the_cli_reads_the_state_file_through_the_library() -> None:
+    """No ``ATTACH`` or SQL of the state file's table in the CLI: it reads
+    ``jobwise.batch.reader`` (rows in input order), so the file's layout is the library's."""
+    for path in (FACADE / "cli").rglob("*.py"):
+        text = path.read_text()
+        assert "ATTACH" not in text.upper(), path.name
+        assert "FROM items" not in text, path.name

@@ -2,10 +2,8 @@
 :class:`jobwise.pacing.RateBudget` (which paces at what they learn). Where the rate comes from:
 
 * ``rate_limit=`` (requests per minute) from the caller: a ceiling that learning never exceeds;
-* a server's own headers on any answer: ``RateLimit-Limit``/``-Remaining``/``-Reset`` (IETF
-  draft; a quota policy ``;w=`` or ``RateLimit-Policy: ...;q=...;w=...`` gives the window, else
-  60 s) and ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` (a reset above 10**9 is an epoch
-  time). ``Remaining: 0`` pauses every request until the reset;
+* a server's own headers on any answer (read by :mod:`jobwise.rate_headers`):
+  ``Remaining: 0`` pauses every request until the reset;
 * 429 answers: every request waits out ``Retry-After`` (one pause for all, not one per
   request); without one, :data:`FIRST_PAUSE`, doubled by each 429 right after a pause.
   Between two throttling episodes the server's allowance was spent at both ends, so what it
@@ -48,7 +46,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -56,11 +53,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from jobwise.rate_headers import MINUTE, RateHeaders, read_rate_headers
 from jobwise.retries import parse_retry_after
 
 log = logging.getLogger("jobwise")
 
-MINUTE = 60.0
 MIN_EVIDENCE = 20
 """Accepted requests between two episodes for their estimate to count (one or two requests
 over an idle minute say nothing of a server's limit)."""
@@ -94,37 +91,6 @@ round trip at speed 10 met 429 after 429: 26.0 s where a fixed second took 21.4 
 LONGEST_PAUSE = 8.0
 """Seconds: the longest such pause (the retries' own longest backoff), reached after eight 429s
 in a row; a minute-long window spent in a burst is waited out in about a dozen of them."""
-EPOCH_THRESHOLD = 1e9
-"""A reset value above this is a Unix time, not a number of seconds."""
-
-
-_SIGNS = (
-    ("ratelimit-limit", "ratelimit-"),
-    ("ratelimit-policy", "ratelimit-"),
-    ("ratelimit", "ratelimit-"),
-    ("ratelimit-remaining", "ratelimit-"),
-    ("x-ratelimit-limit", "x-ratelimit-"),
-    ("x-ratelimit-remaining", "x-ratelimit-"),
-)
-"""Headers whose presence says a server tells its limit, and the prefix of their family (each
-name holds "ratelimit")."""
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.split(",")[0].split(";")[0].strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
-def _param(value: str | None, name: str) -> float | None:
-    if not value:
-        return None
-    found = re.search(rf"(?:^|[;,\s]){name}\s*=\s*([0-9.]+)", value)
-    return _number(found.group(1)) if found else None
 
 
 class LimitLearning:
@@ -236,14 +202,9 @@ class LimitLearning:
                 self._recent.append(False)
                 if self._judging is not None and in_flight:
                     self._answers_in_episode[0] += 1
-            # One pass over the raw names first: six lookups in httpx's headers on every
-            # answer cost more than the rest of this method.
-            if not any(b"ratelimit" in name.lower() for name, _ in headers.raw):
-                return
-            for name, prefix in _SIGNS:
-                if name in headers:
-                    self._headers(now, headers, prefix)
-                    return
+            said = read_rate_headers(headers, self.window, self.wallclock)
+            if said is not None:
+                self._told(now, said)
 
     def _pace_answered(self, throttled: bool) -> None:
         """Count an answer at the pace in force in both windows (one sum per answer cost more
@@ -395,25 +356,12 @@ class LimitLearning:
                 # without a 429; a limit that truly fell storms again and is read anew.
                 self._restore = (before, self._span)
 
-    def _headers(self, now: float, headers: httpx.Headers, prefix: str) -> None:
-        policy = headers.get("ratelimit-policy") if prefix == "ratelimit-" else None
-        combined = headers.get("ratelimit") if prefix == "ratelimit-" else None
-        limit_text = headers.get(prefix + "limit")
-        limit = _number(limit_text) or _param(policy, "q")
-        window = _param(limit_text, "w") or _param(policy, "w") or self.window
-        remaining = _number(headers.get(prefix + "remaining"))
-        reset = _number(headers.get(prefix + "reset"))
-        if combined:
-            remaining = _param(combined, "r") if remaining is None else remaining
-            reset = _param(combined, "t") if reset is None else reset
-        if limit and window > 0:
-            per_minute = limit * MINUTE / window
-            if per_minute != self.server_limit:
-                self.server_limit = per_minute
-                self._set_rate(
-                    per_minute * self.headroom, now, f"the server's limit is {per_minute:.0f}"
-                )
-        if remaining is not None and remaining < 1 and reset is not None:
-            if reset > EPOCH_THRESHOLD:
-                reset = max(0.0, reset - self.wallclock())
-            self._not_before = max(self._not_before, now + reset)
+    def _told(self, now: float, said: RateHeaders) -> None:
+        """Pace at the limit the server's headers told, and pause while its allowance is spent."""
+        if said.per_minute is not None and said.per_minute != self.server_limit:
+            self.server_limit = said.per_minute
+            self._set_rate(
+                said.per_minute * self.headroom, now, f"the server's limit is {said.per_minute:.0f}"
+            )
+        if said.spent_for is not None:
+            self._not_before = max(self._not_before, now + said.spent_for)

@@ -38,7 +38,8 @@ from enum import IntEnum
 import httpx
 
 from jobwise.errors import InvalidArgumentError
-from jobwise.limit_learning import MINUTE, LimitLearning
+from jobwise.limit_learning import LimitLearning
+from jobwise.rate_headers import MINUTE
 from jobwise.settings import check_rate_limit
 
 LOOK_AGAIN = 1.0

@@ -220,7 +220,7 @@ def _write(handle: IO[str], path: str, columns: list[str], results: Iterable[Res
 def _csv_error(result: Result) -> str:
     if not result.candidates:
         return result.error or ""
-    return f"{result.error or 'ambiguous'} (candidates: {' '.join(result.candidates)})"
+    return f"{result.error or ItemStatus.AMBIGUOUS} (candidates: {' '.join(result.candidates)})"
 
 
 def write_results(path: str, columns: list[str], results: Iterable[Result]) -> int:
