@@ -449,7 +449,7 @@ async def test_paced_transport_acquires_and_observes() -> None:
         return answer(200, RateLimit_Limit="120")
 
     rb = RateBudget()
-    transport = AsyncPacedTransport(httpx.MockTransport(handler), rb, asyncio.sleep, time.time)
+    transport = AsyncPacedTransport(httpx.MockTransport(handler), rb, asyncio.sleep)
     async with httpx.AsyncClient(transport=transport) as client:
         await client.post("http://127.0.0.1/v1/applications/a/jobs", json={})
     assert seen == ["POST"] and rb.granted == 1 and rb.server_limit == 120
@@ -458,7 +458,7 @@ async def test_paced_transport_acquires_and_observes() -> None:
 def test_sync_paced_transport_waits_in_threads() -> None:
     slept: list[float] = []
     rb = RateBudget(600)  # one every 0.1 s
-    transport = PacedTransport(httpx.MockTransport(lambda _: answer()), rb, slept.append, time.time)
+    transport = PacedTransport(httpx.MockTransport(lambda _: answer()), rb, slept.append)
     with httpx.Client(transport=transport) as client:
         for _ in range(3):
             client.get("http://127.0.0.1/v1/applications/jobs/j")
@@ -557,7 +557,7 @@ def test_a_429_the_budget_waits_out_is_retried_without_a_backoff_of_its_own() ->
     every request for its pause, so the retry adds none (it held a serial batch's create slot)."""
     clock = [1000.0]
     rb = RateBudget(clock=lambda: clock[0])
-    paced = PacedTransport(httpx.MockTransport(lambda _: answer(429)), rb, time.sleep, time.time)
+    paced = PacedTransport(httpx.MockTransport(lambda _: answer(429)), rb, time.sleep)
     request = httpx.Request("POST", "http://127.0.0.1/v1/jobs")
     response = paced.handle_request(request)
     assert response.extensions.get(PAUSED_BELOW) is True

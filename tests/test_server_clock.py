@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from email.utils import formatdate
 
+import httpx
 import pytest
+from jobwise._async.dated import AsyncDatedTransport
 from jobwise.server_clock import DATE_SPAN, ServerClock
+from jobwise.signals import TransportSignals
 
 NOW = 1_800_000_000.0  # a whole second
 
@@ -42,3 +45,17 @@ def test_a_date_of_no_zone_is_read_as_gmt(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.undo()
     time.tzset()
     assert clock.bounds == pytest.approx((0.0, DATE_SPAN))
+
+
+async def test_the_dated_transport_reads_the_wall_clock_around_the_network_only() -> None:
+    """Below the pacing: the time a request waited for its turn is not the server's."""
+    wall = [NOW]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        wall[0] += 0.25  # the round trip
+        return httpx.Response(200, headers={"date": formatdate(NOW + 10.0, usegmt=True)})
+
+    signals = TransportSignals()
+    dated = AsyncDatedTransport(httpx.MockTransport(server), signals.server_clock, lambda: wall[0])
+    await dated.handle_async_request(httpx.Request("GET", "http://127.0.0.1/v1/jobs"))
+    assert signals.server_clock.bounds == pytest.approx((9.75, 10.0 + DATE_SPAN))

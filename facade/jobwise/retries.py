@@ -201,11 +201,12 @@ class Retrying:
         policy: RetryPolicy,
         clock: Callable[[], float],
         rng: random.Random | None,
+        signals: TransportSignals | None = None,
     ) -> None:
         self.policy = policy
         self.clock = clock
         self.rng = rng or random.Random()
-        self.signals = TransportSignals()
+        self.signals = signals or TransportSignals()
 
     def attempts(self, request: httpx.Request, ends: float) -> Attempts:
         """The retry decisions for one request whose call ends at ``ends`` (by ``clock``)."""

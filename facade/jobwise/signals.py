@@ -1,19 +1,25 @@
 """What a client needs from its transports, in one small object: requests sent, congestion
-answers seen, and whether the server honours Idempotency-Key. The retry transport writes it;
-the clients read it (and subscribe to congestion) without reaching into the transport."""
+answers seen, whether the server honours Idempotency-Key, and the server's clock. The retry
+transport and the dated transport write it; the clients read it (and subscribe to congestion)
+without reaching into a transport."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from jobwise.server_clock import ServerClock
+
 
 class TransportSignals:
-    """Counts attempts, tells subscribers of every 429 or 503, and holds key trust."""
+    """Counts attempts, tells subscribers of every 429 or 503, holds key trust and the
+    server's clock."""
 
     def __init__(self) -> None:
         self.sent = 0
         self.keys_trusted = False
         """Whether the server honours Idempotency-Key (said by the user, or seen echoed)."""
+        self.server_clock = ServerClock()
+        """The server's clock, from each answer's Date (the dated transport's)."""
         self._congestion: list[Callable[[int], None]] = []
 
     def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]:

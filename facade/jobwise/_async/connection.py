@@ -11,6 +11,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from jobwise._async.dated import AsyncDatedTransport
 from jobwise._async.pacing import AsyncPacedTransport
 from jobwise._async.polling import watch
 from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
@@ -33,6 +34,7 @@ from jobwise.pacing import RateBudget
 from jobwise.polling import PollPolicy, Waiter
 from jobwise.retries import RetryPolicy
 from jobwise.settings import Settings, check_rate_limit
+from jobwise.signals import TransportSignals
 from jobwise.times import SteadyWall
 from jobwise.transports import default_async_transport, inner_transport
 from jobwise.validation import check_callback, check_int, check_seconds
@@ -70,16 +72,16 @@ class AsyncConnection:
         self.wall = SteadyWall(self.clock, wallclock or time.time)
         inner = inner_transport(http_client, transport, AsyncViaClient, default_async_transport)
         self.budget = RateBudget(rate_limit, clock=self.clock)
-        paced = AsyncPacedTransport(inner, self.budget, self.sleep, self.wall)
-        self.server_clock = paced.server_clock
+        self.signals = TransportSignals()
+        dated = AsyncDatedTransport(inner, self.signals.server_clock, self.wall)
         self.transport = AsyncRetryTransport(
-            paced,
+            AsyncPacedTransport(dated, self.budget, self.sleep),
             retry_policy_of(max_retries, retry_policy),
             self.sleep,
             self.clock,
             max_response_bytes=check_int(max_response_bytes, "max_response_bytes", 1, 2**62),
+            signals=self.signals,
         )
-        self.signals = self.transport.signals
         self.http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers=auth_headers(settings, http_client),
@@ -217,7 +219,7 @@ class AsyncAPIClient:
     def server_clock_offset(self) -> tuple[float, float] | None:
         """Bounds (lowest, highest) of the server's clock minus :meth:`wall`, in seconds, from
         the Date headers of its answers so far; None before any."""
-        return self._connection.server_clock.bounds
+        return self._connection.signals.server_clock.bounds
 
     @property
     def rate_limit(self) -> float | None:

@@ -1,5 +1,5 @@
 """The paced transport: each request waits for its turn in a :class:`jobwise.pacing.RateBudget`
-before it is sent, and the budget sees each answer (and the server's clock, its Date)."""
+before it is sent, and the budget sees each answer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import httpx
 from jobwise.attempts import EXPOSURE
 from jobwise.pacing import Priority, RateBudget, priority_of
 from jobwise.retries import PAUSED_BELOW
-from jobwise.server_clock import ServerClock
 
 MIN_PAUSE = 0.001
 
@@ -39,25 +38,21 @@ class AsyncPacedTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport,
         budget: RateBudget,
         sleep: Callable[[float], Awaitable[None]],
-        wall: Callable[[], float],
     ) -> None:
         self.inner = inner
         self.budget = budget
         self.sleep = sleep
-        self.wall = wall
-        self.server_clock = ServerClock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         asked = self.budget.clock()
         await acquire(self.budget, priority_of(request), self.sleep)
-        sent, wall = self.budget.clock(), self.wall()
+        sent = self.budget.clock()
         if (exposure := EXPOSURE.get()) is not None:
             exposure.paced += sent - asked
         response = await self.inner.handle_async_request(request)
         self.budget.observe(response, sent)
         if response.status_code == 429:
             response.extensions[PAUSED_BELOW] = True
-        self.server_clock.observe(response.headers.get("date"), wall, self.wall())
         return response
 
     async def aclose(self) -> None:

@@ -21,6 +21,7 @@ from jobwise.attempts import (
 from jobwise.errors import InvalidResponseError
 from jobwise.redaction import redacted
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, never_sent, retryable_status
+from jobwise.signals import TransportSignals
 from jobwise.transports import translated, translated_body
 
 
@@ -73,8 +74,9 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        signals: TransportSignals | None = None,
     ) -> None:
-        super().__init__(policy, clock, rng)
+        super().__init__(policy, clock, rng, signals)
         self.inner = inner
         self.sleep = sleep
         self.max_response_bytes = max_response_bytes
