@@ -106,8 +106,8 @@ def test_state_file_never_holds_the_key(tmp_path: Path) -> None:
 
 
 def test_tls_verification_stays_on() -> None:
-    sync = WriterJobs(TOKEN)._connection.transport.inner.inner.inner  # below retries, pacing, Date
-    asynchronous = AsyncWriterJobs(TOKEN)._connection.transport.inner.inner.inner
+    sync = WriterJobs(TOKEN)._connection.network
+    asynchronous = AsyncWriterJobs(TOKEN)._connection.network
     for transport in (sync, asynchronous):
         if isinstance(transport, AiohttpTransport):  # httpx-aiohttp, when installed
             context = transport.inner.ssl_context

@@ -19,7 +19,7 @@ queues and the learning rules (:class:`~jobwise.limit_learning.LimitLearning`).
 No I/O here: the paced transports (``jobwise._async.pacing`` and its sync twin) sleep for the
 budget, below the retries (each attempt is paced and observed) and above the network::
 
-    AsyncRetryTransport(AsyncPacedTransport(AsyncDatedTransport(network, ...), budget, sleep))
+    AsyncRetryTransport(... AsyncPacedTransport(AsyncDatedTransport(network, ...), budget, sleep))
 
 Waiters sleep rather than wait on events, so one budget serves asyncio and threads alike (a
 lock guards it): the first in line sleeps until its grant, the others about as long as the

@@ -212,12 +212,6 @@ class Retrying:
         """The retry decisions for one request whose call ends at ``ends`` (by ``clock``)."""
         return Attempts(self.policy, request, self.clock, self.rng, ends, self.signals.keys_trusted)
 
-    def heard(self, request: httpx.Request, response: httpx.Response) -> None:
-        """Learn from an answer whether the server honours keys: it echoes the key back."""
-        key = request.headers.get("idempotency-key")
-        if key is not None and response.headers.get("idempotency-key") == key:
-            self.signals.keys_trusted = True
-
     def delay(self, attempts: Attempts, outcome: Outcome) -> float | None:
         """Seconds before the next attempt, or None when ``outcome`` is final."""
         if isinstance(outcome, httpx.TransportError):

@@ -1,11 +1,13 @@
 """What a client needs from its transports, in one small object: requests sent, congestion
-answers seen, whether the server honours Idempotency-Key, and the server's clock. The retry
-transport and the dated transport write it; the clients read it (and subscribe to congestion)
+answers seen, whether the server honours Idempotency-Key, and the server's clock. The retry,
+echo and dated transports write it; the clients read it (and subscribe to congestion)
 without reaching into a transport."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import httpx
 
 from jobwise.server_clock import ServerClock
 
@@ -21,6 +23,12 @@ class TransportSignals:
         self.server_clock = ServerClock()
         """The server's clock, from each answer's Date (the dated transport's)."""
         self._congestion: list[Callable[[int], None]] = []
+
+    def heard(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Trust keys once an answer echoes the request's Idempotency-Key back."""
+        key = request.headers.get("idempotency-key")
+        if key is not None and response.headers.get("idempotency-key") == key:
+            self.keys_trusted = True
 
     def on_congestion(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """Call ``callback(status)`` on every 429 or 503 answer; returns what removes it."""

@@ -187,7 +187,7 @@ async def _one_run(
         clock=loop.time,
         wallclock=lambda: _client_wall(world, loop.time()),
     )
-    client._connection.transport.rng = random.Random(f"retries-{world.seed}-{number}")
+    client._connection.retries.rng = random.Random(f"retries-{world.seed}-{number}")
     options = BatchOptions(
         APP,
         inputs,

@@ -12,8 +12,11 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from jobwise._async.dated import AsyncDatedTransport
+from jobwise._async.echoed import AsyncEchoTransport
+from jobwise._async.exposed import AsyncExposedTransport
 from jobwise._async.pacing import AsyncPacedTransport
 from jobwise._async.polling import watch
+from jobwise._async.redacting import AsyncRedactingTransport
 from jobwise._async.retries import AsyncRetryTransport, AsyncViaClient
 from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import ClientClosedError, InvalidArgumentError
@@ -73,15 +76,21 @@ class AsyncConnection:
         inner = inner_transport(http_client, transport, AsyncViaClient, default_async_transport)
         self.budget = RateBudget(rate_limit, clock=self.clock)
         self.signals = TransportSignals()
+        # Each transport one job, from the top: credentials out of the answer; the attempts;
+        # whether each may have reached the server; key echoes; the rate budget; the Date.
+        self.network = inner
+        """The transport that reaches the server, below all of jobwise's."""
         dated = AsyncDatedTransport(inner, self.signals.server_clock, self.wall)
-        self.transport = AsyncRetryTransport(
-            AsyncPacedTransport(dated, self.budget, self.sleep),
+        paced = AsyncPacedTransport(dated, self.budget, self.sleep)
+        self.retries = AsyncRetryTransport(
+            AsyncExposedTransport(AsyncEchoTransport(paced, self.signals)),
             retry_policy_of(max_retries, retry_policy),
             self.sleep,
             self.clock,
             max_response_bytes=check_int(max_response_bytes, "max_response_bytes", 1, 2**62),
             signals=self.signals,
         )
+        self.transport = AsyncRedactingTransport(self.retries)
         self.http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers=auth_headers(settings, http_client),

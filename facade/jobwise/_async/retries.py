@@ -1,7 +1,9 @@
 """The retry transport: re-sends what :class:`jobwise.retries.Attempts` allows, below the
 generated code, so a recorder such as vcrpy sees every attempt. Each attempt reads its whole
 answer within the bounds of :mod:`jobwise.attempts`, so a body cut short is retried like any
-failed attempt (when the request is safe to send again)."""
+failed attempt (when the request is safe to send again). The transports below it see each
+attempt: whether it may have reached the server (exposed.py), whether the server echoes keys
+(echoed.py), the rate budget (pacing.py), the server's clock (dated.py)."""
 
 from __future__ import annotations
 
@@ -11,26 +13,18 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from jobwise.attempts import (
-    EXPOSURE,
-    MAX_RESPONSE_BYTES,
-    AsyncTimeLimit,
-    Attempt,
-    CallLimits,
-)
+from jobwise.attempts import MAX_RESPONSE_BYTES, AsyncTimeLimit, Attempt, CallLimits
 from jobwise.errors import InvalidResponseError
-from jobwise.redaction import redacted
-from jobwise.retries import Outcome, Retrying, RetryPolicy, final, never_sent, retryable_status
+from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 from jobwise.signals import TransportSignals
 from jobwise.transports import translated, translated_body
 
 
 async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
-    """The answer with its body read (decoded) within the attempt's time and size, credentials
-    redacted."""
+    """The answer with its body read (decoded) within the attempt's time and size."""
     if response.is_stream_consumed:  # already in memory: a mock's or a recorder's answer
         attempt.check(len(response.content))
-        return redacted(response, attempt.request)
+        return response
     chunks: list[bytes] = []
     size = 0
     try:
@@ -53,14 +47,13 @@ async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Respon
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    answer = httpx.Response(
+    return httpx.Response(
         response.status_code,
         headers=headers,
         content=b"".join(chunks),
         extensions=response.extensions,
         request=attempt.request,
     )
-    return redacted(answer, attempt.request)
 
 
 class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
@@ -82,22 +75,11 @@ class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):
         self.max_response_bytes = max_response_bytes
 
     async def _send(self, request: httpx.Request, limits: CallLimits) -> Outcome:
-        exposure = EXPOSURE.get()
-        if exposure is None:
-            return await self._attempt(request, limits)
-        exposure.began()
-        outcome = await self._attempt(request, limits)
-        exposure.ended(never_sent(outcome))
-        return outcome
-
-    async def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
         self.signals.sent += 1
         attempt = limits.attempt()
         try:
             async with AsyncTimeLimit(attempt):
                 response = await self.inner.handle_async_request(request)
-                if not self.signals.keys_trusted and request.method == "POST":
-                    self.heard(request, response)
                 return await read_whole(response, attempt)
         except httpx.TransportError as exc:
             return exc

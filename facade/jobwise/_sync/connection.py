@@ -12,8 +12,11 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from jobwise._sync.dated import DatedTransport
+from jobwise._sync.echoed import EchoTransport
+from jobwise._sync.exposed import ExposedTransport
 from jobwise._sync.pacing import PacedTransport
 from jobwise._sync.polling import watch
+from jobwise._sync.redacting import RedactingTransport
 from jobwise._sync.retries import RetryTransport, ViaClient
 from jobwise.attempts import MAX_RESPONSE_BYTES
 from jobwise.errors import ClientClosedError, InvalidArgumentError
@@ -73,15 +76,21 @@ class SyncConnection:
         inner = inner_transport(http_client, transport, ViaClient, default_sync_transport)
         self.budget = RateBudget(rate_limit, clock=self.clock)
         self.signals = TransportSignals()
+        # Each transport one job, from the top: credentials out of the answer; the attempts;
+        # whether each may have reached the server; key echoes; the rate budget; the Date.
+        self.network = inner
+        """The transport that reaches the server, below all of jobwise's."""
         dated = DatedTransport(inner, self.signals.server_clock, self.wall)
-        self.transport = RetryTransport(
-            PacedTransport(dated, self.budget, self.sleep),
+        paced = PacedTransport(dated, self.budget, self.sleep)
+        self.retries = RetryTransport(
+            ExposedTransport(EchoTransport(paced, self.signals)),
             retry_policy_of(max_retries, retry_policy),
             self.sleep,
             self.clock,
             max_response_bytes=check_int(max_response_bytes, "max_response_bytes", 1, 2**62),
             signals=self.signals,
         )
+        self.transport = RedactingTransport(self.retries)
         self.http = httpx.Client(
             base_url=settings.base_url,
             headers=auth_headers(settings, http_client),

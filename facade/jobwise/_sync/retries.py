@@ -2,7 +2,9 @@
 """The retry transport: re-sends what :class:`jobwise.retries.Attempts` allows, below the
 generated code, so a recorder such as vcrpy sees every attempt. Each attempt reads its whole
 answer within the bounds of :mod:`jobwise.attempts`, so a body cut short is retried like any
-failed attempt (when the request is safe to send again)."""
+failed attempt (when the request is safe to send again). The transports below it see each
+attempt: whether it may have reached the server (exposed.py), whether the server echoes keys
+(echoed.py), the rate budget (pacing.py), the server's clock (dated.py)."""
 
 from __future__ import annotations
 
@@ -12,26 +14,18 @@ from collections.abc import Callable
 
 import httpx
 
-from jobwise.attempts import (
-    EXPOSURE,
-    MAX_RESPONSE_BYTES,
-    Attempt,
-    CallLimits,
-    TimeLimit,
-)
+from jobwise.attempts import MAX_RESPONSE_BYTES, Attempt, CallLimits, TimeLimit
 from jobwise.errors import InvalidResponseError
-from jobwise.redaction import redacted
-from jobwise.retries import Outcome, Retrying, RetryPolicy, final, never_sent, retryable_status
+from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 from jobwise.signals import TransportSignals
 from jobwise.transports import translated, translated_body
 
 
 def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
-    """The answer with its body read (decoded) within the attempt's time and size, credentials
-    redacted."""
+    """The answer with its body read (decoded) within the attempt's time and size."""
     if response.is_stream_consumed:  # already in memory: a mock's or a recorder's answer
         attempt.check(len(response.content))
-        return redacted(response, attempt.request)
+        return response
     chunks: list[bytes] = []
     size = 0
     try:
@@ -54,14 +48,13 @@ def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    answer = httpx.Response(
+    return httpx.Response(
         response.status_code,
         headers=headers,
         content=b"".join(chunks),
         extensions=response.extensions,
         request=attempt.request,
     )
-    return redacted(answer, attempt.request)
 
 
 class RetryTransport(Retrying, httpx.BaseTransport):
@@ -83,22 +76,11 @@ class RetryTransport(Retrying, httpx.BaseTransport):
         self.max_response_bytes = max_response_bytes
 
     def _send(self, request: httpx.Request, limits: CallLimits) -> Outcome:
-        exposure = EXPOSURE.get()
-        if exposure is None:
-            return self._attempt(request, limits)
-        exposure.began()
-        outcome = self._attempt(request, limits)
-        exposure.ended(never_sent(outcome))
-        return outcome
-
-    def _attempt(self, request: httpx.Request, limits: CallLimits) -> Outcome:
         self.signals.sent += 1
         attempt = limits.attempt()
         try:
             with TimeLimit(attempt):
                 response = self.inner.handle_request(request)
-                if not self.signals.keys_trusted and request.method == "POST":
-                    self.heard(request, response)
                 return read_whole(response, attempt)
         except httpx.TransportError as exc:
             return exc
