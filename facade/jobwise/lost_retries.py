@@ -1,15 +1,13 @@
-"""An osapi retry whose answer was lost: whether it may have made a job, and which listed jobs
-it may have made. osapi honours no Idempotency-Key, so such a retry is never re-sent blindly:
-it is settled by listing the jobs created in its window whose operation matches."""
+"""How an osapi retry whose answer was lost reads osapi's listing: which jobs it can never
+have made (:class:`KnownJobs`), and which listed jobs carry its operation. The settlement
+itself is the one of :mod:`jobwise.lost_posts`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobwise.lost_posts import OSAPI_SKEW
+from jobwise.lost_posts import Listed
 from jobwise.models import OsapiJob, Unset
 from jobwise.times import parse_time
 
@@ -44,43 +42,15 @@ class KnownJobs:
         return self._claimed | {job_id for job_id, at in self._seen.items() if at < sent}
 
 
-@dataclass(frozen=True)
-class Window:
-    """When a lost retry's job may have been created, on the server's clock."""
-
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def back_from(cls, server_date: str | None, elapsed: float, wall: float) -> Window:
-        """``elapsed`` seconds back from the server's Date header (from ``wall``, the client's
-        wall clock in Unix seconds, without one)."""
-        try:
-            now = parse_time(server_date) or datetime.fromtimestamp(wall, UTC)
-        except ValueError:
-            now = datetime.fromtimestamp(wall, UTC)
-        return cls(
-            now - timedelta(seconds=elapsed + OSAPI_SKEW), now + timedelta(seconds=OSAPI_SKEW)
-        )
-
-    def scan(
-        self, jobs: Iterable[OsapiJob], operation: dict[str, Any], known: Set[str]
-    ) -> tuple[list[str], bool]:
-        """The ids of ``jobs`` created in the window with ``operation`` (the ``known`` ones
-        excluded: the retried job, the client's other jobs), and whether the page reached jobs
-        older than the window (the listing is newest first: no later page can hold a match)."""
-        found, older = [], False
-        for job in jobs:
-            try:
-                created = parse_time(job.created if isinstance(job.created, str) else None)
-            except ValueError:
-                created = None
-            if created is not None and created < self.start:
-                older = True
-            elif (
-                job.id not in known
-                and (created is None or created <= self.end)
-                and operation_of(job) == operation
-            ):
-                found.append(job.id)
-        return found, older
+def listed(job: OsapiJob, operation: dict[str, Any], known: Set[str]) -> Listed:
+    """``job`` as a lost retry of ``operation`` reads it: a candidate unless ``known`` holds it
+    or its operation is another."""
+    try:
+        created = parse_time(job.created if isinstance(job.created, str) else None)
+    except ValueError:
+        created = None
+    return Listed(
+        job.id,
+        None if created is None else created.timestamp(),
+        job.id not in known and operation_of(job) == operation,
+    )

@@ -20,15 +20,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         '        self._write(row, ItemStatus.SENDING, "sent_at=?, answered_at=NULL", (now,))',
     ),
     "adopt-one-of-two": (
-        "jobwise.batch.lost",
-        "                and len(mine) == 1\n                and owners[mine[0][0]] == 1\n",
-        "                and mine\n",
+        "jobwise.lost_posts",
+        "    if may_adopt and len(candidates) == 1"
+        " and (claims is None or claims[candidates[0]] == 1):",
+        "    if may_adopt:",
     ),
     "window-on-client-clock": (
         "jobwise.batch.window",
         "        low, high, margin = self._clock_bounds() if bounds is None else bounds\n"
-        "        return (row.sent_at",
-        "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return (row.sent_at",
+        "        return Window(row.sent_at",
+        "        low, high, margin = 0.0, 0.0, FINE_MARGIN\n        return Window(row.sent_at",
     ),
     "reset-after-send-as-never-sent": (
         "jobwise.lost_posts",
@@ -37,8 +38,8 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     ),
     "known-jobs-not-excluded": (
         "jobwise.batch.lost",
-        "if stamp >= since and not self._state.knows(job.id)",
-        "if stamp >= since",
+        "Listed(job.id, job.created_at.timestamp(), not self._state.knows(job.id))",
+        "Listed(job.id, job.created_at.timestamp(), True)",
     ),
 }
 

@@ -24,8 +24,8 @@ from jobwise.errors import (
     ServerError,
 )
 from jobwise.http import Request, Timeout, parse
-from jobwise.lost_posts import may_be_stored
-from jobwise.lost_retries import KnownJobs, Window, operation_of
+from jobwise.lost_posts import CandidateScan, Settlement, Window, may_be_stored, settle
+from jobwise.lost_retries import KnownJobs, listed, operation_of
 from jobwise.models import OsapiJob, OsapiJobStatusFilter
 from jobwise.pagination import Page
 from jobwise.polling import PollPolicy
@@ -182,9 +182,10 @@ class AsyncOsapiJobs(AsyncAPIClient):
                     raise
                 lost = exc
             made = await self._jobs_made_by_retry(checked, sent)
-            if len(made) > 1:
+            settlement = settle(made)
+            if settlement is Settlement.AMBIGUOUS:
                 raise AmbiguousRetryError(str(checked), made) from lost
-            if made:
+            if settlement is Settlement.ADOPT:
                 log.info("jobwise: retry of %s got no answer; it made job %s", checked, made[0])
                 self._known.claim(made[0])
                 return made[0]
@@ -200,20 +201,20 @@ class AsyncOsapiJobs(AsyncAPIClient):
         if operation is None:  # osapi refuses to retry such a job: it made none
             return []
         known = self._known.before(sent)
-        window: Window | None = None
-        found: dict[str, None] = {}  # pages shift while read: a job may show twice
+        window = Window(0.0, 0.0)  # drawn from the first page's Date
+        scan = CandidateScan(lambda: window.opens)
         for page_number in range(SETTLE_PAGES):
             request = api.list_request(None, page_number * api.MAX_PAGE_SIZE, api.MAX_PAGE_SIZE)
             response = await self._send(request)
-            window = window or Window.back_from(
-                response.headers.get("date"), self.clock() - sent, self.wall()
-            )
+            if not page_number:
+                window = Window.back_from(
+                    response.headers.get("date"), self.clock() - sent, self.wall()
+                )
             page = self._seen(parse(response, api.parse_page))
-            ids, older = window.scan(page.items, operation, known)
-            found.update(dict.fromkeys(ids))
-            if older or len(page.items) < api.MAX_PAGE_SIZE:
-                return list(found)
-        raise AmbiguousRetryError(str(job_id), list(found), read_all=False)
+            done = scan.read([listed(job, operation, known) for job in page.items])
+            if done or len(page.items) < api.MAX_PAGE_SIZE:
+                return scan.within(window)
+        raise AmbiguousRetryError(str(job_id), scan.within(window), read_all=False)
 
     async def retry_and_wait(
         self,

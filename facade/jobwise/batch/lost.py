@@ -1,11 +1,12 @@
 """Settling lost creates: the application's jobs listed in each lost create's window, against
-every job id the state file knows; adopted, sent again, or ambiguous."""
+every job id the state file knows; adopted, sent again, or ambiguous (the one settlement of
+:mod:`jobwise.lost_posts`, read from Writer's listing)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections import Counter
 from datetime import UTC, datetime
 
 from jobwise.batch.core import SWEEP_PAGE_SIZE
@@ -17,7 +18,7 @@ from jobwise.errors import (
     InvalidResponseError,
     PermissionDeniedError,
 )
-from jobwise.lost_posts import COARSE_MARGIN
+from jobwise.lost_posts import CandidateScan, Listed, Settlement, Window, settle
 from jobwise.models import Job
 
 log = logging.getLogger("jobwise")
@@ -71,15 +72,16 @@ class Settling(Creating):
 
         A killed run's rows are settled before anything new is sent and go back to the reader
         (which checks their inputs) rather than being sent from here."""
-        # A killed run's times are on its own wall clock: the pause is capped at ``settle``.
-        settle = self.options.settle
-        wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + settle
-        await self.jobs.sleep(max(0.0, min(wait - self.jobs.wall(), settle, self._left())))
+        # A killed run's times are on its own wall clock: the pause is capped at ``pause``.
+        pause = self.options.settle
+        wait = max(r.answered_at or r.sent_at or 0.0 for r in rows) + pause
+        await self.jobs.sleep(max(0.0, min(wait - self.jobs.wall(), pause, self._left())))
         while not self._expired():
             try:
                 # The windows open once the listing's first answer has dated the server's
                 # clock: a first create lost before any answer had no bound but +-120 s.
-                found = await self._jobs_in(lambda: min(self._window(r)[0] for r in rows))
+                scan = CandidateScan(lambda: min(self._window(r).opens for r in rows))
+                await self._read_listing(scan)
                 break
             except (APIError, InvalidResponseError) as exc:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
@@ -98,66 +100,48 @@ class Settling(Creating):
         windows = {r.index: self._window(r) for r in rows}
         for row in rows:
             self._settled(row)
-        candidates = {
-            r.index: [j for j in found if windows[r.index][0] <= j[1] <= windows[r.index][1]]
-            for r in rows
-        }
-        owners: dict[str, int] = {}
-        for jobs in candidates.values():
-            for job_id, _ in jobs:
-                owners[job_id] = owners.get(job_id, 0) + 1
-        opens = min(low for low, _ in windows.values())
-        closes = max(high for _, high in windows.values())
-        if any(opens <= stamp <= closes and job_id not in owners for job_id, stamp in found):
+        candidates = {r.index: scan.within(windows[r.index]) for r in rows}
+        owners = Counter(job_id for jobs in candidates.values() for job_id in jobs)
+        between = Window(
+            min(w.opens for w in windows.values()), max(w.closes for w in windows.values())
+        )
+        if any(job_id not in owners for job_id in scan.within(between)):
             # A job between the lost creates' windows, where only creates that answered (their
             # ids excluded) were sent: another client's.
             self._foreign = True
         resend: list[Row] = []
         for row in rows:
             mine = candidates[row.index]
-            if not mine:
+            may_adopt = self.options.adopt and not self._foreign
+            settlement = settle(mine, claims=owners, may_adopt=may_adopt)
+            if settlement is Settlement.RESEND:
                 self._state.refused(row)  # the server shows no job for it: send it again
                 resend.append(row)
-            elif (
-                self.options.adopt
-                and not self._foreign
-                and len(mine) == 1
-                and owners[mine[0][0]] == 1
-            ):
-                job_id, stamp = mine[0]
+            elif settlement is Settlement.ADOPT:
+                stamp = scan.found[mine[0]]
+                assert stamp is not None  # Writer's jobs carry created_at
                 created = datetime.fromtimestamp(stamp, UTC)
-                self._state.submitted(row, job_id, created.isoformat())
+                self._state.submitted(row, mine[0], created.isoformat())
                 if not killed:
                     self._track(row, created)
             else:
-                self._state.ambiguous(row, [job_id for job_id, _ in mine], killed)
+                self._state.ambiguous(row, mine, killed)
                 if not killed:
                     await self._emit(row)
         self._state.commit(force=True)
         return [] if killed else resend
 
-    async def _jobs_in(self, opens: Callable[[], float]) -> list[tuple[str, float]]:
-        """(id, created) of the application's jobs created since ``opens()`` (read after the
-        first page) that no item holds. Pages are read newest first until one is wholly older;
-        if the server's order turns out not to be newest first, the whole listing is read."""
-        found: list[tuple[str, float]] = []
-        newest_first, oldest_seen = True, float("inf")
-        since: float | None = None
+    async def _read_listing(self, scan: CandidateScan) -> None:
+        """Read the application's jobs into ``scan`` until no later page can hold a candidate:
+        a job no item holds."""
         async for page in self.jobs.list(self.application_id, page_size=SWEEP_PAGE_SIZE).pages():
             self._heard()
-            if since is None:
-                since = opens()
-            stamps = [job.created_at.timestamp() for job in page]
-            found += [
-                (job.id, stamp)
-                for job, stamp in zip(page, stamps, strict=True)
-                if stamp >= since and not self._state.knows(job.id)
+            listed = [
+                Listed(job.id, job.created_at.timestamp(), not self._state.knows(job.id))
+                for job in page
             ]
-            newest_first = newest_first and max(stamps) <= oldest_seen + COARSE_MARGIN
-            oldest_seen = min(oldest_seen, *stamps)
-            if newest_first and max(stamps) < since:
-                break
-        return found
+            if scan.read(listed):
+                return
 
     def _look_for_foreign(self, job: Job) -> None:
         """A job made since this run's first create, while no create of its own is in flight

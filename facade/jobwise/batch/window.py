@@ -10,7 +10,13 @@ from jobwise.batch.core import EngineCore
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.protocol import AsyncBatchClient
 from jobwise.batch.schema import Row
-from jobwise.lost_posts import COARSE_MARGIN, FINE_MARGIN, UNANSWERED_WINDOW, UNKNOWN_CLOCK_SKEW
+from jobwise.lost_posts import (
+    COARSE_MARGIN,
+    FINE_MARGIN,
+    UNANSWERED_WINDOW,
+    UNKNOWN_CLOCK_SKEW,
+    Window,
+)
 
 log = logging.getLogger("jobwise")
 
@@ -46,7 +52,7 @@ class ServerWindow(EngineCore):
         """The bounds in force before this run's steps of the wall clock, widened over each."""
         self._killed_wall = False
         """Settling a killed run's creates, whose bounds died with it."""
-        self._drawn: dict[int, tuple[float, float]] = {}
+        self._drawn: dict[int, Window] = {}
         """Windows of lost creates, kept for their settlement: this run's, drawn as each was
         lost on bounds that answered creates taught, and a killed run's, drawn on its saved
         bounds (see :meth:`_draw_killed`). A later step of the wall clock forgets the bounds
@@ -128,7 +134,7 @@ class ServerWindow(EngineCore):
         self._offset_low, self._offset_high = -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW
         self._offset_known, self._margin = False, FINE_MARGIN
 
-    def _lost_window(self, row: Row) -> tuple[float, float]:
+    def _lost_window(self, row: Row) -> Window:
         """The window of ``row``'s create, just lost: kept for its settlement when the bounds
         it rests on were learned from answered creates (else the listing's first answer, dating
         the server's clock, may narrow it then)."""
@@ -144,7 +150,7 @@ class ServerWindow(EngineCore):
         for row in rows:
             self._drawn[row.index] = self._draw(row, bounds)
 
-    def _window(self, row: Row) -> tuple[float, float]:
+    def _window(self, row: Row) -> Window:
         """When, on the server's clock, the row's lost create may have made its job."""
         drawn = self._drawn.get(row.index)
         return drawn if drawn is not None else self._draw(row)
@@ -153,10 +159,10 @@ class ServerWindow(EngineCore):
         """Forget the window of ``row``'s lost create: it is settled (a re-send draws anew)."""
         self._drawn.pop(row.index, None)
 
-    def _draw(self, row: Row, bounds: Bounds | None = None) -> tuple[float, float]:
+    def _draw(self, row: Row, bounds: Bounds | None = None) -> Window:
         """``row``'s window on ``bounds`` (the server's clock offset and margin), else on the
         bounds this run knows now."""
         assert row.sent_at is not None
         last = row.answered_at if row.answered_at is not None else row.sent_at + UNANSWERED_WINDOW
         low, high, margin = self._clock_bounds() if bounds is None else bounds
-        return (row.sent_at + low - margin, last + high + margin)
+        return Window(row.sent_at + low - margin, last + high + margin)
