@@ -848,23 +848,9 @@ def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> N
     out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite"
     with run_emulator(profile="fast", latency=(0.3, 1.0), seed=17, idempotency="honour") as server:
         env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
-        command = [
-            sys.executable,
-            "-m",
-            "jobwise.cli",
-            "batch",
-            "app-k",
-            str(names),
-            "--input-name",
-            "Name",
-            "--out",
-            str(out),
-            "--state",
-            str(state),
-            "--concurrency",
-            "4",
-            "--quiet",
-        ]
+        batch = ("batch", "app-k", str(names), "--input-name", "Name", "--out", str(out))
+        batch += ("--state", str(state))
+        command = [sys.executable, "-m", "jobwise.cli", *batch, "--concurrency", "4", "--quiet"]
         proc = subprocess.Popen(
             command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -874,19 +860,7 @@ def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> N
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         assert 0 < stats(server.base_url)["jobs_created"] < 300
-        done = cli(
-            "batch",
-            "app-k",
-            str(names),
-            "--input-name",
-            "Name",
-            "--out",
-            str(out),
-            "--state",
-            str(state),
-            "--json",
-            env=env,
-        )
+        done = cli(*batch, "--json", env=env)
         settled = stats(server.base_url)["jobs_created"]
         # The emulator does not echo Idempotency-Key, so a create in flight at the kill is
         # settled from the listing: adopted, re-sent, or (several candidates) ambiguous.
@@ -898,20 +872,7 @@ def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> N
         assert settled <= 300  # nothing sent twice
         results = read_results(out)
         assert all(r["candidates"] for r in results if r["status"] == "ambiguous")
-        again = cli(
-            "batch",
-            "app-k",
-            str(names),
-            "--input-name",
-            "Name",
-            "--out",
-            str(out),
-            "--state",
-            str(state),
-            "--json",
-            "--resend-ambiguous",
-            env=env,
-        )
+        again = cli(*batch, "--json", "--resend-ambiguous", env=env)
         created = stats(server.base_url)["jobs_created"]
     assert again.returncode == 0, again.stderr
     results = read_results(out)

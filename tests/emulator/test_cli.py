@@ -15,21 +15,18 @@ from jobwise_emulator.cli import build_parser, config_from_args
 
 from .support import AUTH
 
+EMULATOR = [sys.executable, "-m", "jobwise_emulator"]
+
+
+def emulator(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m jobwise_emulator ARGS``, run to its end."""
+    return subprocess.run([*EMULATOR, *args], capture_output=True, text=True, timeout=30)
+
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_prints_url_and_stops_on_a_signal(signum: int) -> None:
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jobwise_emulator",
-            "--port",
-            "0",
-            "--profile",
-            "fast",
-            "--latency",
-            "0-0",
-        ],
+        [*EMULATOR, "--port", "0", "--profile", "fast", "--latency", "0-0"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -47,12 +44,7 @@ def test_command_line_prints_url_and_stops_on_a_signal(signum: int) -> None:
 
 
 def test_command_line_rejects_bad_flag_values() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "jobwise_emulator", "--fail-rate", "2"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = emulator("--fail-rate", "2")
     assert result.returncode == 2
     assert "--fail-rate" in result.stderr and "probability" in result.stderr
 
@@ -62,12 +54,7 @@ def test_command_line_errors_are_one_line_and_loopback_only() -> None:
     network though the help says loopback; a port in use said only [Errno 98]."""
 
     def error(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "jobwise_emulator", *args],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        done = emulator(*args)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "(see: python -m jobwise_emulator --help)" in done.stderr
         return done.stderr
