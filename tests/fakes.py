@@ -1,4 +1,5 @@
-"""Test doubles: a fake clock whose sleep advances it, and a scripted HTTP server."""
+"""Test doubles: a fake clock whose sleep advances it, a scripted HTTP server, and Writer clients
+of the two."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from jobwise import AsyncWriterJobs, WriterJobs
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -69,3 +71,18 @@ def scripted(*responses: httpx.Response | Exception) -> Recorder:
         return answer
 
     return Recorder(handler)
+
+
+API = "https://api.example.test"
+
+
+def writer(recorder: Recorder, clock: FakeClock, **options: Any) -> WriterJobs:
+    """A Writer client whose requests ``recorder`` answers, sleeping on ``clock``."""
+    client = recorder.sync_client()
+    return WriterJobs("k", API, http_client=client, sleep=clock.sleep, clock=clock, **options)
+
+
+def async_writer(recorder: Recorder, clock: FakeClock, **options: Any) -> AsyncWriterJobs:
+    """The async :func:`writer`."""
+    client = recorder.async_client()
+    return AsyncWriterJobs("k", API, http_client=client, sleep=clock.asleep, clock=clock, **options)

@@ -8,20 +8,9 @@ from typing import Any
 import httpx
 import jobwise
 import pytest
-from jobwise import AsyncWriterJobs, PollPolicy, WriterJobs
+from jobwise import PollPolicy
 
-from .fakes import FakeClock, Recorder, job_body, scripted
-
-
-def writer(recorder: Recorder, clock: FakeClock, **options: Any) -> WriterJobs:
-    return WriterJobs(
-        "k",
-        "https://api.example.test",
-        http_client=recorder.sync_client(),
-        sleep=clock.sleep,
-        clock=clock,
-        **options,
-    )
+from .fakes import FakeClock, Recorder, async_writer, job_body, scripted, writer
 
 
 def ok(status: str, **extra: Any) -> httpx.Response:
@@ -150,13 +139,7 @@ def test_create_and_wait() -> None:
 async def test_async_wait_honours_the_deadline_exactly() -> None:
     clock = FakeClock()
     recorder = scripted(ok("in_progress"))
-    async with AsyncWriterJobs(
-        "k",
-        "https://api.example.test",
-        http_client=recorder.async_client(),
-        sleep=clock.asleep,
-        clock=clock,
-    ) as jobs:
+    async with async_writer(recorder, clock) as jobs:
         with pytest.raises(jobwise.WaitTimeoutError):
             await jobs.wait("job-1", timeout=12.5)
     assert sum(clock.sleeps) == pytest.approx(12.5)
@@ -165,12 +148,6 @@ async def test_async_wait_honours_the_deadline_exactly() -> None:
 async def test_async_watch_and_wait() -> None:
     clock = FakeClock()
     recorder = scripted(ok("in_progress"), ok("completed"))
-    async with AsyncWriterJobs(
-        "k",
-        "https://api.example.test",
-        http_client=recorder.async_client(),
-        sleep=clock.asleep,
-        clock=clock,
-    ) as jobs:
+    async with async_writer(recorder, clock) as jobs:
         seen = [job.status async for job in jobs.watch("job-1")]
     assert seen == [jobwise.JobStatus.IN_PROGRESS, jobwise.JobStatus.COMPLETED]

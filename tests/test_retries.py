@@ -9,23 +9,12 @@ import httpcore
 import httpx
 import jobwise
 import pytest
-from jobwise import AsyncWriterJobs, RetryPolicy, WriterJobs
+from jobwise import RetryPolicy, WriterJobs
 from jobwise.retries import parse_retry_after
 
-from .fakes import FakeClock, Recorder, job_body, scripted
+from .fakes import FakeClock, async_writer, job_body, scripted, writer
 
 CREATED = {"id": "job-1", "status": "in_progress", "created_at": "2025-02-10T18:18:09Z"}
-
-
-def writer(recorder: Recorder, clock: FakeClock, **options: object) -> WriterJobs:
-    return WriterJobs(
-        "k",
-        "https://api.example.test",
-        http_client=recorder.sync_client(),
-        sleep=clock.sleep,
-        clock=clock,
-        **options,  # type: ignore[arg-type]
-    )
 
 
 def test_503_then_success_is_retried_with_backoff() -> None:
@@ -207,13 +196,7 @@ def test_max_retries_zero_sends_once() -> None:
 async def test_async_retries_the_same_way() -> None:
     clock = FakeClock()
     recorder = scripted(httpx.Response(503), httpx.Response(202, json=CREATED))
-    async with AsyncWriterJobs(
-        "k",
-        "https://api.example.test",
-        http_client=recorder.async_client(),
-        sleep=clock.asleep,
-        clock=clock,
-    ) as jobs:
+    async with async_writer(recorder, clock) as jobs:
         created = await jobs.create("app", {"P": "x"})
         assert jobs.requests_sent == 2
     assert created.id == "job-1"

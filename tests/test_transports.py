@@ -291,7 +291,7 @@ async def test_a_batch_over_a_callers_transport_makes_no_silent_duplicate(how: s
     from jobwise import AsyncWriterJobs
     from jobwise_emulator import arun_emulator
 
-    from .batch.test_engine import products, stats
+    from .batch.support import products, stats
     from .conftest import TOKEN
 
     given: dict[str, Any] = {

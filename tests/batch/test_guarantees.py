@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -25,10 +26,11 @@ from jobwise.batch.options import BatchOptions
 from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
+from ..cli_support import cli, read_results
 from ..conftest import TOKEN
 from ..misbehaving import never_answers
 from ..virtual import URL, Refused, emulated, in_virtual_time
-from .test_engine import cli, products, read_results, stats
+from .support import products, stats
 
 
 @in_virtual_time
@@ -838,3 +840,47 @@ async def test_a_run_stopped_before_any_create_answered_keeps_the_dates_bounds(
         assert offset is not None and saved.clock_bounds() == (*offset, 1.0)
     finally:
         saved.close()
+
+
+def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"item number {n}\n" for n in range(300)))
+    out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite"
+    with run_emulator(profile="fast", latency=(0.3, 1.0), seed=17, idempotency="honour") as server:
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
+        batch = ("batch", "app-k", str(names), "--input-name", "Name", "--out", str(out))
+        batch += ("--state", str(state))
+        command = [sys.executable, "-m", "jobwise.cli", *batch, "--concurrency", "4", "--quiet"]
+        proc = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while stats(server.base_url)["jobs_created"] < 100 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert 0 < stats(server.base_url)["jobs_created"] < 300
+        done = cli(*batch, "--json", env=env)
+        settled = stats(server.base_url)["jobs_created"]
+        # The emulator does not echo Idempotency-Key, so a create in flight at the kill is
+        # settled from the listing: adopted, re-sent, or (several candidates) ambiguous.
+        summary = json.loads(done.stdout)["summary"]
+        ambiguous = summary["counts"].get("ambiguous", 0)
+        assert done.returncode == (7 if ambiguous else 0), done.stderr
+        assert ambiguous <= 4  # at most the creates in flight at the kill
+        assert summary["counts"].get("completed", 0) + ambiguous == 300
+        assert settled <= 300  # nothing sent twice
+        results = read_results(out)
+        assert all(r["candidates"] for r in results if r["status"] == "ambiguous")
+        again = cli(*batch, "--json", "--resend-ambiguous", env=env)
+        created = stats(server.base_url)["jobs_created"]
+    assert again.returncode == 0, again.stderr
+    results = read_results(out)
+    assert [r["index"] for r in results] == list(range(300))
+    assert all(r["status"] == "completed" for r in results)
+    assert all(f"item number {r['index']}" in r["suggestion"] for r in results)
+    final = json.loads(again.stdout)["summary"]
+    assert final["counts"] == {"completed": 300}
+    # Each re-sent item made a new job; the summary names the jobs they may duplicate (this
+    # emulator replays by key, so none was made twice here).
+    assert created - 300 <= len(final["possible_duplicates"]) <= ambiguous

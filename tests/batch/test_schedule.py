@@ -19,7 +19,7 @@ from jobwise.batch.schedule import (
 )
 
 from ..virtual import emulated, in_virtual_time
-from .test_engine import products, requests_of
+from .support import products, requests_of
 
 
 def test_each_age_is_looked_at_after_at_most_a_share_of_it() -> None:

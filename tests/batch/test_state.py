@@ -19,7 +19,7 @@ from jobwise_emulator import run_emulator
 
 from ..conftest import TOKEN
 from ..virtual import emulated, in_virtual_time
-from .test_engine import products
+from .support import products
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "COMMIT")
 

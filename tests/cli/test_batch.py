@@ -31,7 +31,15 @@ from jobwise.cli import results as cli_results
 from jobwise.cli.inputs import InputFile
 from jobwise_emulator import EmulatorServer, run_emulator
 
-from ..cli_support import JOBWISE, TOKEN, api_requests, jobwise, one_error_line
+from ..cli_support import (
+    JOBWISE,
+    TOKEN,
+    api_requests,
+    cli,
+    jobwise,
+    one_error_line,
+    read_results,
+)
 
 
 @pytest.fixture(scope="module")
@@ -679,3 +687,54 @@ def test_rpm_paces_the_batch_below_the_servers_limit(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert [r["status"] for r in results(tmp_path / "out.jsonl")] == ["completed"] * 30
     assert faults.get("rate_limited", 0) == 0  # 15 a second against the emulator's 20
+
+
+def test_cli_batch_reads_csv_and_jsonl(tmp_path: Path) -> None:
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("sku,Product\n1,Terra shoe\n2,Flex mat\n")
+    jsonl_file = tmp_path / "in.jsonl"
+    jsonl_file.write_text('{"Product": ["Aqua goggles"], "Color": "blue"}\n"Orbit lamp"\n')
+    with run_emulator(profile="fast", latency=(0.01, 0.05)) as server:
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
+        for source, expected in (
+            (csv_file, ["Terra shoe", "Flex mat"]),
+            (jsonl_file, ["Aqua goggles", "Orbit lamp"]),
+        ):
+            out = tmp_path / f"{source.name}.out.jsonl"
+            done = cli(
+                "batch",
+                "app-c",
+                str(source),
+                "--input-name",
+                "Product",
+                "--out",
+                str(out),
+                "--quiet",
+                env=env,
+            )
+            assert done.returncode == 0, done.stderr
+            suggestions = [r["suggestion"] for r in read_results(out)]
+            assert all(name in text for name, text in zip(expected, suggestions, strict=True))
+            assert "completed" in done.stderr
+
+
+def test_cli_batch_exits_non_zero_when_items_fail(tmp_path: Path) -> None:
+    names = tmp_path / "n.txt"
+    names.write_text("good\nplease fail\n")
+    with run_emulator(profile="fast", latency=(0.01, 0.05)) as server:
+        env = {"WRITER_API_KEY": TOKEN, "WRITER_BASE_URL": server.base_url}
+        done = cli(
+            "batch",
+            "app-f",
+            str(names),
+            "--input-name",
+            "P",
+            "--out",
+            str(tmp_path / "o.jsonl"),
+            "--quiet",
+            env=env,
+        )
+    assert done.returncode == 1
+    assert "1 of 2 inputs did not complete" in done.stderr
+    failed = [r for r in read_results(tmp_path / "o.jsonl") if r["status"] == "failed"]
+    assert len(failed) == 1 and "please fail" in failed[0]["error"]
