@@ -85,6 +85,8 @@ def scenarios(quick: bool, jobs: int | None, latency: str | None) -> list[dict[s
             "emulator_args": ["--profile", "fast"],
             "rpm": None,
             "p99": None,
+            # where nothing but the round trip bounds creates sent one at a time
+            "contenders": [*bench_batch.ALL, bench_batch.SERIAL],
         },
         {
             "name": "writer",
@@ -160,10 +162,12 @@ def batch_ratios(name: str, results: dict[str, Any]) -> dict[str, float]:
     and its 429 share; jobwise's against writer-sdk's and the floor's."""
     out: dict[str, float] = {}
     for contender, f in results.items():
-        if contender in ("_floor", "floor") or "wall_s" not in f:
+        if contender in ("_floor", "floor", bench_batch.SERIAL) or "wall_s" not in f:
             continue
         if "bound_s" in f:
             out[f"{name}: wall / bound ({contender})"] = f["wall_s"] / f["bound_s"]
+        if "serial_bound_s" in f:
+            out[f"{name}: wall / serial bound ({contender})"] = f["wall_s"] / f["serial_bound_s"]
         out[f"{name}: requests per job ({contender})"] = f["requests_per_job"]
         out[f"{name}: 429 share ({contender})"] = f["429_share"]
     ours = results.get("jobwise", {})

@@ -13,7 +13,11 @@ Contenders, each in a fresh process against an emulator process of its own on lo
   them), asyncio.gather over every input, the same semaphore around each request, create
   then ``retrieve`` every 2 s of API time (2 / ``--speed`` s of wall time) until final;
 * ``floor``: creates only, through a bare httpx-aiohttp client at the same concurrency: the
-  emulator's own create throughput, measured in the same run.
+  emulator's own create throughput, measured in the same run;
+* ``floor-serial``: the same, one create at a time: the limit of any client that sends its
+  creates one at a time, as an exactly-once client must on loopback to a server that may ignore
+  Idempotency-Key (jobwise's batch/create_slots.py says why); run where nothing else bounds
+  the creates (bench.py's unthrottled scenario), it gives jobwise's serial bound there.
 
 Each contender runs against an emulator of its own, started alike, so that the n-th job each
 creates takes as long as the others' n-th. Prints wall time and its ratio to the contender's
@@ -58,6 +62,8 @@ PAGE = 100
 ALL = ("floor", "jobwise", "jobwise-httpx", "writer-sdk", "writer-sdk-aiohttp")
 USERS = "writer-sdk-users"
 """writer-sdk as users write it: run where the rate limit binds (bench.py's Writer scenario)."""
+SERIAL = "floor-serial"
+"""Creates one at a time: what bounds a client that may not send two side by side."""
 
 
 YIELDS: dict[str, float] = {}
@@ -214,6 +220,7 @@ WORKERS = {
     "writer-sdk": _worker_writer_sdk,
     "writer-sdk-aiohttp": _worker_writer_sdk_aiohttp,
     USERS: _worker_writer_sdk_users,
+    SERIAL: lambda url, app, jobs, concurrency, speed: _worker_floor(url, app, jobs, 1, speed),
 }
 
 
@@ -391,7 +398,7 @@ def _contend(
     sent, throttled = emulator_counts(url)
     yielded = figures.pop("yields", {})
     took: list[float] = []
-    if name != "floor":  # the floor only creates: its jobs are still running
+    if not name.startswith("floor"):  # the floors only create: their jobs are still running
         finished = _finished_jobs(url, app)
         took = latencies(finished)
         if yielded:
@@ -451,6 +458,11 @@ def run(
         for name, spans in took.items():
             if spans and "wall_s" in results[name]:
                 results[name]["bound_s"] = bound(spans, per_second)
+    serial = results.get(SERIAL, {}).get("wall_s")
+    if serial and not rpm:
+        for name, spans in took.items():
+            if spans and "wall_s" in results[name]:
+                results[name]["serial_bound_s"] = bound(spans, jobs / serial)
     results["_floor"] = floor
     return results
 
@@ -490,6 +502,11 @@ def print_table(results: dict[str, Any], jobs: int) -> None:
             f"{f['requests_per_job']:>9.2f}{f['429s']:>9d}{f['429_share']:>9.2%}"
             f"{f['cpu_s']:>9.1f}{f['cpu_ms_per_job']:>9.2f}{f['peak_rss_mb']:>9.0f}" + delay
         )
+        if "serial_bound_s" in f:
+            print(
+                f"{'':<19}serial bound {f['serial_bound_s']:.1f} s, "
+                f"x serial bound {f['wall_s'] / f['serial_bound_s']:.2f}"
+            )
     for other, label in (
         (best_sdk(results), "writer-sdk at its best"),
         (USERS, "as users write it"),
