@@ -88,10 +88,10 @@ class Listed(NamedTuple):
 
 
 class CandidateScan:
-    """The jobs lost POSTs may have made, read from a listing newest first: the candidates
-    created since the windows open. Both APIs list newest first (osapi documents it; Writer
-    documents no order), so the scan ends at the first page wholly older than the windows;
-    if the listing turns out not to be newest first, every page is read."""
+    """The jobs lost POSTs may have made: the candidates a listing shows created since the
+    windows open. osapi documents its listing newest first; Writer documents no order. So the
+    scan ends at the first page wholly older than the windows only while every page has come
+    newest first; once one has not, every page is read."""
 
     def __init__(self, opens: Callable[[], float]) -> None:
         self._opens = opens

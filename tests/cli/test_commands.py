@@ -216,7 +216,9 @@ def test_every_command_takes_a_request_timeout(
         took = time.monotonic() - started
     assert done.returncode == 6, done.stderr
     assert "timed out" in done.stderr
-    assert took < 15
+    # Its retries' jittered backoff alone may take 7.5 s, and a process starting on a loaded
+    # machine a few more (15.3 s seen beside the simulator): the bound is what was wrong, 120 s.
+    assert took < 60
 
 
 # commands -------------------------------------------------------------------------------------
