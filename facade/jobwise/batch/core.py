@@ -35,6 +35,8 @@ class Track:
     bad_answers: int = 0
     alone_at: float = 0.0
     """When it may next be retrieved on its own as a straggler."""
+    tail_at: float = 0.0
+    """When it may next be retrieved on its own among the batch's last few jobs."""
 
 
 def _item(row: Row) -> BatchItem:

@@ -32,6 +32,12 @@ STRAGGLER_FLOOR = 10.0
 LATENCIES_KEPT = 1000
 TAIL_INTERVAL = 0.25
 """Seconds: the shortest interval once every input is sent (see :meth:`Schedule.tail`)."""
+TAIL_FRESHNESS = 0.05
+"""Once every input is sent and fewer jobs are left than a sweep reads pages, each is retrieved
+again after at most this share of its age: the tiers look at a 27-53 s old job every 4 s, and
+the 30.6 s job that ends a 1,000-job batch at speed 10 (bench_batch.py's network scenario) was
+seen 0.8-4.0 s after it ended, up to 11 % of the whole batch. A look each 5 % of its age costs
+such a job about 14 retrieves per doubling of its age, when a sweep would cost more."""
 TAIL_BUDGET = 0.02
 """Looks the tail may add, as a share of the batch's jobs (issue 13 allows 1.1 requests a job)."""
 

@@ -11,7 +11,7 @@ from jobwise.batch.core import SWEEP_PAGE_SIZE, Track
 from jobwise.batch.items import ItemStatus
 from jobwise.batch.lost import Settling
 from jobwise.batch.outcomes import Outcomes
-from jobwise.batch.schedule import STRAGGLER_SWEEPS
+from jobwise.batch.schedule import STRAGGLER_SWEEPS, TAIL_FRESHNESS
 from jobwise.errors import (
     APIError,
     AuthenticationError,
@@ -74,7 +74,7 @@ class Waiting(Settling, Outcomes):
             # A sweep costs about as many requests as the last one read pages; when fewer jobs
             # are due than that, retrieving each is cheaper.
             if len(due) <= self._sweep_pages or not fresh:
-                await self._retrieve_each(due)
+                await self._retrieve_each(due + self._last_few(due))
                 continue
             try:
                 await self._sweep(fresh)
@@ -89,6 +89,22 @@ class Waiting(Settling, Outcomes):
                 await self._retrieve_each(due)
                 continue
             await self._retrieve_each([t for t in due if t.retried] + self._stragglers())
+
+    def _last_few(self, due: list[Track]) -> list[Track]:
+        """Once every input is sent and fewer jobs are left than the last sweep read pages
+        (retrieving each costs no more than a sweep), the jobs the tiers do not look at now,
+        each again after :data:`TAIL_FRESHNESS` of its age: the batch ends with the last of
+        them to be seen, often its oldest, which the tiers look at after 15 % of its age."""
+        if not self._submitted_all or len(self.outstanding) > self._sweep_pages:
+            return []
+        now = self.jobs.clock()
+        looked = {id(track) for track in due}
+        found = []
+        for track in self.outstanding.values():
+            if id(track) not in looked and track.tail_at <= now:
+                track.tail_at = now + TAIL_FRESHNESS * (now - track.since)
+                found.append(track)
+        return found
 
     def _stragglers(self) -> list[Track]:
         """Jobs the sweeps keep missing, past the straggler age: each retrieved on its own,
