@@ -17,7 +17,7 @@ from jobwise.attempts import MAX_RESPONSE_BYTES, AsyncTimeLimit, Attempt, CallLi
 from jobwise.errors import InvalidResponseError
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 from jobwise.signals import TransportSignals
-from jobwise.transports import translated, translated_body
+from jobwise.transports import read_copy, translated, translated_body
 
 
 async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -47,13 +47,7 @@ async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Respon
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=b"".join(chunks),
-        extensions=response.extensions,
-        request=attempt.request,
-    )
+    return read_copy(response, headers, b"".join(chunks), attempt.request)
 
 
 class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):

@@ -18,7 +18,7 @@ from jobwise.attempts import MAX_RESPONSE_BYTES, Attempt, CallLimits, TimeLimit
 from jobwise.errors import InvalidResponseError
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 from jobwise.signals import TransportSignals
-from jobwise.transports import translated, translated_body
+from jobwise.transports import read_copy, translated, translated_body
 
 
 def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -48,13 +48,7 @@ def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=b"".join(chunks),
-        extensions=response.extensions,
-        request=attempt.request,
-    )
+    return read_copy(response, headers, b"".join(chunks), attempt.request)
 
 
 class RetryTransport(Retrying, httpx.BaseTransport):
