@@ -39,6 +39,7 @@ SUBS = [
     ("Callable\\[\\[float\\], Awaitable\\[None\\]\\]", "Callable[[float], None]"),
     ("Awaitable\\[(httpx.Response|Page\\[\\w+\\])\\]", r"\1"),
     ("AsyncIterator", "Iterator"),
+    ("AsyncByteStream", "SyncByteStream"),
     ("Async([A-Z][A-Za-z0-9_]*)", r"\1"),
     ("async def", "def"),
     ("async with", "with"),

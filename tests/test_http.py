@@ -23,6 +23,8 @@ REQUESTS: dict[str, Request] = {
     "osapi retry": osapi.retry_request(JOB, "web-01"),
     "osapi delete": osapi.delete_request(JOB),
     "osapi list": osapi.list_request(None, 0, 50),
+    "a client's header replaced": {"method": "get", "url": "/j", "headers": {"x-CALLER": "new"}},
+    "a header not text": {"method": "put", "url": "/j", "json": [1], "headers": {"X-N": b"1"}},
 }
 BASES = ("https://api.writer.com", "http://127.0.0.1:8080/api/", "http://[::1]:9/v")
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -45,6 +47,8 @@ def _same(built: httpx.Request, expected: httpx.Request) -> None:
     assert built.method == expected.method
     assert built.url == expected.url
     assert built.headers.multi_items() == expected.headers.multi_items()
+    assert built.headers.raw == expected.headers.raw  # names as sent, in the same order
+    assert built.stream.__class__ is expected.stream.__class__
     assert built.read() == expected.read()
     assert built.extensions == expected.extensions
 

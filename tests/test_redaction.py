@@ -10,6 +10,7 @@ import httpx
 import jobwise
 import pytest
 from jobwise import AsyncWriterJobs, WriterJobs
+from jobwise.redaction import redacted
 
 from .cli_support import jobwise as run_jobwise
 from .fakes import Recorder, job_body
@@ -76,3 +77,28 @@ def test_cli_stderr_and_batch_files_hold_no_credential(tmp_path: Path) -> None:
     assert len(errors) == 2 and all("[redacted]" in error for error in errors)
     for text in (submitted.stderr, submitted.stdout, batch.stderr, out.read_text(), *errors):
         assert TOKEN not in text and not any(key in text for key in keys), text
+
+
+TOK = "tok-12345678"
+
+
+@pytest.mark.parametrize(
+    ("sent", "hidden", "kept"),
+    [
+        ([("Authorization", f"Bearer {TOK}"), ("Idempotency-Key", KEY)], [TOK, KEY], []),
+        ([("authorization", "Basic dXNlcjpwYXNz")], [], ["dXNlcjpwYXNz"]),
+        ([("Idempotency-Key", "short"), ("Authorization", f"bearer {TOK}")], [TOK], ["short"]),
+        ([("Idempotency-Key", "key-a"), ("idempotency-key", "key-b")], ["key-a, key-b"], []),
+        ([("Idempotency-Key", "clé-12345678")], ["clé-12345678"], []),
+    ],
+)  # fmt: skip
+def test_each_credential_a_request_carries_is_hidden(
+    sent: list[tuple[str, str]], hidden: list[str], kept: list[str]
+) -> None:
+    request = httpx.Request(
+        "POST", "https://x.test/jobs", headers=[(k.encode(), v.encode()) for k, v in sent]
+    )
+    echoed = ("you sent " + " and ".join(hidden + kept)).encode()
+    shown = redacted(httpx.Response(400, content=echoed), request).content.decode()
+    assert shown.count("[redacted]") == len(hidden), shown
+    assert all(value in shown for value in kept), shown

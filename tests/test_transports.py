@@ -313,3 +313,27 @@ async def test_a_batch_over_a_callers_transport_makes_no_silent_duplicate(how: s
     done = [item for item in items if item.status == "completed"]
     assert all(f"product {item.index}" in (item.suggestion or "") for item in done)  # never wrong
     assert len(done) + len(ambiguous) == 240
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [(b"Content-Type", b"application/json"), (b"Content-Length", b"12")],
+        [(b"content-type", b"application/json")],  # no length: httpx adds one
+        [(b"Content-Length", b"12"), (b"Content-Encoding", b"identity")],
+    ],
+)
+def test_an_answer_read_whole_is_what_httpx_makes_of_its_body(raw: list[Any]) -> None:
+    request = httpx.Request("GET", "http://127.0.0.1/x")
+    answer = httpx.Response(201, headers=raw, extensions={"http_version": b"HTTP/1.1"})
+    body = b'{"ok": true}'
+    copy = transports.read_copy(answer, answer.headers, body, request)
+    expected = httpx.Response(
+        201, headers=answer.headers, content=body, extensions=answer.extensions, request=request
+    )
+    assert copy.headers.raw == expected.headers.raw
+    assert (copy.status_code, copy.content, copy.json()) == (201, body, {"ok": True})
+    assert copy.extensions == expected.extensions and copy.request is request
+    assert copy.num_bytes_downloaded == expected.num_bytes_downloaded
+    assert (copy.is_stream_consumed, copy.is_closed) == (True, True)
+    assert copy.read() == asyncio.run(copy.aread()) == body

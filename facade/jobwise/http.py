@@ -4,6 +4,7 @@ results or jobwise errors. No I/O here."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from json import dumps
 from typing import Any, TypeVar
 
 import httpx
@@ -25,6 +26,8 @@ Timeout = float | httpx.Timeout | None
 Request = dict[str, Any]
 """One request as the generated code builds it: ``httpx.Client.request``'s keyword arguments."""
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+JSON_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":"), "allow_nan": False}
+"""How httpx encodes a ``json=`` body (httpx._content.encode_json)."""
 
 
 def auth_headers(settings: Settings, http_client: httpx.Client | httpx.AsyncClient | None) -> Any:
@@ -97,17 +100,39 @@ class RequestBuilder:
             if len(self._urls) >= self.CACHED_URLS:
                 self._urls.clear()
             merged = self._urls[key] = self._client.build_request(method, url, params=params).url
-        sent = self._client.headers.copy()
-        if headers:
-            sent.update(headers)
         chosen = self._client.timeout if timeout is None else timeout
-        return httpx.Request(
-            method,
-            merged,
-            headers=sent,
-            json=json,
-            extensions={**(extensions or {}), "timeout": chosen.as_dict()},
+        options = {**(extensions or {}), "timeout": chosen.as_dict()}
+        if headers and not all(type(v) is str for v in headers.values()):
+            sent = self._client.headers.copy()  # what httpx makes of other values, or refuses
+            sent.update(headers)
+            return httpx.Request(method, merged, headers=sent, json=json, extensions=options)
+        # httpx's Headers copied, updated, then looked up and rebuilt by Request._prepare took
+        # 95 of the 125 us a create's request took to build (70% of a create's building CPU):
+        # the same header list in the same order, as bytes, built once here: ~35 us.
+        body = b"" if json is None else dumps(json, **JSON_OPTIONS).encode("utf-8")
+        raw = self._client.headers.raw
+        if headers:
+            added = [(name.encode("ascii"), text.encode("ascii")) for name, text in headers.items()]
+            given = {name.lower() for name, _ in added}
+            raw = [item for item in raw if item[0].lower() not in given] + added
+        names = {name.lower() for name, _ in raw}
+        if json is not None:  # httpx's encode_json's headers, each unless given
+            if b"content-length" not in names:
+                raw.append((b"Content-Length", str(len(body)).encode("ascii")))
+            if b"content-type" not in names:
+                raw.append((b"Content-Type", b"application/json"))
+            names |= {b"content-length", b"content-type"}
+        auto = []  # Request._prepare's
+        if b"host" not in names and merged.host:
+            auto.append((b"Host", merged.netloc))
+        has_length = b"content-length" in names or b"transfer-encoding" in names
+        if not has_length and method.upper() in ("POST", "PUT", "PATCH"):
+            auto.append((b"Content-Length", b"0"))
+        built = httpx.Request(
+            method, merged, headers=auto + raw, stream=httpx.ByteStream(body), extensions=options
         )
+        built.read()
+        return built
 
 
 def call_options(timeout: Timeout, within: float | None) -> dict[str, Any]:

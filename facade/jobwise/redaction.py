@@ -14,6 +14,19 @@ every occurrence of them would garble the answer."""
 
 def _secrets(request: httpx.Request) -> list[bytes]:
     """The bearer token and the Idempotency-Key ``request`` carries."""
+    # Read from the raw header bytes in one pass: two lookups in httpx's Headers (each decodes
+    # every header) were a third of redacting each answer. Only ASCII values, where the text
+    # httpx would decode is the same bytes; any other goes the way httpx reads it.
+    found: dict[bytes, list[bytes]] = {b"authorization": [], b"idempotency-key": []}
+    for name, value in request.headers.raw:
+        held = found.get(name.lower())
+        if held is not None:
+            held.append(value)
+    auth, keys = found[b"authorization"], found[b"idempotency-key"]
+    if all(value.isascii() for value in auth + keys):
+        scheme, _, secret = b", ".join(auth).partition(b" ")
+        given = (secret if scheme.lower() == b"bearer" else b"", b", ".join(keys))
+        return [value for value in given if len(value) >= MIN_SECRET_LENGTH]
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     key = request.headers.get("idempotency-key", "")
     values = (token if scheme.lower() == "bearer" else "", key)
@@ -23,10 +36,12 @@ def _secrets(request: httpx.Request) -> list[bytes]:
 def redacted(response: httpx.Response, request: httpx.Request) -> httpx.Response:
     """``response`` (read whole), or a copy with every credential of ``request`` replaced."""
     body = response.content
+    secrets = _secrets(request)
+    if not secrets:
+        return response
+    raw = response.headers.raw
     hidden = [
-        secret
-        for secret in _secrets(request)
-        if secret in body or any(secret in value for _, value in response.headers.raw)
+        secret for secret in secrets if secret in body or any(secret in value for _, value in raw)
     ]
     if not hidden:
         return response

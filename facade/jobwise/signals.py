@@ -26,6 +26,10 @@ class TransportSignals:
 
     def heard(self, request: httpx.Request, response: httpx.Response) -> None:
         """Trust keys once an answer echoes the request's Idempotency-Key back."""
+        # Most answers echo none: one pass over the answer's raw names first, not two lookups
+        # in httpx's Headers (each decodes every header) on every POST of an untrusted server.
+        if not any(name.lower() == b"idempotency-key" for name, _ in response.headers.raw):
+            return
         key = request.headers.get("idempotency-key")
         if key is not None and response.headers.get("idempotency-key") == key:
             self.keys_trusted = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 
@@ -17,7 +17,22 @@ from jobwise.attempts import MAX_RESPONSE_BYTES, AsyncTimeLimit, Attempt, CallLi
 from jobwise.errors import InvalidResponseError
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 from jobwise.signals import TransportSignals
-from jobwise.transports import translated, translated_body
+from jobwise.transports import read_copy, translated, translated_body
+
+
+def _chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's chunks as they come: straight from its stream when nothing decodes them (no
+    Content-Encoding), else through httpx's decoders. httpx's own iteration wraps each chunk
+    in three generators and four context managers, whatever the encoding: 5.0 of the 37 s a
+    create spent in jobwise's layers (micro: 20,000 creates over a fake network)."""
+    stream = response.stream
+    if (
+        isinstance(stream, httpx.AsyncByteStream)
+        and not response.is_closed
+        and "content-encoding" not in response.headers
+    ):
+        return stream.__aiter__()
+    return response.aiter_bytes()
 
 
 async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -31,7 +46,7 @@ async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Respon
         declared = response.headers.get("content-length", "")
         attempt.check(int(declared) if declared.isdigit() else 0)
         attempt.cut_reads()  # the body's reads wait no longer than the time left
-        async for chunk in response.aiter_bytes():
+        async for chunk in _chunks(response):
             size += len(chunk)
             attempt.check(size)
             chunks.append(chunk)
@@ -47,13 +62,7 @@ async def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Respon
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=b"".join(chunks),
-        extensions=response.extensions,
-        request=attempt.request,
-    )
+    return read_copy(response, headers, b"".join(chunks), attempt.request)
 
 
 class AsyncRetryTransport(Retrying, httpx.AsyncBaseTransport):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 
@@ -18,7 +18,22 @@ from jobwise.attempts import MAX_RESPONSE_BYTES, Attempt, CallLimits, TimeLimit
 from jobwise.errors import InvalidResponseError
 from jobwise.retries import Outcome, Retrying, RetryPolicy, final, retryable_status
 from jobwise.signals import TransportSignals
-from jobwise.transports import translated, translated_body
+from jobwise.transports import read_copy, translated, translated_body
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body's chunks as they come: straight from its stream when nothing decodes them (no
+    Content-Encoding), else through httpx's decoders. httpx's own iteration wraps each chunk
+    in three generators and four context managers, whatever the encoding: 5.0 of the 37 s a
+    create spent in jobwise's layers (micro: 20,000 creates over a fake network)."""
+    stream = response.stream
+    if (
+        isinstance(stream, httpx.SyncByteStream)
+        and not response.is_closed
+        and "content-encoding" not in response.headers
+    ):
+        return stream.__iter__()
+    return response.iter_bytes()
 
 
 def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
@@ -32,7 +47,7 @@ def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
         declared = response.headers.get("content-length", "")
         attempt.check(int(declared) if declared.isdigit() else 0)
         attempt.cut_reads()  # the body's reads wait no longer than the time left
-        for chunk in response.iter_bytes():
+        for chunk in _chunks(response):
             size += len(chunk)
             attempt.check(size)
             chunks.append(chunk)
@@ -48,13 +63,7 @@ def read_whole(response: httpx.Response, attempt: Attempt) -> httpx.Response:
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=b"".join(chunks),
-        extensions=response.extensions,
-        request=attempt.request,
-    )
+    return read_copy(response, headers, b"".join(chunks), attempt.request)
 
 
 class RetryTransport(Retrying, httpx.BaseTransport):
