@@ -128,6 +128,7 @@ FEATURES = {
     "answers",
     "architecture",
     "cassettes",
+    "exported_members",
     "contract",
     "fuzz",
     "hygiene",
