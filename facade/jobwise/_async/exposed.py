@@ -21,16 +21,14 @@ class AsyncExposedTransport(httpx.AsyncBaseTransport):
         if exposure is None:
             return await self.inner.handle_async_request(request)
         exposure.began()
+        left = True  # answered, cut at the attempt's end, or cancelled: it may have left
         try:
-            response = await self.inner.handle_async_request(request)
+            return await self.inner.handle_async_request(request)
         except httpx.TransportError as exc:
-            exposure.ended(never_sent(exc))
+            left = not never_sent(exc)
             raise
-        except BaseException:  # cut at the attempt's end, or cancelled: it may have left
-            exposure.ended(never_sent=False)
-            raise
-        exposure.ended(never_sent=False)
-        return response
+        finally:
+            exposure.ended(never_sent=not left)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

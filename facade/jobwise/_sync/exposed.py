@@ -22,16 +22,14 @@ class ExposedTransport(httpx.BaseTransport):
         if exposure is None:
             return self.inner.handle_request(request)
         exposure.began()
+        left = True  # answered, cut at the attempt's end, or cancelled: it may have left
         try:
-            response = self.inner.handle_request(request)
+            return self.inner.handle_request(request)
         except httpx.TransportError as exc:
-            exposure.ended(never_sent(exc))
+            left = not never_sent(exc)
             raise
-        except BaseException:  # cut at the attempt's end, or cancelled: it may have left
-            exposure.ended(never_sent=False)
-            raise
-        exposure.ended(never_sent=False)
-        return response
+        finally:
+            exposure.ended(never_sent=not left)
 
     def close(self) -> None:
         self.inner.close()
