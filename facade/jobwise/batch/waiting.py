@@ -185,6 +185,13 @@ class Waiting(Settling, Outcomes):
                 track.misses += 1
 
     async def _retrieve_each(self, tracks: list[Track]) -> None:
+        """Retrieve each job on its own, once, and settle it only while it is still waited
+        for: a sweep cut short by a garbled page has finished some of the jobs it was due to
+        read, and an answer for one of those emitted its item a second time."""
+
+        def waited(track: Track) -> bool:
+            return self.outstanding.get(track.row.job_id or "") is track
+
         async def one(track: Track) -> None:
             assert track.row.job_id is not None
             try:
@@ -192,27 +199,33 @@ class Waiting(Settling, Outcomes):
                     job = await self.jobs.retrieve(track.row.job_id)
             except (AuthenticationError, PermissionDeniedError):
                 raise
-            except NotFoundError as exc:
-                self._state.finished(track.row, ItemStatus.FAILED, None, f"the job vanished: {exc}")
-                await self._drop(track)
-                return
-            except InvalidResponseError as exc:
-                self._last_error = str(exc)
-                track.bad_answers += 1
-                if track.bad_answers >= MAX_BAD_ANSWERS:
-                    reason = f"the server's answers for this job could not be read: {exc}"
-                    self._state.finished(track.row, ItemStatus.FAILED, None, reason)
-                    await self._drop(track)
-                return
-            except APIError as exc:
-                self._last_error = str(exc)
+            except (APIError, InvalidResponseError) as exc:
+                if waited(track):
+                    await self._unanswered(track, exc)
                 return
             self._heard()
-            if status_text(job) in FINAL_STATUSES or track.row.status == ItemStatus.RETRYING:
+            if waited(track) and (
+                status_text(job) in FINAL_STATUSES or track.row.status == ItemStatus.RETRYING
+            ):
                 await self._finish(track, job)
 
-        for start in range(0, len(tracks), self.concurrency * 4):
-            await asyncio.gather(*(one(t) for t in tracks[start : start + self.concurrency * 4]))
+        unique = list({t.row.job_id: t for t in tracks if waited(t)}.values())
+        for start in range(0, len(unique), self.concurrency * 4):
+            await asyncio.gather(*(one(t) for t in unique[start : start + self.concurrency * 4]))
+
+    async def _unanswered(self, track: Track, error: APIError | InvalidResponseError) -> None:
+        """A retrieve without a job: a job gone fails its item, an unreadable answer does
+        after MAX_BAD_ANSWERS, any other error is tried again later."""
+        self._last_error = str(error)
+        if isinstance(error, NotFoundError):
+            self._state.finished(track.row, ItemStatus.FAILED, None, f"the job vanished: {error}")
+            await self._drop(track)
+        elif isinstance(error, InvalidResponseError):
+            track.bad_answers += 1
+            if track.bad_answers >= MAX_BAD_ANSWERS:
+                reason = f"the server's answers for this job could not be read: {error}"
+                self._state.finished(track.row, ItemStatus.FAILED, None, reason)
+                await self._drop(track)
 
     async def _time_out_outstanding(self) -> None:
         for track in list(self.outstanding.values()):
