@@ -97,3 +97,22 @@ async def test_a_waiter_cancelled_as_the_slot_frees_leaves_them_usable() -> None
     assert slots.active == 0 and slots.waiting == 0
     async with slots:
         assert slots.active == 1
+
+
+async def test_with_no_rate_known_one_more_slot_per_calm_creates_and_a_429_narrows() -> None:
+    # Nothing paces creates before a rate is known: widened per answer, 1 to 15 in 0.2 s, they
+    # spent a sliding window in one burst that the server gave back a window later, storms.
+    slots = CreateSlots(8)
+    queue(slots, 10)
+    for _ in range(CALM):
+        slots.answered(paced=0.0, network=0.3, rate_known=False)
+    assert slots.current == 2
+    for _ in range(CALM - 1):
+        slots.answered(paced=0.0, network=0.3, rate_known=False)
+    assert slots.current == 2
+    slots.answered(paced=0.0, network=0.3, rate_known=False)
+    assert slots.current == 3
+    slots.throttled()  # a 429 before a rate is known: one at a time, the calm kept
+    assert slots.current == 1 and slots.calm == 2 * CALM
+    slots.answered(paced=0.0, network=0.3, rate_known=True)  # paced now: per answer again
+    assert slots.current == 2

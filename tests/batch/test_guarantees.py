@@ -884,3 +884,38 @@ def test_killed_batch_resumes_with_every_input_exactly_once(tmp_path: Path) -> N
     # Each re-sent item made a new job; the summary names the jobs they may duplicate (this
     # emulator replays by key, so none was made twice here).
     assert created - 300 <= len(final["possible_duplicates"]) <= ambiguous
+
+
+class _Throttles(_CreatesInFlight):
+    """Counts the creates in flight, the most of them before the first 429, and 429s."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        super().__init__(inner)
+        self.throttled = 0
+        self.most_before: int | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if response.status_code == 429:
+            self.throttled += 1
+            if self.most_before is None:
+                self.most_before = self.most
+        return response
+
+
+@in_virtual_time
+async def test_creates_widen_gently_while_no_rate_is_known() -> None:
+    # A limit that says nothing but 429 (no headers, no Retry-After), 0.05 s away. Widened one
+    # slot per answer with nothing to pace them, the creates went 8 side by side at once and
+    # met the spent allowance 8 in flight, 8 429s at once, each pause's end sending every
+    # slot's create into the storm again. One slot more per 50 creates answered: 4 by then.
+    async with emulated(
+        latency=(0.01, 0.02), rtt=0.05, writer_rpm=200, retry_after=False
+    ) as server:
+        counter = _Throttles(server.transport)
+        async with server.client(transport=counter) as jobs:
+            run = jobs.run_batch("g16", products(300), concurrency=8)
+            items = [item async for item in run]
+        created = (await server.stats())["jobs_created"]
+    assert [item.status for item in items] == ["completed"] * 300 and created == 300
+    assert counter.throttled and counter.most_before == 4, counter.most_before

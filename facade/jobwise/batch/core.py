@@ -160,6 +160,8 @@ class EngineCore:
             self.limit.congested()
         elif status == 429:
             self._heard()
+            if self.jobs.rate_limit is None:
+                self.create_slots.throttled()
 
     def summary(self) -> BatchSummary:
         """Counts by status, retries, requests, elapsed, and the jobs re-sent ambiguous items
