@@ -162,13 +162,16 @@ def test_a_state_file_keeps_the_servers_key_promise_and_clock_bounds(tmp_path: P
     path = str(tmp_path / "s.sqlite")
     state = jobwise.batch.state.BatchState(path, "app", "http://127.0.0.1:1")
     assert not state.keys_honoured and state.clock_bounds() is None
+    assert state.steady_anchor() is None
     state.note_keys_honoured()
     state.save_clock_bounds((-0.25, 0.5, 0.05))
+    state.save_steady_anchor(1_750_000_000.25)  # a killed run's times move by it (seed 10869)
     state.commit(force=True)
     state.close()
     again = jobwise.batch.state.BatchState(path, "app", "http://127.0.0.1:1")
     try:
         assert again.keys_honoured and again.clock_bounds() == (-0.25, 0.5, 0.05)
+        assert again.steady_anchor() == 1_750_000_000.25
         again.save_clock_bounds(None)  # a new run learns its own
         assert again.clock_bounds() is None
     finally:

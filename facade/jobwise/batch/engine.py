@@ -110,6 +110,7 @@ class BatchEngine(Reading, Waiting):
                 elif resumed:  # settled before anything new is sent: their windows stay apart
                     await self._reconcile_killed(resumed)
                 self.state.save_clock_bounds(None)  # this run learns its own
+                self.state.save_steady_anchor(self.jobs.wall() - self.jobs.clock())
                 submitters = [
                     group.create_task(self._submitter(sends)) for _ in range(self.concurrency)
                 ]

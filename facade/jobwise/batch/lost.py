@@ -64,8 +64,10 @@ class Settling(Creating):
         if bounds is not None:
             self._draw_killed(rows, bounds)
         self._killed_wall = bounds is None
+        self._killed_shift = self._shift_from(rows, self._state.steady_anchor())
         await self._reconcile(rows, killed=True)
         self._killed_wall = False
+        self._killed_shift = None
 
     async def _reconcile(self, rows: list[Row], *, killed: bool) -> list[Row]:
         """Settle lost creates against the server's listing; returns the rows to send again.

@@ -197,6 +197,18 @@ class StateFile:
                 "INSERT OR REPLACE INTO meta VALUES ('clock_bounds', ?)", (json.dumps(bounds),)
             )
 
+    def steady_anchor(self) -> float | None:
+        """The steady wall clock minus the monotonic one of the run which last wrote this file
+        (see :meth:`save_steady_anchor`); None when no run recorded it."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'steady_anchor'").fetchone()
+        return None if found is None else float(json.loads(found[0]))
+
+    def save_steady_anchor(self, anchor: float) -> None:
+        """Record this run's steady wall clock minus its monotonic one: on the same boot, a
+        later run moves this run's times onto its own steady wall by the anchors' difference,
+        whatever steps the machine's wall clock took between the two."""
+        self._run("INSERT OR REPLACE INTO meta VALUES ('steady_anchor', ?)", (json.dumps(anchor),))
+
     def commit(self, force: bool = False) -> None:
         """Make recorded changes durable (every 200 changes, or when forced); fold the WAL into
         the file every :data:`CHECKPOINT_SECONDS`."""

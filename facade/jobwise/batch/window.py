@@ -52,6 +52,9 @@ class ServerWindow(EngineCore):
         """The bounds in force before this run's steps of the wall clock, widened over each."""
         self._killed_wall = False
         """Settling a killed run's creates, whose bounds died with it."""
+        self._killed_shift: float | None = None
+        """This run's steady wall minus the killed run's, when both ran on one monotonic clock
+        (see :meth:`_shift_from`)."""
         self._drawn: dict[int, Window] = {}
         """Windows of lost creates, kept for their settlement: this run's, drawn as each was
         lost on bounds that answered creates taught, and a killed run's, drawn on its saved
@@ -122,12 +125,31 @@ class ServerWindow(EngineCore):
         if dated is not None and self._killed_wall:
             # A killed run's times, on its steady wall: steps of the machine's clock may have
             # moved it from this run's, on which the Date headers bound the server's clock. A
-            # window on either alone missed the job (seeds 2797 and 385 of the simulator): both.
+            # window on either alone missed the job (seeds 2797 and 385 of the simulator): both,
+            # and the Date bounds moved onto the killed run's wall where the anchors tell how
+            # (seed 10869: a step of -2 s between the runs, a server 200 s behind, the job 1 s
+            # before the window; sent again, it was made twice).
             low, high = min(dated[0], -UNKNOWN_CLOCK_SKEW), max(dated[1], UNKNOWN_CLOCK_SKEW)
+            if self._killed_shift is not None:
+                low = min(low, dated[0] + self._killed_shift)
+                high = max(high, dated[1] + self._killed_shift)
             return low, high, COARSE_MARGIN
         if dated is not None:  # the Date's clock may not be created_at's: a coarse margin
             return dated[0], dated[1], COARSE_MARGIN
         return -UNKNOWN_CLOCK_SKEW, UNKNOWN_CLOCK_SKEW, COARSE_MARGIN
+
+    def _shift_from(self, rows: list[Row], anchor: float | None) -> float | None:
+        """This run's steady wall minus the killed run's, from the two runs' anchors (steady
+        wall minus monotonic clock), whatever steps the machine's wall clock took between them;
+        None without the killed run's anchor, or when the monotonic clock now reads less than
+        at the killed run's sends (a reboot restarted it, or another machine runs this)."""
+        if anchor is None:
+            return None
+        latest = max((r.answered_at or r.sent_at or 0.0) for r in rows) - anchor
+        now = self.jobs.clock()
+        if now < latest:
+            return None
+        return (self.jobs.wall() - now) - anchor
 
     def _forget_clock(self) -> None:
         """Know nothing of the server's clock (a new run learns its own bounds)."""
