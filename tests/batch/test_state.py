@@ -155,3 +155,23 @@ def test_an_ambiguous_items_candidates_are_known_until_it_is_sent_again(tmp_path
         assert again.knows("job-b")  # now held
     finally:
         again.close()
+
+
+def test_an_inputs_digest_is_of_its_json_with_sorted_names_whatever_their_order() -> None:
+    # The record's JSON is encoded once and hashed as it is where the names are in order;
+    # the digest must stay the one earlier runs recorded (a resume compares them).
+    import hashlib
+    import json
+
+    state = BatchState(None, "app", "http://127.0.0.1:1")
+    try:
+        for index, raw in enumerate(({"A": "x", "B": ["y", "z"]}, {"B": "y", "A": ["é", "x"]})):
+            inputs = normalize_inputs(raw)
+            row = state.add(index, inputs, "pending", None)
+            canonical = json.dumps(inputs, sort_keys=True).encode()
+            assert row.digest == hashlib.sha256(canonical).hexdigest()
+            stored = state.get(index)
+            assert stored is not None and stored.inputs == inputs
+            assert list(stored.inputs) == list(inputs)  # sent in the order given
+    finally:
+        state.close()

@@ -92,12 +92,13 @@ class BatchState(StateFile):
     def add(self, index: int, inputs: InputSet, status: ItemStatus, error: str | None) -> Row:
         """Record a new input (``pending``, or ``invalid``), before any send. Its key derives
         from the batch, the index and the input's digest: a changed input never reuses one."""
-        hashed = digest(inputs)
+        text = json.dumps(inputs)
+        hashed = digest(inputs, text)
         key = f"jobwise-{self.batch_id}-{index}-{hashed[:16]}"
         row = Row(index, inputs, key, status, error=error, digest=hashed)
         self._run(
             "INSERT INTO items (idx, digest, inputs, key, status, error) VALUES (?, ?, ?, ?, ?, ?)",
-            (index, hashed, json.dumps(inputs), key, status, error),
+            (index, hashed, text, key, status, error),
         )
         self.counts[status] = self.counts.get(status, 0) + 1
         self._dirty += 1
