@@ -9,6 +9,7 @@ import itertools
 from typing import Any
 
 from jobwise.attempts import EXPOSURE, Exposure
+from jobwise.batch.core import Sends
 from jobwise.batch.health import Health
 from jobwise.batch.items import ItemStatus
 from jobwise.batch.schema import Row
@@ -28,7 +29,7 @@ from jobwise.models import JobCreated
 class Creating(Health, ServerWindow):
     """Sends each input's create, records its answer, and closes the gate when the run stops."""
 
-    async def _submitter(self, sends: asyncio.Queue[Row | None]) -> None:
+    async def _submitter(self, sends: Sends) -> None:
         while (row := await sends.get()) is not None:
             await self._submit(row)
 
