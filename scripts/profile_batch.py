@@ -129,12 +129,12 @@ def main() -> None:
         f"{dict(statuses)}: wall {wall:.1f} s, CPU {user + system:.2f} s "
         f"(user {user:.2f}, system {system:.2f}), {(user + system) / args.jobs * 1e3:.3f} ms a job"
     )
-    report(sampler.stacks, user + system, args.jobs, args.top)
     if args.collapsed:
         with open(args.collapsed, "w") as out:
             for stack, count in sampler.stacks.items():
                 names = ";".join(f"{name} ({_short(path)})" for path, name in stack)
                 out.write(f"{names} {count}\n")
+    report(sampler.stacks, user + system, args.jobs, args.top)
 
 
 if __name__ == "__main__":
