@@ -140,8 +140,8 @@ class Creating(Health, ServerWindow):
 
     def _created(self, row: Row, sent: float, answered: float, created: JobCreated) -> None:
         self._heard()
-        holder = self._state.holder(created.id)
-        if holder is not None and holder.index != row.index:
+        holder = self._state.created(row, created.id, created.created_at.isoformat())
+        if holder is not None:
             self._id_reused(row, holder, created.id)
             return
         if self.jobs.keys_trusted and not self._keys_noted:
@@ -151,7 +151,6 @@ class Creating(Health, ServerWindow):
         self._learn_offset(sent, answered, created.created_at)
         if self._first_created is None:
             self._first_created = created.created_at
-        self._state.submitted(row, created.id, created.created_at.isoformat())
         self._track(row, created.created_at)
 
     def _id_reused(self, row: Row, holder: Row, job_id: str) -> None:

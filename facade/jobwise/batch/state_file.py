@@ -223,12 +223,13 @@ class StateFile:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> None:
-        """One write. The first that fails ends all writing (:meth:`_break`)."""
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """One write (its cursor tells the rows it changed). The first that fails ends all
+        writing (:meth:`_break`)."""
         if self._broken is not None:
             raise self._broken
         try:
-            self.db.execute(sql, args)
+            return self.db.execute(sql, args)
         except sqlite3.Error as exc:
             raise self._break(exc) from exc
 
