@@ -42,8 +42,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -116,16 +115,27 @@ def translate(exc: BaseException, request: httpx.Request) -> httpx.TransportErro
     return error
 
 
-@contextmanager
-def translated(request: httpx.Request) -> Iterator[None]:
-    """Raise the precise httpx error (:func:`translate`) for an aiohttp failure inside."""
-    try:
-        yield
-    except Exception as exc:
-        error = translate(exc, request)
-        if error is None:
-            raise
-        raise error from error.__cause__
+class translated:  # used as a function: ``with translated(request):``
+    """Raise the precise httpx error (:func:`translate`) for an aiohttp failure inside.
+
+    A class, not ``contextlib.contextmanager``: a generator made, entered and ended three times
+    an answer (its request, its body, its close) cost more than what it guards."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, traceback: object
+    ) -> None:
+        if isinstance(exc, Exception):
+            error = translate(exc, self._request)
+            if error is not None:
+                raise error from error.__cause__
 
 
 class _TranslatedStream(httpx.AsyncByteStream):

@@ -155,3 +155,48 @@ def test_an_ambiguous_items_candidates_are_known_until_it_is_sent_again(tmp_path
         assert again.knows("job-b")  # now held
     finally:
         again.close()
+
+
+def test_an_inputs_digest_is_of_its_json_with_sorted_names_whatever_their_order() -> None:
+    # The record's JSON is encoded once and hashed as it is where the names are in order;
+    # the digest must stay the one earlier runs recorded (a resume compares them).
+    import hashlib
+    import json
+
+    state = BatchState(None, "app", "http://127.0.0.1:1")
+    try:
+        for index, raw in enumerate(({"A": "x", "B": ["y", "z"]}, {"B": "y", "A": ["é", "x"]})):
+            inputs = normalize_inputs(raw)
+            row = state.add(index, inputs, "pending", None)
+            canonical = json.dumps(inputs, sort_keys=True).encode()
+            assert row.digest == hashlib.sha256(canonical).hexdigest()
+            stored = state.get(index)
+            assert stored is not None and stored.inputs == inputs
+            assert list(stored.inputs) == list(inputs)  # sent in the order given
+    finally:
+        state.close()
+
+
+def test_a_creates_job_held_by_another_item_is_not_recorded_and_that_item_is_named() -> None:
+    # The look for another holder is part of the write (one statement, not a look and a
+    # write): a server that hands out an id again is still caught, and the item keeps waiting
+    # as it was; its own id again (a create replayed by its key) is recorded.
+    state = BatchState(None, "app", "http://127.0.0.1:1")
+    try:
+        first, second = (
+            state.add(index, normalize_inputs({"P": f"x{index}"}), "pending", None)
+            for index in range(2)
+        )
+        for row in (first, second):
+            state.sending(row, 1.0)
+        assert state.created(first, "job-a", "2026-01-01T00:00:00+00:00") is None
+        holder = state.created(second, "job-a", "2026-01-01T00:00:01+00:00")
+        assert holder is not None and holder.index == 0 and holder.job_id == "job-a"
+        again = state.get(1)
+        assert again is not None and again.status == second.status == ItemStatus.SENDING
+        assert second.job_id is None and state.counts["submitted"] == state.counts["sending"] == 1
+        assert state.created(first, "job-a", "2026-01-01T00:00:00+00:00") is None
+        assert state.created(second, "job-b", "2026-01-01T00:00:01+00:00") is None
+        assert state.counts["submitted"] == 2 and state.counts["sending"] == 0
+    finally:
+        state.close()

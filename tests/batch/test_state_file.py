@@ -11,6 +11,7 @@ import pytest
 from jobwise import WriterJobs
 from jobwise.batch.schema import StateFileError
 from jobwise.batch.state import BatchState
+from jobwise.validation import normalize_inputs
 from jobwise_emulator import run_emulator
 
 from ..conftest import TOKEN
@@ -71,3 +72,23 @@ def test_run_without_a_state_file_leaves_no_file_behind() -> None:
         assert len(list(run)) == 3
     assert set(glob.glob(pattern)) == before
     assert run.summary()["counts"] == {"completed": 3}
+
+
+def test_only_a_state_file_commits_each_send(tmp_path: Path) -> None:
+    # A run without a file has nothing to make durable: its sends are committed with every 200
+    # changes, not one by one (a create's statements cost 74 us of CPU with a commit each, 26
+    # without). A file still commits each send before it leaves.
+    def commits(path: str | None) -> int:
+        state = BatchState(path, "app", "http://127.0.0.1:1")
+        done: list[str] = []
+        state.db.set_trace_callback(done.append)
+        try:
+            for index in range(10):
+                row = state.add(index, normalize_inputs({"P": f"x{index}"}), "pending", None)
+                state.sending(row, float(index))
+        finally:
+            state.close()
+        return done.count("COMMIT") - 1  # close's own
+
+    assert commits(None) == 0
+    assert commits(str(tmp_path / "s.sqlite")) == 10

@@ -122,14 +122,15 @@ class AsyncConnection:
         except httpx.TransportError as exc:
             exc.request = built
             raise connection_error(exc) from exc
-        log.debug(
-            'HTTP Request: %s %s "%s %d %s"',
-            built.method,
-            built.url,
-            response.http_version,
-            response.status_code,
-            response.reason_phrase,
-        )
+        if log.isEnabledFor(logging.DEBUG):  # its arguments are properties worth not reading
+            log.debug(
+                'HTTP Request: %s %s "%s %d %s"',
+                built.method,
+                built.url,
+                response.http_version,
+                response.status_code,
+                response.reason_phrase,
+            )
         if self.on_response is not None:
             self.on_response(response)
         return check(response)

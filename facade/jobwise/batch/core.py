@@ -39,6 +39,30 @@ class Track:
     """When it may next be retrieved on its own among the batch's last few jobs."""
 
 
+class Sends:
+    """The rows to send, from the reader to the submitters (``None``: a submitter stops), at
+    most ``size`` waiting. A full queue's reader goes on once the submitters have taken half,
+    not after each row: woken per row it took, handed over and suspended again for each
+    input (two task switches of the four a create's loop turns hold, one at a time)."""
+
+    def __init__(self, size: int) -> None:
+        self._rows: asyncio.Queue[Row | None] = asyncio.Queue()
+        self._size = size
+        self._room = asyncio.Event()
+
+    async def put(self, row: Row | None) -> None:
+        while self._rows.qsize() >= self._size:
+            self._room.clear()
+            await self._room.wait()
+        self._rows.put_nowait(row)
+
+    async def get(self) -> Row | None:
+        row = await self._rows.get()
+        if self._rows.qsize() <= self._size // 2:
+            self._room.set()
+        return row
+
+
 def _item(row: Row) -> BatchItem:
     return BatchItem(
         row.index,

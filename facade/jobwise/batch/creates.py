@@ -9,6 +9,7 @@ import itertools
 from typing import Any
 
 from jobwise.attempts import EXPOSURE, Exposure
+from jobwise.batch.core import Sends
 from jobwise.batch.health import Health
 from jobwise.batch.items import ItemStatus
 from jobwise.batch.schema import Row
@@ -28,7 +29,7 @@ from jobwise.models import JobCreated
 class Creating(Health, ServerWindow):
     """Sends each input's create, records its answer, and closes the gate when the run stops."""
 
-    async def _submitter(self, sends: asyncio.Queue[Row | None]) -> None:
+    async def _submitter(self, sends: Sends) -> None:
         while (row := await sends.get()) is not None:
             await self._submit(row)
 
@@ -143,8 +144,8 @@ class Creating(Health, ServerWindow):
 
     def _created(self, row: Row, sent: float, answered: float, created: JobCreated) -> None:
         self._heard()
-        holder = self._state.holder(created.id)
-        if holder is not None and holder.index != row.index:
+        holder = self._state.created(row, created.id, created.created_at.isoformat())
+        if holder is not None:
             self._id_reused(row, holder, created.id)
             return
         if self.jobs.keys_trusted and not self._keys_noted:
@@ -154,7 +155,6 @@ class Creating(Health, ServerWindow):
         self._learn_offset(sent, answered, created.created_at)
         if self._first_created is None:
             self._first_created = created.created_at
-        self._state.submitted(row, created.id, created.created_at.isoformat())
         self._track(row, created.created_at)
 
     def _id_reused(self, row: Row, holder: Row, job_id: str) -> None:

@@ -40,10 +40,9 @@ from collections.abc import Callable
 from typing import Any
 
 from jobwise.attempts import CALLS_END
-from jobwise.batch.core import NO_ANSWER
+from jobwise.batch.core import NO_ANSWER, Sends
 from jobwise.batch.items import BatchItem, Progress
 from jobwise.batch.reading import Reading
-from jobwise.batch.schema import Row
 from jobwise.batch.state import BatchState
 from jobwise.batch.waiting import Waiting
 
@@ -93,7 +92,7 @@ class BatchEngine(Reading, Waiting):
         deadline = self.options.deadline
         ends = CALLS_END.set(None if deadline is None else self._started + deadline)
         try:
-            sends: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=self.concurrency * 4)
+            sends = Sends(self.concurrency * 4)
             async with asyncio.TaskGroup() as group:
                 watchdog = group.create_task(self._watchdog())
                 resumed = list(self.state.unsettled())

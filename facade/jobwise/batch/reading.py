@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from jobwise.batch.core import Sends
 from jobwise.batch.health import Health
 from jobwise.batch.items import FINAL_ITEM_STATUSES, UNFINISHED, ItemStatus
 from jobwise.batch.schema import OtherInputsError, Row, digest
@@ -72,7 +73,7 @@ def _normalized(raw: object, index: int) -> tuple[InputSet, str | None]:
 class Reading(Health):
     """Reads the inputs, records each one, and hands the ones to send to the submitters."""
 
-    async def _read(self, sends: asyncio.Queue[Row | None]) -> None:
+    async def _read(self, sends: Sends) -> None:
         state = self._state
         stored = state.count()
         count = 0

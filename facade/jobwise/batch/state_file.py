@@ -46,7 +46,10 @@ class StateFile:
         self._progress_due = False
         # No resume wanted: SQLite's private temporary database (an empty name), unlinked by
         # SQLite as soon as it is opened, so that even a killed process leaves no file; it is
-        # still on disk, so memory stays flat.
+        # still on disk, so memory stays flat. Nothing in it outlives the process, so nothing
+        # is made durable early (:meth:`commit`) and its rollback journal, at most 200
+        # changes' pages, stays in memory: a create's statements and commit cost 74 us of CPU
+        # with both, 26 us without (10,000 jobs on loopback).
         self.path = path if path is not None else ""
         try:
             if path is not None:
@@ -56,6 +59,8 @@ class StateFile:
                 self._refuse_foreign(path)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
+            else:
+                self.db.execute("PRAGMA journal_mode=MEMORY")
             self.db.executescript(SCHEMA)
             self.batch_id = self._check_meta(application_id, base_url)
         except sqlite3.DatabaseError as exc:
@@ -210,9 +215,9 @@ class StateFile:
         self._run("INSERT OR REPLACE INTO meta VALUES ('steady_anchor', ?)", (json.dumps(anchor),))
 
     def commit(self, force: bool = False) -> None:
-        """Make recorded changes durable (every 200 changes, or when forced); fold the WAL into
-        the file every :data:`CHECKPOINT_SECONDS`."""
-        if force or self._dirty >= 200:
+        """Make recorded changes durable (every 200 changes, or when forced and there is a file
+        to keep them); fold the WAL into the file every :data:`CHECKPOINT_SECONDS`."""
+        if (force and self.path) or self._dirty >= 200:
             checkpoint = self._clock() - self._checkpointed >= CHECKPOINT_SECONDS
             if checkpoint or self._progress_due:
                 self._record_progress(running=True)
@@ -230,12 +235,13 @@ class StateFile:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> None:
-        """One write. The first that fails ends all writing (:meth:`_break`)."""
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """One write (its cursor tells the rows it changed). The first that fails ends all
+        writing (:meth:`_break`)."""
         if self._broken is not None:
             raise self._broken
         try:
-            self.db.execute(sql, args)
+            return self.db.execute(sql, args)
         except sqlite3.Error as exc:
             raise self._break(exc) from exc
 
