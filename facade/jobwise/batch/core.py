@@ -13,7 +13,7 @@ from jobwise.batch.create_slots import CreateSlots
 from jobwise.batch.items import NEEDS_DECISION, BatchItem, BatchSummary, Progress
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.protocol import AsyncBatchClient
-from jobwise.batch.schedule import Schedule
+from jobwise.batch.schedule import FailedListing, Schedule
 from jobwise.batch.schema import Row
 from jobwise.batch.state import BatchState
 from jobwise.concurrency import AdaptiveLimit
@@ -92,6 +92,7 @@ class EngineCore:
         self.resumed = 0
         self.limit = AdaptiveLimit(self.concurrency)
         self.schedule = Schedule(options.sweep_interval)
+        self.failures = FailedListing()
         self.state: BatchState | None = None
         self.possible_duplicates: list[str] = []
         self._keys_noted = False
