@@ -493,6 +493,26 @@ async def test_the_only_429_at_a_pace_pauses_one_interval() -> None:
     assert vt.now - before >= FIRST_PAUSE
 
 
+async def test_after_the_only_429_at_a_pace_the_next_pause_starts_short() -> None:
+    """A pause grown by 429s in a row does not carry over to a lone 429 long after: paused one
+    interval, then doubled by the 429 right after it, a grown pause held a Writer-profile batch
+    at speed 60 for 1.7 s at each of its 429s (a pair a window)."""
+    vt = VirtualTime()
+    rb = budget(vt, 6000)  # an interval of 0.01 s
+    for _ in range(6):  # the allowance spent: the pause grows to 1.6 s
+        rb.observe(answer(429), vt.now)
+        await vt.run(take(rb, Priority.CREATE))
+    for _ in range(40):
+        await vt.run(take(rb, Priority.CREATE))
+        rb.observe(answer(), vt.now)
+    rb.observe(answer(429), vt.now)  # the only one in a while: one interval
+    await vt.run(take(rb, Priority.CREATE))
+    rb.observe(answer(429), vt.now)  # right after it: in earnest, from the first pause
+    before = vt.now
+    await vt.run(take(rb, Priority.CREATE))
+    assert vt.now - before == pytest.approx(2 * FIRST_PAUSE)
+
+
 async def test_a_given_rate_meets_the_server_without_429s() -> None:
     vt = VirtualTime()
     rb = budget(vt, 400)

@@ -295,10 +295,11 @@ class LimitLearning:
             else:  # the last pause was enough: the next may be shorter
                 self._unasked_pause = max(FIRST_PAUSE, self._unasked_pause / 2)
         if self.rate is not None and sum(self._recent) == 1:
-            # The only 429 of the last 32 at a pace: timing (a late wake-up made up for in a
-            # burst). Paused 0.05 s, each stopped a Writer-profile batch at speed 60 for 20
-            # requests, once or twice a second. Where 429s come every few answers (an echo),
-            # paused one interval, they read as a fallen limit (2,222 a minute of 4,000).
+            # The only 429 of the last 32 at a pace: timing (a late wake-up made up for). Paused
+            # 0.05 s, each stopped a speed-60 batch for 20 requests, once or twice a second; in
+            # an echo (429s every few answers) one interval read as a fallen limit. The next 429
+            # pauses from the first pause (one grown before stopped 1.7 s at each pair).
+            self._unasked_pause = FIRST_PAUSE
             return self.interval
         return max(self._unasked_pause, self.interval)
 
