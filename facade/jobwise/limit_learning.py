@@ -6,7 +6,7 @@
   ``Remaining: 0`` pauses every request until the reset;
 * 429 answers: every request waits out ``Retry-After`` (one pause for all, not one per
   request); without one, :data:`FIRST_PAUSE`, doubled by each 429 right after a pause with
-  nothing accepted since, and one interval of the pace for the only 429 of the last 32.
+  few accepted since, and one interval of the pace for the only 429 of the last 32.
   Between two episodes the allowance was spent at both ends, so what the server accepted from
   the end of one's pause to the end of the other's (one without Retry-After counted as
   :data:`FIRST_PAUSE`) over that time is its rate: the budget paces at 97 % of that. It never
@@ -85,9 +85,8 @@ pace just under the limit, a request the network held back arrives with the next
 then, and reading each such 429 as a lower limit took 3 % off the pace every time (a
 10,000-job Writer-profile batch ran at 110 a second of its 400)."""
 BELOW_PACE = 0.9
-"""An estimate under this share of the pace says the pace is over the limit, however few the
-429s: each 429 pauses every request, so a pace over the limit meets about one a window (paced
-at 39,000 a minute of 24,000, a serial client met 1 in 400, tolerated as timing)."""
+"""An estimate under this share of the pace says it is over the limit, however few the 429s (a
+serial client paced at 39,000 a minute of 24,000 met one a window, 1 in 400, each paused)."""
 PROBE_SPANS = 2.0
 """Spans of the estimate in force (about a server's window) without a 429 before the pace probes
 5 % higher, when shorter than the client's window (a minute): a 10,000-job Writer-profile batch
@@ -150,6 +149,7 @@ class LimitLearning:
         self._recent: deque[bool] = deque(maxlen=RECENT)
         """Whether each of the last answers was a 429."""
         self._in_a_row = 0  # 429s since the last accepted answer
+        self._accepted_since_429 = 0
         self._fallen_from: float | None = None
         """The pace before the first cut for a fallen limit since a calm window (None: none)."""
         self._paced: deque[bool] = deque(maxlen=FALLEN_LONG)
@@ -216,10 +216,12 @@ class LimitLearning:
                 self._recent.append(True)
                 self._in_a_row += 1
                 self._throttled(now, parse_retry_after(headers), in_flight)
+                self._accepted_since_429 = 0
             else:
                 self._accepted += 1
                 self._recent.append(False)
                 self._in_a_row = 0
+                self._accepted_since_429 += 1
                 if self._judging is not None and in_flight:
                     self._answers_in_episode[0] += 1
             said = read_rate_headers(headers, self.window, self.wallclock)
@@ -275,30 +277,29 @@ class LimitLearning:
             self._quiet *= 2  # the limit is near: probing it often would cost a 429 each time
             self._probe_spans *= 2
         if self.server_limit is None:
-            # A pause without Retry-After is a guess: read as back at its end, a pause of 0.4 s
-            # in a 1 s window read 17,500 a minute of 24,000. If it is not back after the
-            # first pause, the next 429 comes with nothing accepted and moves the reference.
+            # A pause without Retry-After is a guess (read as back at the end of one of 0.4 s:
+            # 17,500 a minute of 24,000); if not back, the next 429 moves the reference.
             refill = pause if retry_after is not None else min(pause, FIRST_PAUSE)
             self._judging = (now + refill, self._accepted, self.throttled)
             self._answers_in_episode = [0, 1]
 
     def _unasked(self, now: float, in_flight: bool) -> float:
         """The pause of a 429 without Retry-After: doubled (up to :data:`LONGEST_PAUSE`) for
-        an episode that begins within one pause of the last one's end with nothing accepted
-        since the last 429, else halved (down to :data:`FIRST_PAUSE`), the same for the
-        answers in flight of one episode; never under one interval of the pace. Doubled though
-        400 were accepted in between (one at a time at 1,700 a second against 400), it grew
-        to 8 s, each pause making the next 429 fall within it."""
+        an episode that begins within one pause of the last one's end with under
+        :data:`MIN_EVIDENCE` accepted since the last 429 (an echo lets a few through), else
+        halved (down to :data:`FIRST_PAUSE`), the same for the answers in flight of one
+        episode; never under one interval of the pace. Doubled though 400 were accepted in
+        between (one at a time at 1,700 a second against 400), it grew to 8 s."""
         if not in_flight:
-            if now <= self._episode_end + self._unasked_pause and self._in_a_row > 1:
+            spent = self._accepted_since_429 < MIN_EVIDENCE
+            if now <= self._episode_end + self._unasked_pause and spent:
                 self._unasked_pause = min(2 * self._unasked_pause, LONGEST_PAUSE)
             else:  # the last pause was enough: the next may be shorter
                 self._unasked_pause = max(FIRST_PAUSE, self._unasked_pause / 2)
         if self.rate is not None and sum(self._recent) == 1:
-            # The only 429 of the last 32 at a pace: timing (a late wake-up made up for). Paused
-            # 0.05 s, each stopped a speed-60 batch for 20 requests, once or twice a second; in
-            # an echo (429s every few answers) one interval read as a fallen limit. The next 429
-            # pauses from the first pause (one grown before stopped 1.7 s at each pair).
+            # The only 429 of the last 32 at a pace: timing (0.05 s stopped a speed-60 batch for
+            # 20 requests, twice a second; in an echo one interval read as a fallen limit). The
+            # next 429 pauses from the first pause (one grown before stopped 1.7 s each pair).
             self._unasked_pause = FIRST_PAUSE
             return self.interval
         return max(self._unasked_pause, self.interval)
@@ -353,9 +354,8 @@ class LimitLearning:
         enough = self.rate is not None and accepted >= MIN_EVIDENCE
         hot = previous is None and sum(self._recent) >= HOT_SHARE * RECENT
         if previous is not None and accepted < 1:
-            # Nothing accepted since the reference's pause ended: the allowance was not back,
-            # and the span begins at this pause's end (from the earlier one, pauses of 0.4 and
-            # 0.8 s in a 1 s window read 11,100 a minute of 24,000).
+            # Nothing accepted since the reference's pause: the allowance was not back, the span
+            # begins here (from there, pauses of 0.4 and 0.8 s read 11,100 a minute of 24,000).
             self._episode = (refilled, previous[1], previous[2])
             return
         if span <= 0 or accepted < 1 or not (storm or hot or enough):
