@@ -18,6 +18,7 @@ import pytest
 from jobwise._async.pacing import AsyncPacedTransport, acquire
 from jobwise._sync.pacing import PacedTransport
 from jobwise.errors import InvalidArgumentError
+from jobwise.limit_learning import FIRST_PAUSE
 from jobwise.pacing import Priority, RateBudget, priority_of
 from jobwise.retries import PAUSED_BELOW, Attempts, RetryPolicy
 
@@ -296,8 +297,11 @@ async def test_learning_a_limit_from_429s_without_collapse(kind: str) -> None:
 class SlidingWindow:
     """At most ``limit`` requests in any ``window`` seconds (the emulator's Writer profile)."""
 
-    def __init__(self, clock: Callable[[], float], limit: int, window: float) -> None:
+    def __init__(
+        self, clock: Callable[[], float], limit: int, window: float, retry_after: bool = True
+    ) -> None:
         self.clock, self.limit, self.window = clock, limit, window
+        self.retry_after = retry_after
         self.stamps: deque[float] = deque()
 
     def __call__(self) -> httpx.Response:
@@ -308,6 +312,8 @@ class SlidingWindow:
             self.stamps.append(now)
             return answer()
         wait = self.stamps[0] + self.window - now
+        if not self.retry_after:  # Writer's documented 429 (the emulator's writer profile)
+            return answer(429)
         return answer(
             429, Retry_After=str(math.ceil(wait)), Retry_After_Ms=str(math.ceil(wait * 1000))
         )
@@ -328,6 +334,27 @@ async def test_a_sliding_window_echoing_a_slow_start_does_not_hold_the_pace_down
     assert elapsed <= 1.3 * floor
     assert rb.rate is not None and 0.9 * 4000 <= rb.rate <= 4000
     assert rb.throttled <= 0.03 * sent
+
+
+async def test_one_request_at_a_time_faster_than_the_limit_learns_it_without_retry_after() -> None:
+    """Creates one at a time on loopback (0.6 ms each, 1,700 a second) against 400 in any
+    second, 429s without Retry-After (Writer's profile at speed 60): each window's allowance
+    goes in a quarter of a second, then the next request meets a 429 alone, and each one after
+    the pause too. One 429 at a time is never a storm in flight, and the pause doubled up to
+    8 s with no rate ever learned: 10,000 creates took 183 s of their 25 (bench_batch.py)."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    server = SlidingWindow(vt, 400, 1.0, retry_after=False)
+    elapsed, sent = await _load(vt, rb, server, 4000, workers=1, network=0.0003)
+    floor = 4000 / 400
+    # 55 s before: a 429 with an answer accepted since the last now halves the pause, three
+    # in a row (nothing accepted among them) are a storm, an estimate under 90 % of the pace
+    # lowers it however few the 429s, and the allowance is read as back after the first pause
+    # (read at the end of a grown one: 13-14 s). What is left (12 s) is the estimates' error,
+    # probed back up 5 % at a time.
+    assert elapsed <= 1.25 * floor
+    assert rb.rate is not None and 0.6 * 24_000 <= rb.rate <= 24_000
+    assert rb.throttled <= 0.01 * sent
 
 
 class Stray:
@@ -407,9 +434,8 @@ async def test_timing_429s_at_a_learned_limit_do_not_walk_the_pace_down() -> Non
     assert rb.rate == learned
 
 
-async def test_a_429_after_a_probe_takes_it_back() -> None:
-    vt = VirtualTime()
-    rb = budget(vt)
+async def _learned_from_a_storm(vt: VirtualTime, rb: RateBudget) -> float:
+    """The rate a storm sets after 30 requests over 3 s (the estimate spans 4 s, its pause too)."""
     for _ in range(30):
         await vt.run(take(rb, Priority.CREATE))
         vt.now += 0.1
@@ -417,14 +443,89 @@ async def test_a_429_after_a_probe_takes_it_back() -> None:
     for _ in range(3):  # a storm: three answers in flight, all 429
         rb.observe(answer(429, Retry_After="1"))
     await vt.run(take(rb, Priority.CREATE))  # the pause is over: the episode is judged
-    learned = rb.rate
-    assert learned is not None
+    assert rb.rate is not None
+    return rb.rate
+
+
+async def test_a_429_after_a_probe_takes_it_back() -> None:
+    vt = VirtualTime()
+    rb = budget(vt)
+    learned = await _learned_from_a_storm(vt, rb)
     rb._queued_since_change = True
     vt.now += 2 * rb.window
     await vt.run(take(rb, Priority.CREATE))
     assert rb.rate == pytest.approx(learned * 1.05)
     rb.observe(answer(429, Retry_After="1"))
     assert rb.rate == pytest.approx(learned)
+
+
+async def test_a_pace_learned_over_a_short_span_probes_after_two_such_spans() -> None:
+    """A server whose window is a second (Writer's minute at speed 60) is probed after a few
+    quiet seconds, not a quiet minute: an estimate read low held a 25 s batch down for good."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    learned, learned_at = await _learned_from_a_storm(vt, rb), vt.now
+    rb._queued_since_change = True
+    vt.now += 1.9 * 4  # under two spans of the estimate (30 accepted over 4 s)
+    await vt.run(take(rb, Priority.CREATE))
+    assert rb.rate == learned
+    vt.now = learned_at + 2.1 * 4
+    await vt.run(take(rb, Priority.CREATE))
+    assert rb.rate == pytest.approx(learned * 1.05)
+
+
+async def _paused_after(rb: RateBudget, status: int) -> float:
+    """Seconds the next request waits after an answer of ``status`` (virtual time)."""
+    vt: VirtualTime = rb.vt  # type: ignore[attr-defined]
+    rb.observe(answer(status), vt.now)
+    before = vt.now
+    await vt.run(take(rb, Priority.CREATE))
+    return vt.now - before
+
+
+async def _accepted(rb: RateBudget, answers: int) -> None:
+    """``answers`` requests granted and accepted."""
+    vt: VirtualTime = rb.vt  # type: ignore[attr-defined]
+    for _ in range(answers):
+        await vt.run(take(rb, Priority.CREATE))
+        rb.observe(answer(), vt.now)
+
+
+async def test_the_only_429_at_a_pace_pauses_one_interval() -> None:
+    """The only 429 in a while at a pace is timing (a late wake-up made up for in a burst): it
+    pauses every request one interval of the pace, not 0.05 s (20 requests at 400 a second);
+    a second one right after pauses in earnest."""
+    vt = VirtualTime()
+    rb = budget(vt, 6000)  # an interval of 0.01 s
+    await _accepted(rb, 40)
+    assert await _paused_after(rb, 429) == pytest.approx(0.01)
+    assert await _paused_after(rb, 429) >= FIRST_PAUSE
+
+
+async def test_a_429_after_a_few_accepted_right_after_a_pause_doubles_it() -> None:
+    """A sliding window giving back a slow start lets a few requests through between 429s: the
+    allowance is still spent, and the pause doubles (halved there, the 429s came quicker and
+    stormed, the pace cut to 1,150-1,617 a minute of 4,000 for 3.8 s)."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    await vt.run(take(rb, Priority.CREATE))
+    assert await _paused_after(rb, 429) == pytest.approx(FIRST_PAUSE)
+    await _accepted(rb, 5)
+    assert await _paused_after(rb, 429) == pytest.approx(2 * FIRST_PAUSE)
+
+
+async def test_after_the_only_429_at_a_pace_the_next_pause_starts_short() -> None:
+    """A pause grown by 429s in a row does not carry over to a lone 429 long after: paused one
+    interval, then doubled by the 429 right after it, a grown pause held a Writer-profile batch
+    at speed 60 for 1.7 s at each of its 429s (a pair a window)."""
+    vt = VirtualTime()
+    rb = budget(vt, 6000)  # an interval of 0.01 s
+    for _ in range(6):  # the allowance spent: the pause grows to 1.6 s
+        await _paused_after(rb, 429)
+    await _accepted(rb, 40)
+    assert await _paused_after(rb, 429) == pytest.approx(0.01)  # the only one in a while
+    # right after it: in earnest, from the first pause
+    assert await _paused_after(rb, 429) == pytest.approx(2 * FIRST_PAUSE)
 
 
 async def test_a_given_rate_meets_the_server_without_429s() -> None:
@@ -524,7 +625,8 @@ async def test_a_limit_that_falls_is_learned_again(
     before = rb.throttled
     _, sent = await _load(vt, rb, server, requests)
     assert rb.throttled - before <= most_429s * sent
-    assert rb.rate is not None and 0.8 * fallen_to <= rb.rate <= fallen_to
+    # at most a probe above (5 %): at the limit, the pace probes now and then
+    assert rb.rate is not None and 0.8 * fallen_to <= rb.rate <= 1.05 * fallen_to
 
 
 async def test_a_429_without_retry_after_pauses_briefly_then_doubles() -> None:

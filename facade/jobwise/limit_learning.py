@@ -5,39 +5,33 @@
 * a server's own headers on any answer (read by :mod:`jobwise.rate_headers`):
   ``Remaining: 0`` pauses every request until the reset;
 * 429 answers: every request waits out ``Retry-After`` (one pause for all, not one per
-  request); without one, :data:`FIRST_PAUSE`, doubled by each 429 right after a pause.
-  Between two throttling episodes the server's allowance was spent at both ends, so what it
-  accepted in between, divided by the time between, is its rate: the budget paces at
-  97 % of that. It never falls below half of its highest estimate (no collapse to 1, the
-  failure of halving a concurrency limit on every 429), and after a window with no 429 while
-  requests queued it probes 5 % higher, up to the ceiling; a 429 after a probe takes it back
-  and doubles the quiet time before the next probe.
+  request); without one, :data:`FIRST_PAUSE`, doubled by each 429 right after a pause with
+  few accepted since, and one interval of the pace for the only 429 of the last 32.
+  Between two episodes the allowance was spent at both ends, so what the server accepted from
+  the end of one's pause to the end of the other's (one without Retry-After counted as
+  :data:`FIRST_PAUSE`) over that time is its rate: the budget paces at 97 % of that. It never
+  falls below half of its highest estimate (no collapse to 1, the failure of halving a
+  concurrency limit on every 429), and after a window with no 429 while requests queued (or
+  two spans of the estimate in force, when shorter) it probes 5 % higher, up to the ceiling; a
+  429 after a probe takes it back and doubles the quiet time before the next probe.
 
   Not every 429 is a limit: a server's stray 429s (faults, a proxy) come at random, and reading
   each as a spent allowance walks the rate down episode after episode. So an episode is judged
-  when its pause ends, and before any rate is in force only clear evidence sets one: a storm
-  (3 or more answers in flight 429, none accepted) or 429s making a quarter of the last 32
-  answers; a 429 now and then is left to its pause, and one after which most answers in flight
-  were accepted is stray. Once a limit has been seen, an episode re-estimates it only with 20
-  accepted requests since the last estimate (or a storm): the 429s of one bunch come
-  milliseconds apart, and 2 accepted over 10 ms say nothing of a rate. Nor does a storm-free
-  span shorter than the estimate in force had: the rest of the bunch that set a first
-  estimate, read 0.13 s after it, said 17,600 a minute of a 24,000 limit. It lowers the pace only
-  when over 1 % of the answers since the last estimate were 429s: at a pace just under the
-  limit, a request the network held back arrives with the next ones now and then, and reading
-  each such 429 as a lower limit took 3 % off the pace every time (a 10,000-job Writer-profile
-  batch ran at 110 a second of its 400). A re-estimate without a storm lowers the pace to no
-  less than 80 % of the best estimate. A storm read over a shorter span than the estimate in
-  force cuts the pace until half that span goes by without a 429, then the pace before comes back:
-  after a pause, a server counting a sliding window gives back what was sent a window before,
-  and a slow start (creates one at a time) read that way held 4,000 a minute at 1,166. But
-  when a quarter of the last 64 answers at the pace in force are 429s, or a tenth of the last
-  512, the limit fell (a second client on the key): the pace becomes what the server accepted of
-  it, down to half the pace before the fall and half the best estimate. The costs, stated: a
-  limit that rejects under a quarter of the requests is not learned before a first rate is; each
-  of its 429s is waited out instead. A limit that falls by less than a tenth is learned slowly,
-  by the re-estimates. A server that refuses a tenth of the requests at random, whatever the
-  pace, is paced down to half the best estimate.
+  when its pause ends, and before any rate is in force only clear evidence sets one (a storm,
+  see :data:`STORM`, or a hot share, :data:`HOT_SHARE`); one after which most answers in flight
+  were accepted is stray. Once a rate is in force, an episode re-estimates it only with
+  :data:`MIN_EVIDENCE` accepted requests since the last estimate (or a storm), over no shorter
+  a span than the estimate in force, and lowers the pace only when over 1 % of the answers
+  since were 429s or the estimate is under 90 % of the pace (:data:`BELOW_PACE`), to no less
+  than 80 % of the best estimate. A storm read over a shorter span than the estimate in force
+  (a sliding window's echo, :data:`ECHO_QUIET`) cuts the pace for half that span. When a quarter
+  of the last 64 answers at the pace in force are 429s, or a tenth of the last 512, the limit
+  fell (a second client on the key): the pace becomes what the server accepted of it, down to
+  half the pace before the fall and half the best estimate. The costs, stated: a limit that
+  rejects under a quarter of the requests is not learned before a first rate is; each of its
+  429s is waited out instead. A limit that falls by less than a tenth is learned slowly, by the
+  re-estimates. A server that refuses a tenth of the requests at random, whatever the pace, is
+  paced down to half the best estimate.
 
 No I/O here either: the budget calls :meth:`LimitLearning.observe` after each answer.
 """
@@ -62,7 +56,9 @@ MIN_EVIDENCE = 20
 """Accepted requests between two episodes for their estimate to count (one or two requests
 over an idle minute say nothing of a server's limit)."""
 STORM = 3
-"""429s in one episode, none accepted among them: a spent allowance, evidence enough alone."""
+"""429s in one episode, or before a rate is in force in a row across episodes (a client one at
+a time meets one an episode), none accepted among them: a spent allowance, evidence enough. In
+a row once a rate is in force, a sliding window's echo cut 4,000 a minute to 1,150."""
 RECENT = 32
 HOT_SHARE = 0.25
 """429s among the last :data:`RECENT` answers that say the allowance is spent again and again
@@ -84,7 +80,17 @@ the window the server had already counted: held the whole span, the cut kept 1,0
 a 0.05 s round trip at 1,093-1,227 a minute of 4,000 for 7.7-7.8 s (bench_batch.py's network
 scenario: 43.6 and 45.2 s); held half, for 3.8 s (41.4 s), with no more 429s."""
 TOLERATED_SHARE = 0.01
-"""429s, as a share of the answers since the last estimate, that do not lower the pace."""
+"""429s, as a share of the answers since the last estimate, that do not lower the pace: at a
+pace just under the limit, a request the network held back arrives with the next ones now and
+then, and reading each such 429 as a lower limit took 3 % off the pace every time (a
+10,000-job Writer-profile batch ran at 110 a second of its 400)."""
+BELOW_PACE = 0.9
+"""An estimate under this share of the pace says it is over the limit, however few the 429s (a
+serial client paced at 39,000 a minute of 24,000 met one a window, 1 in 400, each paused)."""
+PROBE_SPANS = 2.0
+"""Spans of the estimate in force (about a server's window) without a 429 before the pace probes
+5 % higher, when shorter than the client's window (a minute): a 10,000-job Writer-profile batch
+at speed 60 (a 1 s window) paced at 20,156 a minute of 24,000 was never probed in its 28 s."""
 CALM_FLOOR = 0.8
 """A re-estimate without a storm lowers the pace to no less than this share of the best."""
 FIRST_PAUSE = 0.05
@@ -139,8 +145,11 @@ class LimitLearning:
         self._before_probe: float | None = None
         self._quiet = window
         """How long the pace must go without a 429 before it probes (doubled by a failed probe)."""
+        self._probe_spans = PROBE_SPANS  # the same in spans of the estimate in force
         self._recent: deque[bool] = deque(maxlen=RECENT)
         """Whether each of the last answers was a 429."""
+        self._in_a_row = 0  # 429s since the last accepted answer
+        self._accepted_since_429 = 0
         self._fallen_from: float | None = None
         """The pace before the first cut for a fallen limit since a calm window (None: none)."""
         self._paced: deque[bool] = deque(maxlen=FALLEN_LONG)
@@ -171,9 +180,10 @@ class LimitLearning:
         self._queued_since_change = False
 
     def _probe(self, now: float) -> None:
-        """After a quiet spell (a window, doubled by each probe taken back) while requests
-        queued, try 5 % more (learned rates only); after a storm's cut, the pace before it once
-        the estimate before it spanned without a 429."""
+        """After a quiet spell (a window, or :data:`PROBE_SPANS` times the span of the estimate
+        in force when shorter, doubled by each probe taken back) while requests queued, try 5 %
+        more (learned rates only); after a storm's cut, the pace before it once the estimate
+        before it spanned without a 429."""
         if self.rate is None or self._episode is None or self.server_limit is not None:
             return
         if self._restore is not None:
@@ -181,7 +191,8 @@ class LimitLearning:
             if now - self._last_change >= quiet and now - self._last_throttle >= quiet:
                 self._set_rate(before, now, f"no 429 for {quiet:.1f} s: back to the pace before")
             return
-        if now - self._last_change < self._quiet or now - self._last_throttle < self._quiet:
+        quiet = min(self._quiet, self._probe_spans * self._span) if self._span else self._quiet
+        if now - self._last_change < quiet or now - self._last_throttle < quiet:
             return
         if self._queued_since_change and (self.ceiling is None or self.rate < self.ceiling):
             before = self.rate  # a probe that lasted a quiet window is the new base
@@ -203,10 +214,14 @@ class LimitLearning:
             if response.status_code == 429:
                 self.throttled += 1
                 self._recent.append(True)
+                self._in_a_row += 1
                 self._throttled(now, parse_retry_after(headers), in_flight)
+                self._accepted_since_429 = 0
             else:
                 self._accepted += 1
                 self._recent.append(False)
+                self._in_a_row = 0
+                self._accepted_since_429 += 1
                 if self._judging is not None and in_flight:
                     self._answers_in_episode[0] += 1
             said = read_rate_headers(headers, self.window, self.wallclock)
@@ -260,20 +275,33 @@ class LimitLearning:
         if self._before_probe is not None:
             self._set_rate(self._before_probe, now, "a 429 after trying more: back")
             self._quiet *= 2  # the limit is near: probing it often would cost a 429 each time
+            self._probe_spans *= 2
         if self.server_limit is None:
-            self._judging = (now + pause, self._accepted, self.throttled)
+            # A pause without Retry-After is a guess (read as back at the end of one of 0.4 s:
+            # 17,500 a minute of 24,000); if not back, the next 429 moves the reference.
+            refill = pause if retry_after is not None else min(pause, FIRST_PAUSE)
+            self._judging = (now + refill, self._accepted, self.throttled)
             self._answers_in_episode = [0, 1]
 
     def _unasked(self, now: float, in_flight: bool) -> float:
         """The pause of a 429 without Retry-After: doubled (up to :data:`LONGEST_PAUSE`) for
-        an episode that begins within one pause of the last one's end, halved (down to
-        :data:`FIRST_PAUSE`) for one that begins later, the same for the answers in flight of
-        one episode; never under one interval of the pace in force."""
+        an episode that begins within one pause of the last one's end with under
+        :data:`MIN_EVIDENCE` accepted since the last 429 (an echo lets a few through), else
+        halved (down to :data:`FIRST_PAUSE`), the same for the answers in flight of one
+        episode; never under one interval of the pace. Doubled though 400 were accepted in
+        between (one at a time at 1,700 a second against 400), it grew to 8 s."""
         if not in_flight:
-            if now <= self._episode_end + self._unasked_pause:
+            spent = self._accepted_since_429 < MIN_EVIDENCE
+            if now <= self._episode_end + self._unasked_pause and spent:
                 self._unasked_pause = min(2 * self._unasked_pause, LONGEST_PAUSE)
             else:  # the last pause was enough: the next may be shorter
                 self._unasked_pause = max(FIRST_PAUSE, self._unasked_pause / 2)
+        if self.rate is not None and sum(self._recent) == 1:
+            # The only 429 of the last 32 at a pace: timing (0.05 s stopped a speed-60 batch for
+            # 20 requests, twice a second; in an echo one interval read as a fallen limit). The
+            # next 429 pauses from the first pause (one grown before stopped 1.7 s each pair).
+            self._unasked_pause = FIRST_PAUSE
+            return self.interval
         return max(self._unasked_pause, self.interval)
 
     def _judge(self, now: float) -> None:
@@ -285,13 +313,11 @@ class LimitLearning:
         self._judging = None
         share = self._fallen_share()
         if self.rate is not None and share:
-            # A quarter or more of the last 64 answers at this pace were 429s, or a tenth of
-            # the last 512: the limit fell (a second client on the key), and what the server
-            # accepts of the pace is the new rate. The
-            # estimate between episodes, read since a reference set before the fall and held at
-            # 80 % of the best, never learned a halved limit: 46 % of requests were 429s. Cuts
-            # in a row stop at half the pace before the first, and all at half the best
-            # estimate (a server refusing at random would collapse it, cut after cut).
+            # The limit fell: what the server accepts of the pace is the new rate. The estimate
+            # between episodes, read since a reference set before the fall and held at 80 % of
+            # the best, never learned a halved limit: 46 % of requests were 429s. Cuts stop at
+            # half the pace before the first, and at half the best estimate (a server refusing
+            # at random would collapse it, cut after cut).
             self._forget_paced()
             if self._fallen_from is None:
                 self._fallen_from = self.rate
@@ -309,25 +335,29 @@ class LimitLearning:
                 accepted_during + throttled_during,
             )
             return
-        # The server's allowance was spent when the episode began and came back when its pause
-        # ended: from the end of the last episode's pause to the end of this one it accepted
-        # exactly its rate.
+        # Spent when the episode began, back when its pause ended: from the end of the last
+        # episode's pause to the end of this one the server accepted exactly its rate.
         previous = self._episode
         if previous is None:  # first episode: since the start (an upper bound: bursts count)
             began = self._started if self._started is not None else refilled
             span, accepted = refilled - began, accepted_then
         else:
             span, accepted = refilled - previous[0], accepted_then - previous[1]
-        # Evidence enough: a storm (3 or more 429s in flight, none accepted); for a first
-        # estimate, 429s again and again, a quarter of the last answers (a stray 5 % hardly
-        # ever); or, once a rate is in force, 20 accepted. Unpaced, a lone 429 now and then is
-        # what the server's pause already handles: read as a limit, its span (idle time
-        # included) measured the client's demand. After the first, the hot share does not
-        # count: the 429s of the bunch that set it come milliseconds apart, and 2 accepted over
-        # 10 ms say nothing of a rate. Without evidence, the next estimate spans this one too.
-        storm = throttled_during >= STORM and not accepted_during
+        # Evidence enough: a storm; for a first estimate, a hot share; once a rate is in force,
+        # 20 accepted. Unpaced, a lone 429 now and then is left to its pause: read as a limit,
+        # its span (idle time included) measured the client's demand. After the first, the hot
+        # share does not count: the 429s of the bunch that set it come milliseconds apart.
+        # Without evidence, the next estimate spans this one too.
+        storm = (throttled_during >= STORM and not accepted_during) or (
+            self.rate is None and self._in_a_row >= STORM
+        )
         enough = self.rate is not None and accepted >= MIN_EVIDENCE
         hot = previous is None and sum(self._recent) >= HOT_SHARE * RECENT
+        if previous is not None and accepted < 1:
+            # Nothing accepted since the reference's pause: the allowance was not back, the span
+            # begins here (from there, pauses of 0.4 and 0.8 s read 11,100 a minute of 24,000).
+            self._episode = (refilled, previous[1], previous[2])
+            return
         if span <= 0 or accepted < 1 or not (storm or hot or enough):
             return
         if previous is not None and not storm and span < self._span:
@@ -339,11 +369,10 @@ class LimitLearning:
         if previous is not None:
             self._best = max(self._best, estimate)
             throttled = throttled_then - previous[2]
-            if throttled < 2 or throttled <= TOLERATED_SHARE * (accepted + throttled):
-                # Nearly all of what was sent since the reference was accepted: the pace is not
-                # above the limit, and a 429 now and then is timing (a burst the network or the
-                # server bunched up). Read as a limit, each would take 3 % off the pace. The
-                # reference stays, so the share is read over an ever longer span.
+            few = throttled < 2 or throttled <= TOLERATED_SHARE * (accepted + throttled)
+            if few and self.rate is not None and estimate >= BELOW_PACE * self.rate:
+                # Nearly all sent since the reference was accepted, at about the pace: a 429 now
+                # and then is timing. The reference stays: the share is read over a longer span.
                 return
         self._episode = (refilled, accepted_then, throttled_then)
         # 429s without a storm may be timing (nothing tells them from a limit just under the
@@ -356,11 +385,8 @@ class LimitLearning:
             why = f"429s: the server accepted about {estimate:.0f} a minute"
             self._set_rate(paced, self.clock(), why)
             if before is not None and shorter:
-                # A storm over a shorter span than the estimate in force: a server counting a
-                # sliding window gives back, after a pause, what was sent a window before, and
-                # a batch's slow start (creates one at a time) read as 1,166 a minute of 4,000
-                # for good. The cut holds until half as long as that estimate spanned goes by
-                # without a 429; a limit that truly fell storms again and is read anew.
+                # A sliding window's echo (ECHO_QUIET): the cut holds until half as long as that
+                # estimate spanned goes by without a 429; a limit that truly fell storms again.
                 self._restore = (before, ECHO_QUIET * self._span)
 
     def _told(self, now: float, said: RateHeaders) -> None:

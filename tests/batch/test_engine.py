@@ -38,8 +38,10 @@ async def test_the_rate_budget_rides_out_429s() -> None:
     assert len(items) == 150 and all(i.status == "completed" for i in items)
     assert seen["faults"]["rate_limited"] > 0
     assert seen["jobs_created"] == 150
-    learned = run.summary()["rate_limit"]  # paced below the emulator's 40 a second
-    assert learned is not None and learned <= 40 * 60
+    learned = run.summary()["rate_limit"]  # paced about the emulator's 40 a second
+    # Within two probes of it: the bucket's burst of 40 hides a pace 5 or 10 % over its rate for
+    # the few seconds a probe lasts here (the next 429 takes it back).
+    assert learned is not None and learned <= 1.1 * 40 * 60
 
 
 @in_virtual_time
