@@ -99,8 +99,7 @@ class Creating(Health, ServerWindow):
                 answered = self.jobs.wall()
                 if not self.jobs.keys_trusted:
                     network = answered - sent - exposure.paced
-                    rate_known = self.jobs.rate_limit is not None
-                    self.create_slots.answered(exposure.paced, network, rate_known)
+                    self.create_slots.answered(exposure.paced, network, self.jobs.rate_limit)
                 self._created(row, sent, answered, created)
                 return
             if not await self._create_failed(row, failure, attempt):
