@@ -557,15 +557,23 @@ def test_ctrl_c_writes_partial_results_and_says_so(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-            if sigint_ignored
-            else None,
+            # Either way on purpose: a runner started as a script's `cmd &` job (CI launched in
+            # the background) has SIGINT ignored, and its children inherit that.
+            preexec_fn=lambda: signal.signal(
+                signal.SIGINT, signal.SIG_IGN if sigint_ignored else signal.SIG_DFL
+            ),
         )
         deadline = time.monotonic() + 30
         while api_requests(slow.base_url) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
+        sent = api_requests(slow.base_url)
         proc.send_signal(signum)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"still running 30 s after the signal ({sent} requests before it): {err}")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "partial results" in err and str(out) in err
     found = results(out)
