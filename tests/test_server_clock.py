@@ -8,7 +8,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 from jobwise._async.dated import AsyncDatedTransport
-from jobwise.server_clock import DATE_SPAN, ServerClock
+from jobwise.server_clock import DATE_SPAN, DRIFT, ServerClock
 from jobwise.signals import TransportSignals
 
 NOW = 1_800_000_000.0  # a whole second
@@ -19,6 +19,17 @@ def test_a_date_bounds_the_offset_from_the_second_it_names() -> None:
     assert clock.bounds is None
     clock.observe(formatdate(NOW + 30.0, usegmt=True), NOW, NOW + 0.2)  # 30 s ahead
     assert clock.bounds == pytest.approx((29.8, 30.0 + DATE_SPAN))
+
+
+def test_bounds_learned_long_ago_widen_by_the_clocks_drift_since() -> None:
+    # A server clock 0.1 % slow: 1,000 s on, its Date says 999. Intersected as they were, the
+    # first answer's bounds kept a lowest offset the clock had drifted below (seed 36761: a
+    # lost create's job stamped just before its window, and the create sent again).
+    clock = ServerClock()
+    clock.observe(formatdate(NOW, usegmt=True), NOW, NOW)
+    clock.observe(formatdate(NOW + 999.0, usegmt=True), NOW + 1000.0, NOW + 1000.0)
+    assert pytest.approx(1.0) == DRIFT * 1000.0
+    assert clock.bounds == pytest.approx((-1.0, DATE_SPAN - 1.0))
 
 
 def test_dates_narrow_the_bounds_and_a_clock_set_meanwhile_starts_them_again() -> None:

@@ -17,6 +17,7 @@ from jobwise.lost_posts import (
     UNKNOWN_CLOCK_SKEW,
     Window,
 )
+from jobwise.server_clock import DRIFT
 
 log = logging.getLogger("jobwise")
 
@@ -63,6 +64,8 @@ class ServerWindow(EngineCore):
         lost create's window widened over the job of another lost just after it, and took it
         (seed 1574 of the simulator: another input's result)."""
         self._wall_step = 0.0
+        self._learned_at = 0.0
+        """When (the client's steady wall) an answer last narrowed the bounds."""
 
     def _learn_offset(self, sent: float, answered: float, created: datetime) -> None:
         """Narrow the bounds of the server's clock offset: sent <= created - offset <= answered."""
@@ -73,11 +76,13 @@ class ServerWindow(EngineCore):
         low, high = stamp - answered, stamp - sent
         if not self._offset_known:
             self._offset_low, self._offset_high, self._offset_known = low, high, True
-        else:
-            self._offset_low = max(self._offset_low, low)
-            self._offset_high = min(self._offset_high, high)
+        else:  # what held then holds now only within the clocks' drift since (server_clock)
+            drift = DRIFT * max(0.0, answered - self._learned_at)
+            self._offset_low = max(self._offset_low - drift, low)
+            self._offset_high = min(self._offset_high + drift, high)
             if self._offset_low > self._offset_high:  # timestamps of coarse resolution
                 self._offset_low, self._offset_high = low, high
+        self._learned_at = answered
         if self._save_bounds((self._offset_low, self._offset_high, self._margin)):
             # Durable at once: a run killed before its next commit left its creates "sending"
             # with no bounds, to be settled on the next run's clock (see _clock_bounds).
@@ -186,5 +191,8 @@ class ServerWindow(EngineCore):
         bounds this run knows now."""
         assert row.sent_at is not None
         last = row.answered_at if row.answered_at is not None else row.sent_at + UNANSWERED_WINDOW
+        drift = 0.0
+        if bounds is None and self._offset_known:  # learned from answers, maybe a while ago
+            drift = DRIFT * max(0.0, last - self._learned_at)
         low, high, margin = self._clock_bounds() if bounds is None else bounds
-        return Window(row.sent_at + low - margin, last + high + margin)
+        return Window(row.sent_at + low - margin - drift, last + high + margin + drift)
