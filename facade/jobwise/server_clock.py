@@ -28,6 +28,20 @@ DATE_SPAN = 3.0
 DRIFT = 0.001
 
 
+def narrowed(
+    known: tuple[float, float] | None, since: float, low: float, high: float
+) -> tuple[float, float]:
+    """Bounds of an offset learned ``since`` seconds ago, narrowed by (``low``, ``high``) learned
+    now: widened first by the clocks' :data:`DRIFT` since; where the two do not meet (a clock
+    was set, or timestamps too coarse to agree), the new ones alone."""
+    if known is not None:
+        drift = DRIFT * max(0.0, since)
+        lowest, highest = max(known[0] - drift, low), min(known[1] + drift, high)
+        if lowest <= highest:
+            return lowest, highest
+    return low, high
+
+
 class ServerClock:
     """Bounds of (server clock - client clock), in seconds, narrowed by each ``Date`` seen.
     Replaced whole on each answer, so that a thread reading them never sees half a change."""
@@ -53,12 +67,5 @@ class ServerClock:
                 return  # not a date: it teaches nothing
             self._parsed = (date, stamp)
         low, high = stamp - answered, stamp + DATE_SPAN - sent
-        known = self.bounds
-        if known is not None:  # what held then holds now only within the clocks' drift since
-            drift = DRIFT * max(0.0, answered - self._at)
-            known = (known[0] - drift, known[1] + drift)
+        self.bounds = narrowed(self.bounds, answered - self._at, low, high)
         self._at = answered
-        if known is None or low > known[1] or high < known[0]:  # or a clock was set: anew
-            self.bounds = (low, high)
-        else:
-            self.bounds = (max(known[0], low), min(known[1], high))

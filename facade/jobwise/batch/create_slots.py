@@ -86,7 +86,7 @@ class CreateSlots(FifoLimit):
             and network >= NETWORK_BOUND * paced
             and self.waiting
             and self.current < self.ceiling
-            and statistics.median(self._round_trips) >= NETWORK_FLOOR
+            and round_trip >= NETWORK_FLOOR
         ):
             self._resize(self.current + 1)
         elif paced > network and self.current > 1:

@@ -288,11 +288,11 @@ class Waiting(Settling, Outcomes):
                     await self._unanswered(track, exc)
                 return
             self._heard()
-            if waited(track) and (
-                status_text(job) in FINAL_STATUSES or track.row.status == ItemStatus.RETRYING
-            ):
-                if status_text(job) in FINAL_STATUSES:
-                    self.failures.seen(status_text(job) == JobStatus.FAILED)
+            status = status_text(job)
+            final = status in FINAL_STATUSES
+            if waited(track) and (final or track.row.status == ItemStatus.RETRYING):
+                if final:
+                    self.failures.seen(status == JobStatus.FAILED)
                 await self._finish(track, job)
 
         unique = list({t.row.job_id: t for t in tracks if waited(t)}.values())

@@ -17,7 +17,7 @@ from jobwise.lost_posts import (
     UNKNOWN_CLOCK_SKEW,
     Window,
 )
-from jobwise.server_clock import DRIFT
+from jobwise.server_clock import DRIFT, narrowed
 
 log = logging.getLogger("jobwise")
 
@@ -73,16 +73,11 @@ class ServerWindow(EngineCore):
         stamp = created.timestamp()
         if created.microsecond == 0:  # a whole second: maybe a coarse clock
             self._margin = COARSE_MARGIN
-        low, high = stamp - answered, stamp - sent
-        if not self._offset_known:
-            self._offset_low, self._offset_high, self._offset_known = low, high, True
-        else:  # what held then holds now only within the clocks' drift since (server_clock)
-            drift = DRIFT * max(0.0, answered - self._learned_at)
-            self._offset_low = max(self._offset_low - drift, low)
-            self._offset_high = min(self._offset_high + drift, high)
-            if self._offset_low > self._offset_high:  # timestamps of coarse resolution
-                self._offset_low, self._offset_high = low, high
-        self._learned_at = answered
+        known = (self._offset_low, self._offset_high) if self._offset_known else None
+        self._offset_low, self._offset_high = narrowed(
+            known, answered - self._learned_at, stamp - answered, stamp - sent
+        )
+        self._offset_known, self._learned_at = True, answered
         if self._save_bounds((self._offset_low, self._offset_high, self._margin)):
             # Durable at once: a run killed before its next commit left its creates "sending"
             # with no bounds, to be settled on the next run's clock (see _clock_bounds).
