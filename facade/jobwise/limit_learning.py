@@ -24,14 +24,11 @@
   a span than the estimate in force, and lowers the pace only when over 1 % of the answers
   since were 429s or the estimate is under 90 % of the pace (:data:`BELOW_PACE`), to no less
   than 80 % of the best estimate. A storm read over a shorter span than the estimate in force
-  (a sliding window's echo, :data:`ECHO_QUIET`) cuts the pace for half that span. When a quarter
-  of the last 64 answers at the pace in force are 429s, or a tenth of the last 512, the limit
-  fell (a second client on the key): the pace becomes what the server accepted of it, down to
-  half the pace before the fall and half the best estimate. The costs, stated: a limit that
-  rejects under a quarter of the requests is not learned before a first rate is; each of its
-  429s is waited out instead. A limit that falls by less than a tenth is learned slowly, by the
-  re-estimates. A server that refuses a tenth of the requests at random, whatever the pace, is
-  paced down to half the best estimate.
+  (a sliding window's echo, :data:`ECHO_QUIET`) cuts the pace for half that span. When the
+  limit fell (a second client on the key; :mod:`jobwise.paced_answers` tells), the pace becomes
+  what the server accepted of it, down to half the pace before the fall and half the best
+  estimate. The cost, stated: a limit that rejects under a quarter of the requests is not
+  learned before a first rate is; each of its 429s is waited out instead.
 
 No I/O here either: the budget calls :meth:`LimitLearning.observe` after each answer.
 """
@@ -47,6 +44,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from jobwise.paced_answers import PacedAnswers
 from jobwise.rate_headers import MINUTE, RateHeaders, read_rate_headers
 from jobwise.retries import parse_retry_after
 
@@ -63,15 +61,6 @@ RECENT = 32
 HOT_SHARE = 0.25
 """429s among the last :data:`RECENT` answers that say the allowance is spent again and again
 (stray 429s at 5 % make 8 of 32 about once in 3,000 answers)."""
-FALLEN = 64
-"""Answers at one pace judged together: a quarter of them 429s says the limit fell (stray 429s
-at 5 % make 16 of 64 about once in ten million windows; at 10 %, once in two thousand)."""
-FALLEN_LONG = 512
-SLIPPED_SHARE = 0.1
-"""A tenth of the last :data:`FALLEN_LONG` answers at one pace 429s says the limit fell by less
-than a quarter (stray 429s at 5 % make 52 of 512 about once in 680,000 windows; at 7 %, once
-in 200; at 10 %, once in two: a server refusing a tenth at random is paced down to half the
-best estimate)."""
 ECHO_QUIET = 0.5
 """After a storm read over a shorter span than the estimate in force (a sliding window's echo),
 the share of that estimate's span that must go by without a 429 before the pace comes back.
@@ -152,10 +141,7 @@ class LimitLearning:
         self._accepted_since_429 = 0
         self._fallen_from: float | None = None
         """The pace before the first cut for a fallen limit since a calm window (None: none)."""
-        self._paced: deque[bool] = deque(maxlen=FALLEN_LONG)
-        """The same, of the last answers to requests granted at the pace in force."""
-        self._paced_429s = [0, 0]
-        """429s among the last :data:`FALLEN` and :data:`FALLEN_LONG` of them."""
+        self._paced = PacedAnswers()
         self._best = 0.0
         self._span = 0.0
         """How long the evidence of the estimate in force spanned (seconds)."""
@@ -176,7 +162,7 @@ class LimitLearning:
         self._restore = None
         self._before_probe = None
         self._last_change = now
-        self._forget_paced()
+        self._paced.clear()
         self._queued_since_change = False
 
     def _probe(self, now: float) -> None:
@@ -208,8 +194,8 @@ class LimitLearning:
             now = self.clock()
             in_flight = self._in_flight(now, sent)
             if self.rate is not None and sent is not None and sent >= self._last_change:
-                self._pace_answered(response.status_code == 429)
-                if len(self._paced) >= FALLEN and self._paced_429s[0] < HOT_SHARE * FALLEN:
+                self._paced.add(response.status_code == 429)
+                if self._paced.calm():
                     self._fallen_from = None  # a calm window at this pace: the cuts held
             if response.status_code == 429:
                 self.throttled += 1
@@ -227,31 +213,6 @@ class LimitLearning:
             said = read_rate_headers(headers, self.window, self.wallclock)
             if said is not None:
                 self._told(now, said)
-
-    def _pace_answered(self, throttled: bool) -> None:
-        """Count an answer at the pace in force in both windows (one sum per answer cost more
-        than the rest of :meth:`observe`)."""
-        paced, counts = self._paced, self._paced_429s
-        if len(paced) >= FALLEN:
-            counts[0] -= paced[-FALLEN]
-        if len(paced) == FALLEN_LONG:
-            counts[1] -= paced[0]
-        paced.append(throttled)
-        counts[0] += throttled
-        counts[1] += throttled
-
-    def _forget_paced(self) -> None:
-        self._paced.clear()
-        self._paced_429s = [0, 0]
-
-    def _fallen_share(self) -> float:
-        """The share of 429s at the pace in force that says the limit fell, else 0."""
-        paced, (short, long) = len(self._paced), self._paced_429s
-        if paced >= FALLEN and short >= HOT_SHARE * FALLEN:
-            return short / FALLEN
-        if paced == FALLEN_LONG and long >= SLIPPED_SHARE * FALLEN_LONG:
-            return long / FALLEN_LONG
-        return 0.0
 
     def _in_flight(self, now: float, sent: float | None) -> bool:
         """Whether an answer belongs to the episode under way: its request left before the
@@ -311,14 +272,14 @@ class LimitLearning:
         refilled, accepted_then, throttled_then = self._judging
         accepted_during, throttled_during = self._answers_in_episode
         self._judging = None
-        share = self._fallen_share()
+        share = self._paced.fallen_share()
         if self.rate is not None and share:
             # The limit fell: what the server accepts of the pace is the new rate. The estimate
             # between episodes, read since a reference set before the fall and held at 80 % of
             # the best, never learned a halved limit: 46 % of requests were 429s. Cuts stop at
             # half the pace before the first, and at half the best estimate (a server refusing
             # at random would collapse it, cut after cut).
-            self._forget_paced()
+            self._paced.clear()
             if self._fallen_from is None:
                 self._fallen_from = self.rate
             floor = 0.5 * max(self._fallen_from, self._best)  # never below half the best

@@ -53,6 +53,7 @@ ENGINE = [
     "jobwise.batch.creates",
     "jobwise.batch.lost",
     "jobwise.batch.outcomes",
+    "jobwise.batch.sweeping",
     "jobwise.batch.waiting",
     "jobwise.batch.reading",
     "jobwise.batch.engine",
