@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from typing import Any
 
 import httpx
-from bench_batch import TOKEN, start_emulator
+from bench_batch import TOKEN, peak_rss_mb, start_emulator
 
 PAGE = 100
 
@@ -46,7 +45,7 @@ def worker(name: str, url: str, app: str) -> None:
             {
                 "count": count,
                 "seconds": time.perf_counter() - started,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
     )
@@ -88,6 +87,13 @@ def run(jobs: int, small: int, large: int) -> dict[str, Any]:
         emulator.wait(timeout=10)
 
 
+def per_job(flat: dict[str, dict[str, Any]]) -> float:
+    """Peak bytes each job of the large listing adds to the small one's."""
+    (small, s), (large, big) = flat.items()
+    added = (big["peak_rss_mb"] - s["peak_rss_mb"]) * 2**20
+    return added / (int(large) - int(small))
+
+
 def print_table(results: dict[str, Any]) -> None:
     """The figures and ratios."""
     print(f"listing {results['jobs']} jobs, {PAGE} per page")
@@ -109,7 +115,7 @@ def print_table(results: dict[str, Any]) -> None:
             f"jobwise peak RSS listing {int(small):,} jobs: {s['peak_rss_mb']:.0f} MB; "
             f"{int(large):,} jobs: {big['peak_rss_mb']:.0f} MB "
             f"({big['peak_rss_mb'] / s['peak_rss_mb']:.2f}x for {int(large) // int(small)}x "
-            "the jobs)"
+            f"the jobs: {per_job(results['flat']):.0f} bytes a job more)"
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 import random
 import uuid
+import zlib
 from bisect import bisect_left, insort
 from collections import deque
 from typing import Any
@@ -113,9 +114,12 @@ class WriterStore:
             return [], 0
         iso = self._clock.iso(at)
         indexes = range(count - 1 - offset, max(count - 1 - offset - limit, -1), -1)
+        # UUIDs, as Writer's ids are (a client may keep them more compactly than other strings):
+        # the application's tag, then the job's number.
+        tag = zlib.crc32(app_id.encode())
         return [
             {
-                "id": f"{app_id}-{n:09d}",
+                "id": f"{tag:08x}-0000-4000-8000-{n:012x}",
                 "status": COMPLETED,
                 "application_id": app_id,
                 "created_at": iso,

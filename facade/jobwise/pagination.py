@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from jobwise.errors import InvalidResponseError
+from jobwise.seen_ids import SeenIds
 
 T = TypeVar("T")
 MAX_LISTED = 100_000_000
@@ -33,7 +34,8 @@ class PageWalk(Generic[T]):
       ``pagination`` or ``totalCount`` is omitted or wrong, at the cost of one more call when
       the last page is exactly full.
     * Pages shift while they are read (new jobs arrive at the head, however many): the id of
-      every job yielded is kept (some 100 bytes a job), so each is yielded once.
+      every job yielded is kept (:class:`~jobwise.seen_ids.SeenIds`: about 27 bytes a UUID
+      past the first 4,096), so each is yielded once.
     * A page of jobs all seen before is no evidence that the server ignores the offset: jobs
       created meanwhile push seen ones into the next page. The same page twice in a row, with
       the same total (nothing new in the application), is: there the listing stops.
@@ -44,7 +46,7 @@ class PageWalk(Generic[T]):
         self.key = key
         self.offset = 0
         self.done = False
-        self.seen: set[str] = set()
+        self.seen = SeenIds()
         self._last: tuple[list[str], int | None] | None = None
 
     def take(self, page: Page[T]) -> list[T]:
@@ -52,8 +54,7 @@ class PageWalk(Generic[T]):
         ids = [self.key(item) for item in page.items]
         fresh: list[T] = []
         for item, item_id in zip(page.items, ids, strict=True):
-            if item_id not in self.seen:
-                self.seen.add(item_id)
+            if self.seen.add(item_id):
                 fresh.append(item)
         repeated = self._last == (ids, page.total)
         self._last = (ids, page.total)

@@ -3,6 +3,8 @@ by the million in constant memory."""
 
 from __future__ import annotations
 
+import zlib
+
 import httpx
 from jobwise_emulator import run_emulator
 
@@ -26,7 +28,11 @@ def test_seeded_app_lists_made_up_jobs_in_constant_memory(http: httpx.Client) ->
     assert seeded.status_code == 201
     page = http.get("/v1/applications/many/jobs", params={"offset": 999_998, "limit": 5}).json()
     assert page["totalCount"] == 1_000_000
-    assert [job["id"] for job in page["result"]] == ["many-000000001", "many-000000000"]
+    tag = f"{zlib.crc32(b'many'):08x}"
+    assert [job["id"] for job in page["result"]] == [
+        f"{tag}-0000-4000-8000-000000000001",
+        f"{tag}-0000-4000-8000-000000000000",
+    ]
     assert (
         http.get("/v1/applications/many/jobs", params={"status": "failed"}).json()["result"] == []
     )
