@@ -1,4 +1,5 @@
-"""The connection's request builder makes exactly what ``httpx.Client.build_request`` makes."""
+"""The connection's request builder makes exactly what ``httpx.Client.build_request`` makes,
+and an answer's headers read in one pass are what httpx reads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from jobwise._api import osapi, writer
-from jobwise.http import Request, RequestBuilder, call_options
+from jobwise.http import Request, RequestBuilder, call_options, header_text, header_values
 from jobwise.validation import normalize_inputs
 
 JOB = uuid.UUID("6f1c2c8e-3f0a-4a43-9d55-0d3c5b1b2a10")
@@ -80,3 +81,19 @@ def test_the_url_cache_stays_bounded() -> None:
 def test_a_request_the_builder_does_not_know_fails_loudly() -> None:
     with pytest.raises(TypeError, match="files"):
         RequestBuilder(_client(BASES[0])).build("POST", "/upload", files={"f": b"x"})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [(b"Date", b"Tue, 08 Dec 2026 00:20:00 GMT"), (b"Content-Length", b"97")],
+        [(b"date", b"a"), (b"DATE", b"b"), (b"content-length", b"1")],  # joined, as httpx does
+        [(b"Server", b"x")],
+        [(b"Date", "lundi 8 d\u00e9c".encode("latin-1")), (b"X", "\u00e9".encode())],
+    ],
+)
+def test_headers_read_in_one_pass_are_what_httpx_reads(raw: list[tuple[bytes, bytes]]) -> None:
+    headers = httpx.Headers(raw)
+    found = header_values(headers, b"date", b"content-length")
+    for name in ("date", "content-length"):
+        assert header_text(headers, name, found[name.encode()]) == headers.get(name)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import httpx
 
+from jobwise.http import header_values
+
 REDACTED = b"[redacted]"
 MIN_SECRET_LENGTH = 8
 """Shorter values are not credentials anyone issues (a one-letter test token is), and replacing
@@ -17,11 +19,7 @@ def _secrets(request: httpx.Request) -> list[bytes]:
     # Read from the raw header bytes in one pass: two lookups in httpx's Headers (each decodes
     # every header) were a third of redacting each answer. Only ASCII values, where the text
     # httpx would decode is the same bytes; any other goes the way httpx reads it.
-    found: dict[bytes, list[bytes]] = {b"authorization": [], b"idempotency-key": []}
-    for name, value in request.headers.raw:
-        held = found.get(name.lower())
-        if held is not None:
-            held.append(value)
+    found = header_values(request.headers, b"authorization", b"idempotency-key")
     auth, keys = found[b"authorization"], found[b"idempotency-key"]
     if all(value.isascii() for value in auth + keys):
         scheme, _, secret = b", ".join(auth).partition(b" ")

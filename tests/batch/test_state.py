@@ -177,11 +177,13 @@ def test_an_inputs_digest_is_of_its_json_with_sorted_names_whatever_their_order(
         state.close()
 
 
-def test_a_creates_job_held_by_another_item_is_not_recorded_and_that_item_is_named() -> None:
+def test_a_creates_job_held_by_another_item_is_not_recorded_and_that_item_is_named(
+    tmp_path: Path,
+) -> None:
     # The look for another holder is part of the write (one statement, not a look and a
     # write): a server that hands out an id again is still caught, and the item keeps waiting
     # as it was; its own id again (a create replayed by its key) is recorded.
-    state = BatchState(None, "app", "http://127.0.0.1:1")
+    state = BatchState(str(tmp_path / "s.sqlite"), "app", "http://127.0.0.1:1")
     try:
         first, second = (
             state.add(index, normalize_inputs({"P": f"x{index}"}), "pending", None)
@@ -198,5 +200,37 @@ def test_a_creates_job_held_by_another_item_is_not_recorded_and_that_item_is_nam
         assert state.created(first, "job-a", "2026-01-01T00:00:00+00:00") is None
         assert state.created(second, "job-b", "2026-01-01T00:00:01+00:00") is None
         assert state.counts["submitted"] == 2 and state.counts["sending"] == 0
+    finally:
+        state.close()
+
+
+def test_without_a_file_only_the_job_ids_are_written_and_they_are_still_checked() -> None:
+    # The private database is read back for job ids alone: a create's sending, its outcome
+    # and the clock bounds write nothing more there, and a job id another item holds is
+    # still caught. The bounds saved are the ones read back.
+    state = BatchState(None, "app", "http://127.0.0.1:1")
+    written: list[str] = []
+    try:
+        first, second = (
+            state.add(index, normalize_inputs({"P": f"x{index}"}), ItemStatus.PENDING, None)
+            for index in range(2)
+        )
+        state.db.set_trace_callback(written.append)
+        for row in (first, second):
+            state.sending(row, 1.0)
+        state.save_clock_bounds((-0.5, 0.5, 0.001))
+        assert state.clock_bounds() == (-0.5, 0.5, 0.001)
+        assert state.created(first, "job-a", "2026-01-01T00:00:00+00:00") is None
+        state.finished(first, ItemStatus.COMPLETED, "done", None)
+        holder = state.created(second, "job-a", "2026-01-01T00:00:01+00:00")
+        assert holder is not None and holder.index == 0 and holder.job_id == "job-a"
+        assert state.knows("job-a") and not state.knows("job-b")
+        state.retried(second, "job-b")
+        assert state.knows("job-b")
+        # Two creates (one refused for its job id) and a retry: three writes, each of an id.
+        writes = [sql for sql in written if not sql.startswith("SELECT")]
+        assert len(writes) == 3 and all("job_id" in sql for sql in writes)
+        assert first.status == ItemStatus.COMPLETED and first.suggestion == "done"
+        assert state.counts == {"completed": 1, "submitted": 1, "pending": 0, "sending": 0}
     finally:
         state.close()

@@ -8,6 +8,7 @@ from typing import Any
 from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
 
 from jobwise._api.common import check_same_job, with_string_ids
+from jobwise._api.writer_shapes import regular_created, regular_job, regular_jobs
 from jobwise.errors import InvalidResponseError
 from jobwise.http import Request
 from jobwise.models import UNSET, Job, JobCreated, JobCreateRequest, JobInput, JobList, JobStatus
@@ -31,7 +32,8 @@ def _aware(job: Job) -> Job:
 
 def parse_job(data: Any) -> Job:
     """A Job from its JSON, timestamps timezone-aware."""
-    return _aware(Job.from_dict(data))
+    job = regular_job(data)
+    return job if job is not None else _aware(Job.from_dict(data))
 
 
 def job_parser(asked: str) -> Callable[[Any], Job]:
@@ -48,6 +50,9 @@ def job_parser(asked: str) -> Callable[[Any], Job]:
 def parse_created(data: Any) -> JobCreated:
     """A create's or retry's answer; its id read from ``job_id`` where ``id`` is absent (seed
     002 names it so; seed 003 and both SDKs say ``id``)."""
+    regular = regular_created(data)
+    if regular is not None:
+        return regular
     if isinstance(data, dict) and "id" not in data and "job_id" in data:
         data = {**data, "id": data["job_id"]}
     created = JobCreated.from_dict(data)
@@ -57,8 +62,12 @@ def parse_created(data: Any) -> JobCreated:
 
 def parse_page(data: Any) -> Page[Job]:
     """One list page: its jobs, the server's total and echoed limit (when given)."""
-    page = JobList.from_dict(data)
-    jobs = [_aware(job) for job in with_string_ids(page.result)]
+    jobs = regular_jobs(data)
+    if jobs is not None:  # the rest of the page read as from_dict reads it
+        page = JobList.from_dict({**data, "result": []})
+    else:
+        page = JobList.from_dict(data)
+        jobs = [_aware(job) for job in with_string_ids(page.result)]
     total = page.total_count if isinstance(page.total_count, int) else None
     limit = None
     if page.pagination and isinstance(page.pagination.limit, int):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
+from jobwise.http import header_text, header_values
 from jobwise.server_clock import ServerClock
 
 
@@ -25,7 +26,9 @@ class AsyncDatedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         sent = self.wall()
         response = await self.inner.handle_async_request(request)
-        self.clock.observe(response.headers.get("date"), sent, self.wall())
+        headers = response.headers
+        date = header_text(headers, "date", header_values(headers, b"date")[b"date"])
+        self.clock.observe(date, sent, self.wall())
         return response
 
     async def aclose(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
+from jobwise.http import header_text, header_values
 from jobwise.server_clock import ServerClock
 
 
@@ -26,7 +27,9 @@ class DatedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         sent = self.wall()
         response = self.inner.handle_request(request)
-        self.clock.observe(response.headers.get("date"), sent, self.wall())
+        headers = response.headers
+        date = header_text(headers, "date", header_values(headers, b"date")[b"date"])
+        self.clock.observe(date, sent, self.wall())
         return response
 
     def close(self) -> None:
