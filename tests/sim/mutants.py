@@ -38,8 +38,8 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     ),
     "known-jobs-not-excluded": (
         "jobwise.batch.lost",
-        "Listed(job.id, job.created_at.timestamp(), not self._state.knows(job.id))",
-        "Listed(job.id, job.created_at.timestamp(), True)",
+        "listed.append(Listed(job.id, job.created_at.timestamp(), not known))",
+        "listed.append(Listed(job.id, job.created_at.timestamp(), True))",
     ),
 }
 

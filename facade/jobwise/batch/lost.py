@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from jobwise.batch.core import SWEEP_PAGE_SIZE
 from jobwise.batch.creates import Creating
+from jobwise.batch.options import BatchOptions
+from jobwise.batch.protocol import AsyncBatchClient
 from jobwise.batch.schema import Row
 from jobwise.errors import (
     APIError,
@@ -18,14 +20,20 @@ from jobwise.errors import (
     InvalidResponseError,
     PermissionDeniedError,
 )
-from jobwise.lost_posts import CandidateScan, Listed, Settlement, Window, settle
+from jobwise.lost_posts import COARSE_MARGIN, CandidateScan, Listed, Settlement, Window, settle
 from jobwise.models import Job
+from jobwise.times import parse_time
 
 log = logging.getLogger("jobwise")
 
 
 class Settling(Creating):
     """Settles the creates whose answers were lost, from the server's listing."""
+
+    def __init__(self, jobs: AsyncBatchClient, options: BatchOptions) -> None:
+        super().__init__(jobs, options)
+        self._warned_reused: set[str] = set()
+        """Ids the server handed out again (see :meth:`_reused`), each warned of once."""
 
     async def _reconcile_loop(self, group: asyncio.TaskGroup) -> None:
         while True:
@@ -83,7 +91,7 @@ class Settling(Creating):
                 # The windows open once the listing's first answer has dated the server's
                 # clock: a first create lost before any answer had no bound but +-120 s.
                 scan = CandidateScan(lambda: min(self._window(r).opens for r in rows))
-                await self._read_listing(scan)
+                reused = await self._read_listing(scan)
                 break
             except (APIError, InvalidResponseError) as exc:
                 if isinstance(exc, AuthenticationError | PermissionDeniedError):
@@ -111,11 +119,12 @@ class Settling(Creating):
             # A job between the lost creates' windows, where only creates that answered (their
             # ids excluded) were sent: another client's.
             self._foreign = True
+        claims = owners + Counter(reused)  # a reused id's holder claims it too: never adopted
         resend: list[Row] = []
         for row in rows:
             mine = candidates[row.index]
             may_adopt = self.options.adopt and not self._foreign
-            settlement = settle(mine, claims=owners, may_adopt=may_adopt)
+            settlement = settle(mine, claims=claims, may_adopt=may_adopt)
             if settlement is Settlement.RESEND:
                 self._state.refused(row)  # the server shows no job for it: send it again
                 resend.append(row)
@@ -133,17 +142,44 @@ class Settling(Creating):
         self._state.commit(force=True)
         return [] if killed else resend
 
-    async def _read_listing(self, scan: CandidateScan) -> None:
+    async def _read_listing(self, scan: CandidateScan) -> set[str]:
         """Read the application's jobs into ``scan`` until no later page can hold a candidate:
-        a job no item holds."""
+        a job no item holds, or one an item holds by its id alone (see :meth:`_reused`).
+        Returns the ids of the latter."""
+        reused: set[str] = set()
         async for page in self.jobs.list(self.application_id, page_size=SWEEP_PAGE_SIZE).pages():
             self._heard()
-            listed = [
-                Listed(job.id, job.created_at.timestamp(), not self._state.knows(job.id))
-                for job in page
-            ]
+            listed: list[Listed] = []
+            for job in page:
+                again = self._reused(job)
+                if again:
+                    reused.add(job.id)
+                known = not again and self._state.knows(job.id)
+                listed.append(Listed(job.id, job.created_at.timestamp(), not known))
             if scan.read(listed):
-                return
+                break
+        return reused
+
+    def _reused(self, job: Job) -> bool:
+        """Whether ``job`` bears the id of a job an item holds but was made at another time: a
+        restarted server handed the id out again, and this job is not that item's. It may be a
+        lost create's (seed 37247 of the simulator: taken for the holder's, a lost create's job
+        was no candidate, and the create was sent again: a duplicate), so it is a candidate,
+        which the holder claims too: never adopted, its lost create ends ambiguous."""
+        held = self._state.held_created(job.id)
+        made = parse_time(held)
+        if made is None or abs((job.created_at - made).total_seconds()) <= COARSE_MARGIN:
+            return False
+        if job.id not in self._warned_reused:
+            self._warned_reused.add(job.id)
+            log.warning(
+                "jobwise: job %s was created at %s, not at %s as the item holding its id was: "
+                "the server hands out ids again",
+                job.id,
+                job.created_at.isoformat(),
+                made.isoformat(),
+            )
+        return True
 
     def _look_for_foreign(self, job: Job) -> None:
         """A job made since this run's first create, while no create of its own is in flight

@@ -98,6 +98,13 @@ class BatchState(StateFile):
         found = self.db.execute("SELECT 1 FROM items WHERE job_id = ? LIMIT 1", (job_id,))
         return found.fetchone() is not None
 
+    def held_created(self, job_id: str) -> str | None:
+        """The ``created_at`` recorded for the job ``job_id`` an item holds; None when no item
+        holds it (or none was recorded)."""
+        found = self.db.execute("SELECT created_at FROM items WHERE job_id = ? LIMIT 1", (job_id,))
+        held = found.fetchone()
+        return None if held is None else held[0]
+
     def add(self, index: int, inputs: InputSet, status: ItemStatus, error: str | None) -> Row:
         """Record a new input (``pending``, or ``invalid``), before any send. Its key derives
         from the batch, the index and the input's digest: a changed input never reuses one."""
