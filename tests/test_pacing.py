@@ -447,7 +447,10 @@ async def _learned_from_a_storm(vt: VirtualTime, rb: RateBudget) -> float:
     return rb.rate
 
 
-async def test_a_429_after_a_probe_takes_it_back() -> None:
+async def test_a_429_after_a_probe_takes_it_back_and_tries_half_the_step() -> None:
+    """The limit lies between the pace before a probe and the probe: half the step is tried at
+    once, a 429 there takes the pace back, and the next probe's step is halved again (5 %
+    probes taken back kept a Writer-profile batch at 95 % of its limit)."""
     vt = VirtualTime()
     rb = budget(vt)
     learned = await _learned_from_a_storm(vt, rb)
@@ -456,7 +459,31 @@ async def test_a_429_after_a_probe_takes_it_back() -> None:
     await vt.run(take(rb, Priority.CREATE))
     assert rb.rate == pytest.approx(learned * 1.05)
     rb.observe(answer(429, Retry_After="1"))
+    assert rb.rate == pytest.approx(learned * 1.025)
+    vt.now += 2  # after the pause: a 429 of another episode
+    rb.observe(answer(429, Retry_After="1"))
     assert rb.rate == pytest.approx(learned)
+    rb._queued_since_change = True
+    vt.now += 8 * rb.window  # the quiet time doubled by each 429 after a probe
+    await vt.run(take(rb, Priority.CREATE))
+    assert rb.rate == pytest.approx(learned * 1.0125)
+
+
+async def test_a_pace_below_the_best_estimate_probes_after_one_span() -> None:
+    """A pace a storm cut below what the server once accepted over a whole span probes after
+    one span of the estimate in force, not two (a Writer-profile batch took 11 s to climb from
+    86 % of its limit to 95 %)."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    learned, learned_at = await _learned_from_a_storm(vt, rb), vt.now
+    rb._best = 1.2 * learned / rb.headroom
+    rb._queued_since_change = True
+    vt.now = learned_at + 0.9 * 4  # under one span of the estimate (4 s)
+    await vt.run(take(rb, Priority.CREATE))
+    assert rb.rate == learned
+    vt.now = learned_at + 1.1 * 4
+    await vt.run(take(rb, Priority.CREATE))
+    assert rb.rate == pytest.approx(learned * 1.05)
 
 
 async def test_a_pace_learned_over_a_short_span_probes_after_two_such_spans() -> None:
