@@ -11,11 +11,13 @@ from jobwise import AsyncBatchRun, AsyncWriterJobs
 from jobwise.batch.options import BatchOptions
 from jobwise.batch.schedule import (
     FRESHNESS,
+    PROBE_BUDGET,
     STRAGGLER_FACTOR,
     STRAGGLER_FLOOR,
     TAIL_BUDGET,
     TAIL_INTERVAL,
     Schedule,
+    cheaper_alone,
 )
 
 from ..virtual import emulated, in_virtual_time
@@ -132,3 +134,37 @@ async def test_every_job_comes_back_when_the_listing_is_oldest_first() -> None:
         created = (await server.stats())["jobs_created"]
     assert statuses == ["completed"] * 150
     assert created == 150
+
+
+@pytest.mark.parametrize(
+    ("below", "pages_per_second", "alone"),
+    [
+        ([], 1.0, True),  # nothing due below: the sweep is done
+        ([0.5], 1.0, True),  # one job a page down: a retrieve costs the same
+        ([0.5, 0.6, 0.7], 1.0, False),  # three on the next page: one page finds them all
+        ([3.0, 10.0, 20.0], 1.0, True),  # scattered deep: the k-th nearest k pages down or more
+        ([0.2, 30.0], 1.0, True),  # the next page finds one, the other is 30 pages down
+        ([0.2, 0.3, 30.0], 1.0, False),  # the next page finds two: read it, then decide again
+        ([3.0, 10.0, 20.0], 0.1, False),  # the same jobs in a sparse listing: two pages
+    ],
+)
+def test_a_sweep_stops_where_retrieving_the_rest_costs_less(
+    below: list[float], pages_per_second: float, alone: bool
+) -> None:
+    assert cheaper_alone(below, pages_per_second) is alone
+
+
+def test_the_in_progress_listing_is_read_on_its_own_cadence_once_everything_is_sent() -> None:
+    schedule = Schedule(1.0)
+    assert schedule.probe_every == float("inf")  # before the tail: when the tiers ask
+    for age in (2.0, 8.0):
+        schedule.finished(age)
+    schedule.tail(10_000)  # 8 s / (5 % of 10,000): the floor
+    assert schedule.probe_every == TAIL_INTERVAL
+    reads = [t / 10 for t in range(1, 11) if schedule.probe(t / 10, asked=False)]
+    assert len(reads) == 10  # on each tick (0.1 s), though no tier asked
+    schedule.tail(100)  # 8 s over 5 % of 100 jobs: each 1.6 s, ticks each interval (1 s)
+    assert schedule.probe_every == pytest.approx(8.0 / (PROBE_BUDGET * 100))
+    reads = [t for t in range(2, 12) if schedule.probe(float(t), asked=False)]
+    assert reads == [3, 5, 7, 9, 11]  # the last reading was at 1.0 s
+    assert schedule.probe(10.5, asked=True)  # the tiers' asking reads it at once

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from jobwise.batch.schedule import TAIL_FRESHNESS
+from jobwise.batch.sweeping import LOOKS_SLACK
 
 from ..virtual import emulated, in_virtual_time
 from .support import products, requests_of
@@ -142,3 +143,33 @@ async def test_the_last_jobs_are_read_once_the_in_progress_listing_no_longer_sho
         requests = requests_of(await server.stats())
     assert [item.status for item in items] == ["completed"] * 500
     assert requests <= 500 * 1.6, requests
+
+
+class WhileCreating(httpx.AsyncBaseTransport):
+    """Counts the listing requests and retrieves sent before the last create."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.looks = 0
+        self.before_last_create = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/jobs"):
+            self.before_last_create = self.looks
+        elif request.method == "GET":
+            self.looks += 1
+        return await self.inner.handle_async_request(request)
+
+
+@in_virtual_time
+async def test_looks_while_creating_spend_about_a_request_per_100_jobs() -> None:
+    # Writer's profile at speed 60 (400 requests a second): each look while creating is a
+    # create not sent. The sweeps read down to every job the tiers said was due, deep through
+    # the completed listing: 38 requests before the last of 2,000 creates; now 23, the bound's
+    # share (one per 100 jobs) and a few more.
+    async with emulated(profile="writer", speed=60.0, seed=0) as server:
+        counting = WhileCreating(server.transport)
+        async with server.client(transport=counting) as jobs:
+            items = [item async for item in jobs.run_batch("w1", products(2000), concurrency=16)]
+    assert sorted(item.index for item in items) == list(range(2000))
+    assert counting.before_last_create <= 2000 / 100 + LOOKS_SLACK + 2, counting.before_last_create

@@ -123,6 +123,8 @@ class EngineCore:
         self._resending = 0
         self._settling = 0
         self._sweep_pages = 2
+        self._looks_creating = 0
+        """Requests the looks spent while inputs were still being sent."""
         self._newest_first = True
         self._last_report = 0.0
         self._sent_before = 0

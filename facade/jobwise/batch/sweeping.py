@@ -12,6 +12,7 @@ from jobwise.batch.core import SWEEP_PAGE_SIZE, Track
 from jobwise.batch.items import ItemStatus
 from jobwise.batch.lost import Settling
 from jobwise.batch.outcomes import Outcomes
+from jobwise.batch.schedule import cheaper_alone
 from jobwise.errors import (
     APIError,
     AuthenticationError,
@@ -25,6 +26,13 @@ from jobwise.polling import status_text
 
 # An answer that cannot be parsed is retried this many times before its item fails.
 MAX_BAD_ANSWERS = 3
+# Requests the looks may spend while inputs are being sent, beyond one per page of inputs read
+# (each is a create not sent under a rate limit: bench_virtual.py writer read 376 list pages
+# for 10,000 jobs, 287 while creating, each 2.5 ms of creates at 400 a second).
+LOOKS_SLACK = 3
+LOOKS_PERIOD = 5.0
+"""Seconds: while inputs are being sent, a look at least this often whatever their pace, so a
+slow source's results still come (writer's 27 s of creates get 5 more for it)."""
 
 
 def _continues(page: list[Job], before: datetime | None) -> bool:
@@ -48,10 +56,11 @@ class Sweeping(Settling, Outcomes):
     """Listings and retrieves: each answer read settles the jobs it shows as ended."""
 
     async def _swept(self, fresh: list[Track], due: list[Track]) -> bool:
-        """Sweep for ``fresh``; whether every page it meant to read was read. An error the next
-        cycle sweeps again; a garbled page has ``due`` retrieved one by one."""
+        """Sweep for ``fresh`` and retrieve the jobs it left below its last page; whether
+        every page it meant to read was read. An error the next cycle sweeps again; a garbled
+        page has ``due`` retrieved one by one."""
         try:
-            await self._sweep(fresh)
+            left = await self._sweep(fresh)
         except APIError as exc:
             self._failed_listing(exc)
             return False
@@ -59,6 +68,7 @@ class Sweeping(Settling, Outcomes):
             self._last_error = str(exc)
             await self._retrieve_each(due)
             return False
+        await self._retrieve_each(left)
         return True
 
     def _failed_listing(self, exc: APIError) -> None:
@@ -86,11 +96,13 @@ class Sweeping(Settling, Outcomes):
                 break
         return ids
 
-    async def _sweep(self, fresh: list[Track]) -> None:
+    async def _sweep(self, fresh: list[Track]) -> list[Track]:
         """Read the jobs newest first, down to the oldest of ``fresh`` (every page when one of
         them has no creation time): all of them in one listing when fewer than a page of ours
         are running in that span, else the completed listing, and the failed one when a
-        failure is expected there (the running jobs are not read)."""
+        failure is expected there (the running jobs are not read). A listing stops early where
+        retrieving the jobs due below it costs less than the pages down to them
+        (:func:`cheaper_alone`); those are returned, to be retrieved on their own."""
         dated = [t.created_at for t in fresh if t.created_at is not None]
         oldest = min(dated) if len(dated) == len(fresh) else None
         running = sum(
@@ -102,12 +114,17 @@ class Sweeping(Settling, Outcomes):
         if running >= SWEEP_PAGE_SIZE:
             statuses = list(self.failures.listings())
         pages = completed = 0
+        reached = oldest
+        left: list[Track] = []
         for status in statuses:
             listing = self.jobs.list(self.application_id, status=status, page_size=SWEEP_PAGE_SIZE)
             before: datetime | None = None
+            top: datetime | None = None
+            read = 0
             async for page in listing.pages():
                 self._heard()
                 pages += 1
+                self._looks_creating += not self._submitted_all
                 for job in page:
                     found = self.outstanding.get(job.id)
                     if found is None:
@@ -123,16 +140,54 @@ class Sweeping(Settling, Outcomes):
                 # Once a listing shows it is not newest first, every sweep reads all pages.
                 self._newest_first = self._newest_first and _continues(page, before)
                 before = page[-1].created_at
-                if self._newest_first and oldest is not None and before < oldest:
+                top, read = top or page[0].created_at, read + 1
+                if self._spent_allowance():
+                    reached = before if reached is None else max(reached, before)
+                    break
+                if not self._newest_first or oldest is None:
+                    continue
+                if before < oldest:
+                    break
+                below = self._below(fresh, before)
+                span = (top - before).total_seconds()
+                if span > 0 and cheaper_alone([d for d, _ in below], read / span):
+                    left += [t for _, t in below]
+                    reached = before if reached is None else max(reached, before)
                     break
         self._sweep_pages = max(1, pages)
         self.failures.read(JobStatus.FAILED in statuses or None in statuses, completed)
         for track in self.outstanding.values():
             created = track.created_at
             if not track.retried and (
-                oldest is None or (created is not None and created >= oldest)
+                reached is None or (created is not None and created >= reached)
             ):
                 track.misses += 1
+        return left
+
+    def _spent_allowance(self) -> bool:
+        """While inputs are still being sent, whether the looks have spent their allowance: a
+        request for each :data:`SWEEP_PAGE_SIZE` inputs read (the bound's own share), one each
+        :data:`LOOKS_PERIOD` seconds (a slow source's results still come), and
+        :data:`LOOKS_SLACK`. None without a rate limit, where a look sends no create later, nor
+        while the outstanding jobs hold the reader back."""
+        if self._submitted_all or self.jobs.rate_limit is None:
+            return False
+        if len(self.outstanding) >= self.options.max_outstanding:
+            return False
+        elapsed = self.jobs.clock() - self._started
+        allowance = self.progress.read / SWEEP_PAGE_SIZE + elapsed / LOOKS_PERIOD + LOOKS_SLACK
+        return self._looks_creating >= allowance
+
+    def _below(self, fresh: list[Track], before: datetime) -> list[tuple[float, Track]]:
+        """The jobs of ``fresh`` still waited for and created before ``before``: how many
+        seconds before it each was created, and its track."""
+        return [
+            ((before - t.created_at).total_seconds(), t)
+            for t in fresh
+            if t.created_at is not None
+            and t.created_at < before
+            and self.outstanding.get(t.row.job_id or "") is t
+        ]
 
     async def _retrieve_each(self, tracks: list[Track]) -> None:
         """Retrieve each job on its own, once, and settle it only while it is still waited
@@ -144,6 +199,7 @@ class Sweeping(Settling, Outcomes):
 
         async def one(track: Track) -> None:
             assert track.row.job_id is not None
+            self._looks_creating += not self._submitted_all
             try:
                 async with self.limit:
                     job = await self.jobs.retrieve(track.row.job_id)

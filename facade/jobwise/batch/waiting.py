@@ -51,7 +51,7 @@ class Waiting(Sweeping):
             if self._probing():
                 await self._fetch_done(due + self._last_few(due))
                 continue
-            if depth is None:
+            if depth is None or self._spent_allowance():
                 continue
             # Retried jobs are skipped by the sweeps: a retry keeps the job's id and creation
             # time, so a listing may still show its earlier "failed" answer.
@@ -83,7 +83,7 @@ class Waiting(Sweeping):
         looked = [t for t in due if not t.retried]
         fresh = [t for t in self.outstanding.values() if not t.retried]
         running: set[str] | None = None
-        if looked:
+        if fresh and self.schedule.probe(self.jobs.clock(), bool(looked)):
             try:
                 running = await self._running(min(t.created_at for t in fresh if t.created_at))
             except APIError as exc:
