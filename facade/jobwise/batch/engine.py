@@ -25,8 +25,12 @@ ignore Idempotency-Key (neither Writer nor osapi is known to honour it):
 * waiting is a sweep of the list endpoint (completed and failed, newest first, stopping once
   past the oldest job due), each job due again after a share of its age
   (:mod:`jobwise.batch.schedule`), with per-job retrieves for stragglers and for retried
-  jobs: about one request per job in all, create included, at any job latency. Correctness
-  never depends on the server's ordering: a job the sweeps miss is retrieved on its own;
+  jobs: about one request per job in all, create included, at any job latency. A sweep stops
+  where retrieving the jobs due below it costs less than paging down to them; while inputs are
+  sent under a rate limit the looks spend about a request per 100 inputs (the creates keep the
+  rest), and once all are sent the in-progress listing tells which of the last jobs ended.
+  Correctness never depends on the server's ordering: a job the sweeps miss is retrieved on
+  its own;
 * ``retry_failed=N`` retries a failed job up to N times; the intent is recorded first, so a
   retry interrupted by a crash is sent (or confirmed) on resume;
 * never stuck: ``deadline`` ends unfinished items ``timed_out`` (job ids kept), and a server
