@@ -16,7 +16,7 @@ import httpx
 import jobwise
 import pytest
 from jobwise.cli import main
-from jobwise.cli.errors import EXIT_CODES
+from jobwise.cli.errors import EXIT_CODES, classify
 from jobwise.cli.output import progress_line
 from jobwise.cli.parser import Parsers
 from jobwise.cli.verbosity import configure_logging, log_level
@@ -149,8 +149,15 @@ def test_wrong_key_exits_3_in_one_line(
         err = capsys.readouterr().err
         assert main(["get", "job-1", "--json"]) == 3
         error = json.loads(capsys.readouterr().err)["error"]
+        monkeypatch.setenv("OSAPI_URL", server.base_url)
+        monkeypatch.setenv("OSAPI_TOKEN", "wrong")
+        assert main(["osapi", "list"]) == 3
+        osapi_err = capsys.readouterr().err
     assert err.startswith("jobwise: error:") and "401" in err and "Traceback" not in err
     assert "wrong" not in err
+    # The line names the fix: the variable the key came from (it named only the 401 before).
+    assert err.rstrip().endswith("the server refused the key: check WRITER_API_KEY"), err
+    assert osapi_err.rstrip().endswith("check OSAPI_TOKEN"), osapi_err
     assert error["type"] == "AuthenticationError" and error["exit_code"] == 3
 
 
@@ -169,6 +176,17 @@ def test_not_found_exits_4_at_once_even_for_wait(
     assert main(["get", "no-such-job", "--json"]) == 4
     error = json.loads(capsys.readouterr().err)["error"]
     assert error == {"type": "NotFoundError", "message": error["message"], "exit_code": 4}
+
+
+def test_an_application_that_does_not_exist_is_named_with_the_fix(
+    capsys: pytest.CaptureFixture[str], env: str
+) -> None:
+    """A create's 404 said only "answered 404": the line now names the application id."""
+    httpx.post(f"{env}/_emulator/script", json={"answers": [{"status": 404}]}, timeout=10)
+    assert main(["submit", "no-such-app", "--input", "P=x"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "404" in err
+    assert "no application 'no-such-app' at this base URL: check APP_ID" in err, err
 
 
 def test_wait_timeout_exits_5_and_prints_the_last_job_seen(
@@ -200,7 +218,23 @@ def test_ctrl_c_while_waiting_says_how_to_come_back(
 def test_unreachable_server_exits_6() -> None:
     done = run_jobwise("osapi", "list", "--base-url", "http://127.0.0.1:9", "--json")
     assert done.returncode == 6, done.stderr
-    assert json.loads(done.stderr)["error"]["type"] == "APIConnectionError"
+    error = json.loads(done.stderr)["error"]
+    assert error["type"] == "APIConnectionError"
+    # It named only httpx's ConnectError before: now the fix, the base URL and its variable.
+    assert error["message"].endswith("check that a server runs there (--base-url, or OSAPI_URL)")
+
+
+def test_a_batch_stopped_by_a_server_it_never_reached_names_the_base_url() -> None:
+    """A stalled batch's error holds no request: its hint names the Writer variable."""
+    stalled = jobwise.ServerUnavailableError(
+        "no usable answer from http://127.0.0.1:1 for 60 s (last: POST http://127.0.0.1:1/v1/"
+        "applications/app/jobs failed: ConnectError: Cannot connect to host 127.0.0.1:1)",
+        None,
+    )
+    code, message = classify(stalled)
+    assert code == 6 and message.endswith("(--base-url, or WRITER_BASE_URL)")
+    timed_out = jobwise.ServerUnavailableError("no usable answer (last: ReadTimeout)", None)
+    assert "could not connect" not in classify(timed_out)[1]
 
 
 @pytest.mark.parametrize("command", [("get", "abc"), ("osapi", "list")])

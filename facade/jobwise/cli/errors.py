@@ -115,6 +115,36 @@ def os_error_text(exc: OSError) -> str:
     return f"{where}: {exc.strerror or exc}"
 
 
+def _credential_hint(exc: AuthenticationError | PermissionDeniedError) -> str:
+    """The fix of a refused key or token: the variable the command read it from."""
+    osapi = "/v1/applications" not in exc.request.url.path
+    name = "OSAPI_TOKEN" if osapi else "WRITER_API_KEY"
+    if isinstance(exc, AuthenticationError):
+        return f"; the server refused the key: check {name}"
+    return f"; the key in {name} may not do this"
+
+
+def _application_hint(exc: NotFoundError) -> str:
+    """The fix of a 404 to a create: an application id (or base URL) that does not exist."""
+    parts = exc.request.url.path.split("/")
+    if exc.request.method != "POST" or parts[-3:-2] != ["applications"] or parts[-1] != "jobs":
+        return ""
+    return (
+        f"; no application {parts[-2]!r} at this base URL: check APP_ID, and --base-url "
+        "(or WRITER_BASE_URL)"
+    )
+
+
+def _connect_hint(exc: APIError) -> str:
+    """The fix of a connection that never opened (refused, unknown host): the base URL. Both
+    transports name httpx's ``ConnectError`` in the message, a stalled batch's last error too."""
+    if "ConnectError" not in str(exc):
+        return ""
+    osapi = exc.request is not None and "/v1/applications" not in exc.request.url.path
+    where = "OSAPI_URL" if osapi else "WRITER_BASE_URL"
+    return f"; could not connect: check that a server runs there (--base-url, or {where})"
+
+
 def classify(exc: BaseException) -> tuple[int, str]:
     """The exit code and one-line message of an error."""
     if isinstance(exc, CliError):
@@ -125,15 +155,15 @@ def classify(exc: BaseException) -> tuple[int, str]:
             message = message.replace(library, command_line)
         return ExitCode.USAGE, message
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return ExitCode.AUTH, str(exc)
+        return ExitCode.AUTH, str(exc) + _credential_hint(exc)
     if isinstance(exc, NotFoundError):
-        return ExitCode.NOT_FOUND, str(exc)
+        return ExitCode.NOT_FOUND, str(exc) + _application_hint(exc)
     if isinstance(exc, WaitTimeoutError):
         return ExitCode.WAIT_TIMEOUT, str(exc)
     if isinstance(exc, AmbiguousRetryError):
         return ExitCode.NEEDS_DECISION, str(exc)
     if isinstance(exc, APIConnectionError | ServerError):
-        return ExitCode.UNREACHABLE, str(exc)
+        return ExitCode.UNREACHABLE, str(exc) + _connect_hint(exc)
     if isinstance(exc, APIError | InvalidResponseError):
         return ExitCode.REFUSED, str(exc)
     if isinstance(exc, JobwiseError):  # the state file's errors: locked, another batch

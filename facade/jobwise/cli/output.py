@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from jobwise.batch.items import BatchSummary, ItemStatus
+from jobwise.batch.items import FINAL_ITEM_STATUSES, BatchSummary, ItemStatus
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -112,19 +112,24 @@ def summary_table(
     table.add_row("elapsed", clock(elapsed) if elapsed >= 60 else f"{elapsed:.1f} s")
     err.print(table)
     what = "partial results" if partial else "results"
+    advice = next_step(summary["counts"], summary["total"], partial)
     err.print(
-        f"{what}: {out_path}\nstate:   {state_path} ({next_step(summary['counts'])})",
+        f"{what}: {out_path}\nstate:   {state_path} ({advice})",
         soft_wrap=True,
     )
 
 
-def next_step(counts: Mapping[str, int]) -> str:
-    """What to run next for a batch of these ``counts`` by status: the same command resumes
-    and keeps waiting for timed-out items, but sends ambiguous ones again only with
-    ``--resend-ambiguous``."""
+def next_step(counts: Mapping[str, int], total: int, stopped: bool = False) -> str:
+    """What to run next for a batch of ``total`` inputs, these ``counts`` by status (``stopped``
+    before it read them all): the same command resumes unfinished items and keeps waiting for
+    timed-out ones, sends ambiguous ones again only with ``--resend-ambiguous`` and failed ones
+    only with ``--retry-failed N``."""
     timed_out = counts.get(ItemStatus.TIMED_OUT, 0)
     ambiguous = counts.get(ItemStatus.AMBIGUOUS, 0)
+    final = sum(counts.get(status, 0) for status in FINAL_ITEM_STATUSES)
     steps = []
+    if stopped or final + timed_out + ambiguous < total:
+        steps.append("run the same command to resume")
     if timed_out:
         steps.append(
             f"run the same command to keep waiting for the {_items(timed_out)} that timed out"
@@ -135,7 +140,11 @@ def next_step(counts: Mapping[str, int]) -> str:
             "candidates in the results, then run the same command with --resend-ambiguous to "
             "send them again; each may duplicate a job, as the README's Reliability section tells"
         )
-    return "; ".join(steps) or "run the same command to resume"
+    if failed := counts.get(ItemStatus.FAILED, 0):
+        steps.append(f"add --retry-failed N to retry the {failed:,} failed")
+    if invalid := counts.get(ItemStatus.INVALID, 0):
+        steps.append(f"the {invalid:,} invalid were refused unsent (see their errors)")
+    return "; ".join(steps) or "nothing: every item completed"
 
 
 def _items(count: int) -> str:

@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jobwise.batch.items import FINAL_ITEM_STATUSES, OUTCOMES, ItemStatus
+from jobwise.batch.items import FINAL_ITEM_STATUSES, OUTCOMES
 from jobwise.batch.reader import read_snapshot
 from jobwise.batch.schema import StateFileError
 from jobwise.cli.errors import ExitCode, UsageError
@@ -115,16 +115,7 @@ def _next(status: dict[str, Any], path: str) -> str:
             f"it is running: follow it with `jobwise status {path} --watch`; if its process is "
             "gone (killed), run the same batch command to resume"
         )
-    counts = status["counts"]
-    final = sum(counts.get(name, 0) for name in FINAL_ITEM_STATUSES)
-    steps = []
-    if final < status["total"]:  # unfinished, ambiguous or timed out: the summary's advice
-        steps.append(next_step(counts))
-    if failed := counts.get(ItemStatus.FAILED):
-        steps.append(f"add --retry-failed N to retry the {failed:,} failed")
-    if invalid := counts.get(ItemStatus.INVALID):
-        steps.append(f"the {invalid:,} invalid were refused unsent (see their errors)")
-    return "; ".join(steps) or "nothing: every item completed"
+    return next_step(status["counts"], max(status["total"], status["inputs"] or 0))
 
 
 def _text(status: dict[str, Any], now: float) -> str:
