@@ -694,3 +694,17 @@ def test_a_429_the_budget_waits_out_is_retried_without_a_backoff_of_its_own() ->
     attempts = Attempts(RetryPolicy(), request, lambda: clock[0], random.Random(1))
     assert attempts.after_response(response) == 0.0
     assert attempts.after_response(answer(429)) > 0  # no budget below: a backoff of its own
+
+
+async def test_the_echo_of_a_slow_start_is_replayed_not_stormed() -> None:
+    """50 creates one at a time, then four side by side, against 400 in any 6 s without
+    Retry-After (Writer's profile at speed 10): the window fills 7.2 s in, and what it gives
+    back after is what it took 6 s before, the slow start. Paced at the estimate, requests met
+    that trickle 429 after 429 (nine after the first storm's three); replayed at the start's own
+    timing, none."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    server = SlidingWindow(vt, 400, 6.0, retry_after=False)
+    elapsed, _ = await _load(vt, rb, server, 1000, workers=4, network=0.025, alone=50)
+    assert rb.throttled <= 3  # the first storm: the requests in flight when the window filled
+    assert elapsed <= 1.3 * 1000 / 400 * 6.0  # 19.1 s of a 15 s floor (19.0 s paced)

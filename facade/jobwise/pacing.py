@@ -3,7 +3,8 @@
 :class:`RateBudget` spaces requests evenly (GCRA: each grant moves a "theoretical arrival time"
 one interval on; a grant may come up to ``tolerance`` seconds early, so a late wake-up is made
 up for instead of lost). Where the rate comes from (the caller's ``rate_limit=``, a server's
-headers, its 429s) and how a limit is learned: :mod:`jobwise.limit_learning`.
+headers, its 429s) and how a limit is learned: :mod:`jobwise.limit_learning`; after the first
+rate learned from 429s, no grant comes sooner than the start's own timing (:mod:`jobwise.replay`).
 
 Priorities: a waiting :attr:`Priority.CREATE` goes before a waiting :attr:`Priority.SWEEP`, but
 ``sweep_share`` of the grants (5 % by default) go to a sweep that has waited, so that results are
@@ -112,7 +113,8 @@ class RateBudget(LimitLearning):
         return MINUTE / self.rate if self.rate else 0.0
 
     def _delay(self, now: float) -> float:
-        return max(self._not_before - now, self._tat - self.tolerance - now)
+        replayed = self._replay.not_before(self.granted)
+        return max(self._not_before, self._tat - self.tolerance, replayed) - now
 
     def _grant(self, now: float, priority: Priority) -> None:
         if self._started is None:
