@@ -20,6 +20,7 @@ from jobwise._sync.pacing import PacedTransport
 from jobwise.errors import InvalidArgumentError
 from jobwise.limit_learning import FIRST_PAUSE
 from jobwise.pacing import Priority, RateBudget, priority_of
+from jobwise.replay import Replay
 from jobwise.retries import PAUSED_BELOW, Attempts, RetryPolicy
 
 
@@ -694,3 +695,56 @@ def test_a_429_the_budget_waits_out_is_retried_without_a_backoff_of_its_own() ->
     attempts = Attempts(RetryPolicy(), request, lambda: clock[0], random.Random(1))
     assert attempts.after_response(response) == 0.0
     assert attempts.after_response(answer(429)) > 0  # no budget below: a backoff of its own
+
+
+async def test_the_echo_of_a_slow_start_is_replayed_not_stormed() -> None:
+    """50 creates one at a time, then four side by side, against 400 in any 6 s without
+    Retry-After (Writer's profile at speed 10): the window fills 7.2 s in, and what it gives
+    back after is what it took 6 s before, the slow start. Paced at the estimate, requests met
+    that trickle 429 after 429 (nine after the first storm's three); replayed at the start's own
+    timing, none."""
+    vt = VirtualTime()
+    rb = budget(vt)
+    server = SlidingWindow(vt, 400, 6.0, retry_after=False)
+    elapsed, _ = await _load(vt, rb, server, 1000, workers=4, network=0.025, alone=50)
+    assert rb.throttled <= 3  # the first storm: the requests in flight when the window filled
+    # 18.4 s of a 15 s floor: the start's burst (28 in its last 0.1 s) is replayed as it went,
+    # and the replay's own echo paced a span later (19.1 s when the replay was held to the
+    # estimate's pace, and nothing after it)
+    assert elapsed <= 18.6
+
+
+def test_a_429_to_a_replayed_request_ends_the_replay() -> None:
+    """A server whose window is longer than the span the first estimate read (400 accepted in
+    0.4 s, refused until 6 s went by) answers the replay with 429s: it ends at the first."""
+    replay = Replay()
+    for k in range(400):
+        replay.accepted(k / 1000)
+    replay.answered(0.4, throttled=True)  # the first storm, before any rate: no replay yet
+    replay.begin(0.75, 403)
+    assert replay.not_before(403) == 0.75
+    replay.granted(0.75, 403)
+    assert replay.not_before(404) == pytest.approx(0.751)
+    replay.answered(0.3, throttled=True)  # an answer to a request sent before it began
+    assert replay.not_before(404) > -math.inf
+    assert not replay.leads(404)  # the rate paces it too until a replayed request is accepted
+    replay.answered(0.75, throttled=True)
+    assert replay.not_before(404) == -math.inf
+
+
+def test_the_replay_paces_its_own_echo_then_ends() -> None:
+    """After the start's requests, the replay's own are replayed a span on, then pacing is
+    the rate's alone."""
+    replay = Replay()
+    for sent in (0.0, 0.5, 0.6):
+        replay.accepted(sent)
+    replay.begin(1.0, 3)
+    replay.answered(1.0, throttled=False)
+    assert replay.leads(3)
+    for granted, now in ((3, 1.0), (4, 1.5), (5, 1.7)):
+        assert replay.not_before(granted) <= now
+        replay.granted(now, granted)
+    assert [replay.not_before(granted) for granted in (6, 7, 8)] == [2.0, 2.5, 2.7]
+    for granted, now in ((6, 2.0), (7, 2.5), (8, 2.7)):
+        replay.granted(now, granted)
+    assert replay.not_before(9) == -math.inf

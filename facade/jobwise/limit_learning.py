@@ -48,6 +48,7 @@ import httpx
 
 from jobwise.paced_answers import PacedAnswers
 from jobwise.rate_headers import MINUTE, RateHeaders, read_rate_headers
+from jobwise.replay import Replay
 from jobwise.retries import parse_retry_after
 
 log = logging.getLogger("jobwise")
@@ -118,6 +119,7 @@ class LimitLearning:
     _lock: threading.Lock
     _not_before: float
     _started: float | None
+    granted: int
 
     if TYPE_CHECKING:
 
@@ -148,6 +150,7 @@ class LimitLearning:
         """The next probe's step (halved by each probe taken back)."""
         self._halved = False
         """Whether the probe in force is the half step tried at once after a 429."""
+        self._replay = Replay()
         self._recent: deque[bool] = deque(maxlen=RECENT)
         """Whether each of the last answers was a 429."""
         self._in_a_row = 0  # 429s since the last accepted answer
@@ -227,6 +230,8 @@ class LimitLearning:
                 self._accepted_since_429 = 0
             else:
                 self._accepted += 1
+                if self.rate is None and sent is not None:
+                    self._replay.accepted(sent)
                 self._recent.append(False)
                 self._in_a_row = 0
                 self._accepted_since_429 += 1
@@ -376,6 +381,8 @@ class LimitLearning:
         if before is None or paced < before:
             why = f"429s: the server accepted about {estimate:.0f} a minute"
             self._set_rate(paced, self.clock(), why)
+            if before is None:  # the start's echo (jobwise.replay)
+                self._replay.begin(self.clock(), self.granted)
             if before is not None and shorter:
                 # A sliding window's echo (ECHO_QUIET): the cut holds until half as long as that
                 # estimate spanned goes by without a 429; a limit that truly fell storms again.
