@@ -157,13 +157,15 @@ def test_an_ambiguous_items_candidates_are_known_until_it_is_sent_again(tmp_path
         again.close()
 
 
-def test_an_inputs_digest_is_of_its_json_with_sorted_names_whatever_their_order() -> None:
+def test_an_inputs_digest_is_of_its_json_with_sorted_names_whatever_their_order(
+    tmp_path: Path,
+) -> None:
     # The record's JSON is encoded once and hashed as it is where the names are in order;
     # the digest must stay the one earlier runs recorded (a resume compares them).
     import hashlib
     import json
 
-    state = BatchState(None, "app", "http://127.0.0.1:1")
+    state = BatchState(str(tmp_path / "s.sqlite"), "app", "http://127.0.0.1:1")
     try:
         for index, raw in enumerate(({"A": "x", "B": ["y", "z"]}, {"B": "y", "A": ["é", "x"]})):
             inputs = normalize_inputs(raw)
@@ -211,11 +213,12 @@ def test_without_a_file_only_the_job_ids_are_written_and_they_are_still_checked(
     state = BatchState(None, "app", "http://127.0.0.1:1")
     written: list[str] = []
     try:
+        state.db.set_trace_callback(written.append)
         first, second = (
             state.add(index, normalize_inputs({"P": f"x{index}"}), ItemStatus.PENDING, None)
             for index in range(2)
         )
-        state.db.set_trace_callback(written.append)
+        assert not written  # an input's row is made with its first job id
         for row in (first, second):
             state.sending(row, 1.0)
         state.save_clock_bounds((-0.5, 0.5, 0.001))
@@ -226,11 +229,14 @@ def test_without_a_file_only_the_job_ids_are_written_and_they_are_still_checked(
         assert holder is not None and holder.index == 0 and holder.job_id == "job-a"
         assert state.knows("job-a") and not state.knows("job-b")
         state.retried(second, "job-b")
-        assert state.knows("job-b")
-        # Two creates (one refused for its job id) and a retry: three writes, each of an id.
+        assert state.knows("job-b") and state.held_created("job-b") is None
+        state.retried(first, "job-c")  # the row made by its create, its job id replaced
+        assert state.knows("job-c") and not state.knows("job-a")
+        assert state.held_created("job-c") == "2026-01-01T00:00:00+00:00"
+        # Two creates (one refused for its job id) and two retries: four writes, each of an id.
         writes = [sql for sql in written if not sql.startswith("SELECT")]
-        assert len(writes) == 3 and all("job_id" in sql for sql in writes)
-        assert first.status == ItemStatus.COMPLETED and first.suggestion == "done"
-        assert state.counts == {"completed": 1, "submitted": 1, "pending": 0, "sending": 0}
+        assert len(writes) == 4 and all("job_id" in sql for sql in writes)
+        assert first.status == ItemStatus.SUBMITTED and first.suggestion == "done"
+        assert state.counts == {"completed": 0, "submitted": 2, "pending": 0, "sending": 0}
     finally:
         state.close()

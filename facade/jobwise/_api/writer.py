@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
-from jobwise_api.api.writer import create_job, list_jobs, retrieve_job, retry_job
+from jobwise_api.api.writer import list_jobs, retrieve_job, retry_job
 
 from jobwise._api.common import check_same_job, with_string_ids
 from jobwise._api.writer_shapes import regular_created, regular_job, regular_jobs
 from jobwise.errors import InvalidResponseError
 from jobwise.http import Request
-from jobwise.models import UNSET, Job, JobCreated, JobCreateRequest, JobInput, JobList, JobStatus
+from jobwise.models import UNSET, Job, JobCreated, JobList, JobStatus
 from jobwise.pagination import Page
 from jobwise.times import aware
 from jobwise.validation import InputSet
@@ -97,9 +98,16 @@ def job_id(job: Job) -> str:
 
 
 def create_request(application_id: str, inputs: InputSet, idempotency_key: str) -> Request:
-    """The create call (arguments already checked)."""
-    body = JobCreateRequest(inputs=[JobInput(id=name, value=v) for name, v in inputs.items()])
-    return create_job._get_kwargs(application_id, body=body, idempotency_key=idempotency_key)
+    """The create call (arguments already checked): ``create_job._get_kwargs`` of its
+    ``JobCreateRequest``, built straight (tests/_api/test_writer.py checks that they
+    are equal). The models built and turned back into dicts cost 5.9 of the 7 us a create's
+    arguments took (/tmp micro, two inputs; 1.2 us built straight)."""
+    return {
+        "method": "post",
+        "url": f"/v1/applications/{quote(application_id, safe='')}/jobs",
+        "json": {"inputs": [{"id": name, "value": v} for name, v in inputs.items()]},
+        "headers": {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+    }
 
 
 def retry_request(job_id: str, idempotency_key: str) -> Request:
