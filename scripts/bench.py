@@ -64,7 +64,7 @@ TARGETS = {
     # of a process listing ten thousand, 1.38x at the information's floor. The peak bytes each
     # job past the small listing adds, at most 2.5x that floor (jobwise.seen_ids: about 27
     # bytes kept, 36 at a resize's peak; as strings in a set, 108).
-    "listing: peak bytes a job past the small listing (jobwise)": ("<=", 40.0),
+    "listing: peak bytes per job past the small listing (jobwise)": ("<=", 40.0),
 }
 # Without a rate limit (unthrottled, long), creates on loopback go one at a time (an exactly-once
 # client may not send two side by side to a server that may ignore Idempotency-Key:
@@ -171,7 +171,7 @@ def ratios(figures: dict[str, Any]) -> dict[str, float]:
     small, large = listing["flat"].values()
     if "peak_rss_mb" in small and "peak_rss_mb" in large:
         out["listing RSS large / small (jobwise)"] = large["peak_rss_mb"] / small["peak_rss_mb"]
-        out["listing: peak bytes a job past the small listing (jobwise)"] = bench_list.per_job(
+        out["listing: peak bytes per job past the small listing (jobwise)"] = bench_list.per_job(
             listing["flat"]
         )
     return out
