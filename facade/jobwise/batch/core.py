@@ -133,6 +133,7 @@ class EngineCore:
         self._last_answer = 0.0
         self._last_error = NO_ANSWER
         self._heard_once = False
+        self._only_refused = True  # every create that failed so far never reached the server
         self._answered_upto = 0
         self._asking_since: float | None = None
 

@@ -15,6 +15,7 @@ from jobwise.batch.items import ItemStatus
 from jobwise.batch.schema import Row
 from jobwise.batch.window import ServerWindow
 from jobwise.errors import (
+    APIConnectionError,
     AuthenticationError,
     ClientClosedError,
     JobIdReusedError,
@@ -108,6 +109,8 @@ class Creating(Health, ServerWindow):
     async def _create_failed(self, row: Row, exc: JobwiseError, attempt: int) -> bool:
         """Record a create that failed; returns whether to send it again."""
         self._last_error = str(exc)
+        if not (isinstance(exc, APIConnectionError) and not exc.may_have_arrived):
+            self._only_refused = False
         if not_stored(exc) or (may_be_stored(exc) and self.jobs.keys_trusted):
             # Not stored, or stored under a key the server honours: send it again. The
             # transport below has already retried; this second, slower layer rides out an

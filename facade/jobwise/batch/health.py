@@ -18,6 +18,11 @@ log = logging.getLogger("jobwise")
 SILENT = 5.0
 
 WATCH_TICK = 1.0
+UNREACHABLE = 10.0
+"""Seconds of silence that stop a run none of whose requests has reached the server (every
+connection refused: a wrong URL or port, or a server that is down). Nothing was sent, so
+nothing is lost by stopping, and running the batch again resumes it; waited out to
+``stall_timeout``, a batch against 127.0.0.1:1 said nothing useful for 60 s."""
 
 
 class Health(EngineCore):
@@ -59,6 +64,13 @@ class Health(EngineCore):
             f"for {silent:.0f} s (last: {self._last_error})"
         )
 
+    def _stall_limit(self) -> float:
+        """Seconds of silence that stop the run: ``stall_timeout``, or :data:`UNREACHABLE`
+        while no request of this run has reached the server."""
+        if not self._heard_once and self._only_refused and self._last_error != NO_ANSWER:
+            return min(self.options.stall_timeout, UNREACHABLE)
+        return self.options.stall_timeout
+
     async def _watchdog(self) -> None:
         """Stop the run when the state file goes away, or the server gives no usable answer
         (warned of once it has been silent for :data:`SILENT`)."""
@@ -79,9 +91,9 @@ class Health(EngineCore):
                     self.jobs.base_url,
                     silent,
                     last,
-                    self.options.stall_timeout,
+                    self._stall_limit(),
                 )
-            if silent > self.options.stall_timeout:
+            if silent > self._stall_limit():
                 raise ServerUnavailableError(
                     f"no usable answer from {self.jobs.base_url} for {silent:.0f} s "
                     f"(last: {self._last_error}); the batch stopped and its state file keeps "
