@@ -38,7 +38,7 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     ),
     "known-jobs-not-excluded": (
         "jobwise.batch.lost",
-        "listed.append(Listed(job.id, job.created_at.timestamp(), not known))",
+        "listed.append(Listed(job.id, job.created_at.timestamp(), again or not held))",
         "listed.append(Listed(job.id, job.created_at.timestamp(), True))",
     ),
 }

@@ -151,23 +151,23 @@ class Settling(Creating):
             self._heard()
             listed: list[Listed] = []
             for job in page:
-                again = self._reused(job)
+                held, made = self._state.holding(job.id)
+                again = held and self._reused(job, made)
                 if again:
                     reused.add(job.id)
-                known = not again and self._state.knows(job.id)
-                listed.append(Listed(job.id, job.created_at.timestamp(), not known))
+                listed.append(Listed(job.id, job.created_at.timestamp(), again or not held))
             if scan.read(listed):
                 break
         return reused
 
-    def _reused(self, job: Job) -> bool:
+    def _reused(self, job: Job, held_made: str | None) -> bool:
         """Whether ``job`` bears the id of a job an item holds but was made at another time: a
         restarted server handed the id out again, and this job is not that item's. It may be a
         lost create's (seed 37247 of the simulator: taken for the holder's, a lost create's job
         was no candidate, and the create was sent again: a duplicate), so it is a candidate,
-        which the holder claims too: never adopted, its lost create ends ambiguous."""
-        held = self._state.held_created(job.id)
-        made = parse_time(held)
+        which the holder claims too: never adopted, its lost create ends ambiguous.
+        ``held_made``: the ``created_at`` recorded for the item holding its id."""
+        made = parse_time(held_made)
         if made is None or abs((job.created_at - made).total_seconds()) <= COARSE_MARGIN:
             return False
         if job.id not in self._warned_reused:

@@ -110,12 +110,17 @@ class BatchState(StateFile):
         found = self.db.execute("SELECT 1 FROM items WHERE job_id = ? LIMIT 1", (job_id,))
         return found.fetchone() is not None
 
+    def holding(self, job_id: str) -> tuple[bool, str | None]:
+        """Whether an item holds the job ``job_id``, and the ``created_at`` recorded for it (None
+        when none was): :meth:`knows` and :meth:`held_created` in one look."""
+        found = self.db.execute("SELECT created_at FROM items WHERE job_id = ? LIMIT 1", (job_id,))
+        held = found.fetchone()
+        return (False, None) if held is None else (True, held[0])
+
     def held_created(self, job_id: str) -> str | None:
         """The ``created_at`` recorded for the job ``job_id`` an item holds; None when no item
         holds it (or none was recorded)."""
-        found = self.db.execute("SELECT created_at FROM items WHERE job_id = ? LIMIT 1", (job_id,))
-        held = found.fetchone()
-        return None if held is None else held[0]
+        return self.holding(job_id)[1]
 
     def add(self, index: int, inputs: InputSet, status: ItemStatus, error: str | None) -> Row:
         """Record a new input (``pending``, or ``invalid``), before any send. Its key derives
